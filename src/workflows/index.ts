@@ -1,4 +1,4 @@
 /**
  * The workflow bundle entry: every workflow and message definition the worker serves.
  */
-export { ping } from './ping';
+export { ping, pingAfter } from './ping';

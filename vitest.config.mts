@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Temporal workers run reliably only in forked processes, not worker threads.
     pool: 'forks',
     // Two cores: more than two forks, each with a worker and a server, only thrash.

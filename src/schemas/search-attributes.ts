@@ -1,0 +1,32 @@
+/**
+ * The custom search attributes that make sagas listable. Registered on every server unwind
+ * starts (dev server, docker-compose) and upserted by the saga engine on state changes.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The saga's type, e.g. `instanceCreate`. */
+export const UnwindSaga = defineSearchAttributeKey('UnwindSaga', SearchAttributeType.KEYWORD);
+/** The saga's state: see {@link SagaState}. */
+export const UnwindState = defineSearchAttributeKey('UnwindState', SearchAttributeType.KEYWORD);
+/** The step the saga is at (or stuck on). */
+export const UnwindStep = defineSearchAttributeKey('UnwindStep', SearchAttributeType.KEYWORD);
+/** When the saga last changed state: `--stalled` finds sagas whose value is old. */
+export const UnwindProgressAt = defineSearchAttributeKey('UnwindProgressAt', SearchAttributeType.DATETIME);
+
+/** Every unwind search attribute, for registration. */
+export const unwindSearchAttributes = [UnwindSaga, UnwindState, UnwindStep, UnwindProgressAt] as const;
+
+const cliTypeNames: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+/** `--search-attribute` arguments for `temporal server start-dev`. */
+export function searchAttributeFlags(): string[] {
+  return unwindSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeNames[key.type]}`]);
+}

@@ -1,0 +1,56 @@
+/**
+ * Temporal environments for tests: the time-skipping test server (timers, long waits) and the
+ * dev server (visibility, search attributes, schedules). Both use the binaries that
+ * `npm run setup:temporal` obtained; neither skips when a server is missing: it fails and says
+ * how to get one.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { unwindSearchAttributes } from '../schemas/search-attributes';
+import { ensureDevServer, ensureTestServer, toSdkExecutable, type ServerExecutable } from '../temporal/servers';
+
+const HOW_TO_GET_SERVERS =
+  'Run `npm run setup:temporal` (needs Go for the dev server, Java 17 and Maven for the test server), ' +
+  'or set TEMPORAL_CLI / TEMPORAL_TEST_SERVER to existing binaries.';
+
+async function startOrExplain(
+  kind: string,
+  executable: ServerExecutable,
+  start: () => Promise<TestWorkflowEnvironment>,
+): Promise<TestWorkflowEnvironment> {
+  try {
+    return await start();
+  } catch (err) {
+    const where = executable.type === 'existing-path' ? executable.path : 'the SDK download';
+    throw new Error(`Could not start the Temporal ${kind} from ${where}: ${(err as Error).message}\n${HOW_TO_GET_SERVERS}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Starts the time-skipping test server: `sleep('30 days')` completes as soon as nothing else
+ * is pending. Builds or downloads the server on first use (see {@link ensureTestServer}).
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const executable = await ensureTestServer({ allowDownload: true });
+  return startOrExplain('time-skipping test server', executable, () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: toSdkExecutable(executable) } }),
+  );
+}
+
+/**
+ * Starts a dev server (in memory, random port) with unwind's search attributes registered.
+ * Builds or downloads the server on first use (see {@link ensureDevServer}).
+ */
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  const executable = await ensureDevServer({ allowDownload: true });
+  return startOrExplain('dev server', executable, () =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: toSdkExecutable(executable),
+        searchAttributes: [...unwindSearchAttributes],
+        log: { format: 'pretty', level: 'error' },
+      },
+    }),
+  );
+}
