@@ -1,0 +1,101 @@
+/**
+ * Fault injection for the simulated rack: standing per-operation rules (error rates, latency,
+ * permanent failures) and one-shot scripted faults, decided with a seedable PRNG so a test
+ * that sets a seed sees the same faults on every run.
+ *
+ * Faults live in memory: they are test configuration, not rack state, and a restart clears them.
+ */
+import type { FaultKind, FaultRule, FaultState, ScriptedFault } from './schemas';
+
+/** The operation pattern that matches every operation without a rule of its own. */
+export const ANY_OPERATION = '*';
+
+/** Mulberry32: a small, fast PRNG whose whole state is one 32-bit seed. Returns numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What the server must do with one call: wait `latencyMs`, then fail with `kind` (if any). */
+export interface FaultDecision {
+  /** Delay before the call is handled. */
+  latencyMs: number;
+  /** The fault to inject, or null to handle the call normally. */
+  kind: FaultKind | null;
+  /** The HTTP status for a `transient` or `ambiguous` fault. */
+  status: number;
+}
+
+/** Holds fault rules and scripts, and decides each call's fault. */
+export class FaultInjector {
+  private seed: number;
+  private random: () => number;
+  private readonly rules = new Map<string, FaultRule>();
+  private scripted: ScriptedFault[] = [];
+
+  /** @param seed the PRNG seed; the same seed and the same calls give the same faults. */
+  constructor(seed = 1) {
+    this.seed = seed;
+    this.random = mulberry32(seed);
+  }
+
+  /** Restarts the PRNG from `seed`. */
+  setSeed(seed: number): void {
+    this.seed = seed;
+    this.random = mulberry32(seed);
+  }
+
+  /** Sets (replaces) the standing rule of `rule.operation`. */
+  setRule(rule: FaultRule): void {
+    this.rules.set(rule.operation, rule);
+  }
+
+  /** Queues a one-shot fault: the next `count` calls of the operation fail with `kind`. */
+  script(fault: ScriptedFault): void {
+    this.scripted.push({ ...fault });
+  }
+
+  /** Removes the rules and scripts of `operation`, or everything (the seed stays). */
+  clear(operation?: string): void {
+    if (operation === undefined) {
+      this.rules.clear();
+      this.scripted = [];
+      return;
+    }
+    this.rules.delete(operation);
+    this.scripted = this.scripted.filter((s) => s.operation !== operation);
+  }
+
+  /** The configuration in force. */
+  state(): FaultState {
+    return { seed: this.seed, rules: [...this.rules.values()], scripted: this.scripted.map((s) => ({ ...s })) };
+  }
+
+  /**
+   * Decides the fault of one call of `operation`, consuming a scripted fault if one is queued.
+   * Scripts for the operation itself win over `*` scripts, which win over rules.
+   */
+  decide(operation: string): FaultDecision {
+    const rule = this.rules.get(operation) ?? this.rules.get(ANY_OPERATION);
+    const latencyMs = rule?.latencyMs ?? 0;
+    const script =
+      this.scripted.find((s) => s.operation === operation) ?? this.scripted.find((s) => s.operation === ANY_OPERATION);
+    if (script !== undefined) {
+      script.count -= 1;
+      if (script.count <= 0) this.scripted = this.scripted.filter((s) => s !== script);
+      return { latencyMs, kind: script.kind, status: script.status ?? 503 };
+    }
+    if (rule === undefined) return { latencyMs, kind: null, status: 503 };
+    if (rule.permanent !== undefined) return { latencyMs, kind: rule.permanent, status: 409 };
+    // One draw per call whatever the rates, so changing one rate never shifts later decisions.
+    const draw = this.random();
+    const kind = draw < rule.transientRate ? 'transient' : draw < rule.transientRate + rule.ambiguousRate ? 'ambiguous' : null;
+    return { latencyMs, kind, status: 503 };
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The simulated rack as an HTTP JSON service (node:http, no framework).
+ *
+ * Routes:
+ * - `POST /v1/<resource>/<verb>`: mutation `<resource>.<verb>`, header `Idempotency-Key` required;
+ * - `GET /v1/<resource>` (query parameters filter by field) and `GET /v1/<resource>/<id>`;
+ * - `GET /v1/ledger`, `GET /v1/inventory`, `POST /v1/admin/reset`, `GET /v1/health`;
+ * - `GET|DELETE /v1/faults`, `POST /v1/faults/rules|script|seed`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FaultInjector } from './faults';
+import {
+  type ErrorBody,
+  type FaultKind,
+  type MutationName,
+  type RackSeed,
+  FaultRule,
+  FaultSeedInput,
+  LedgerFilter,
+  ResetInput,
+  ScriptedFault,
+  isMutationName,
+  isResourceName,
+  mutations,
+} from './schemas';
+import {
+  RackFailure,
+  type RackDb,
+  defaultRackSeed,
+  getResource,
+  inventory,
+  isRackEmpty,
+  listLedger,
+  listResource,
+  openRackDb,
+  parseInput,
+  resetRack,
+  runMutation,
+  seedRack,
+} from './store';
+
+/** Options of {@link startRackServer}. */
+export interface RackServerOptions {
+  /** The SQLite file holding rack state; created (and seeded) when missing. */
+  dbPath: string;
+  /** The TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** The interface to listen on; loopback unless told. */
+  host?: string;
+  /** The rack to seed a new database with, and to reset to; the default rack unless told. */
+  seed?: RackSeed;
+  /** The fault PRNG's initial seed. */
+  faultSeed?: number;
+}
+
+/** A running rack server. */
+export interface RackServer {
+  /** The base URL, e.g. `http://127.0.0.1:7280`. */
+  url: string;
+  /** The port actually listened on. */
+  port: number;
+  /** Stops listening, drops open connections and closes the database. */
+  close(): Promise<void>;
+}
+
+/** The header carrying a mutation's idempotency key. */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/** The response header set to `true` when a mutation's result was replayed from an earlier call. */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+
+const MAX_BODY_BYTES = 1 << 20;
+
+class HttpResult {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+function failure(status: number, code: string, errorClass: RackFailure['errorClass'], message: string, field?: string) {
+  return new RackFailure({ status, code, errorClass, message, field });
+}
+
+/** The error the caller sees for an injected fault. */
+function injectedError(kind: FaultKind, status: number, operation: string): RackFailure {
+  switch (kind) {
+    case 'transient':
+    case 'ambiguous':
+      // Both look the same to the caller on purpose: only the ledger tells them apart.
+      return failure(status, 'unavailable', 'transient',
+        `rack unavailable while handling ${operation}: the outcome is unknown; retry with the same Idempotency-Key`);
+    case 'crash':
+      return failure(500, 'internal', 'transient',
+        `rack failed while handling ${operation}: the outcome is unknown; retry with the same Idempotency-Key`);
+    case 'refused':
+      return failure(409, 'injected-refusal', 'refused', `${operation} refused (injected fault): the caller should give up and unwind`);
+    case 'needs-operator':
+      return failure(409, 'injected-needs-operator', 'needs-operator', `${operation} needs an operator (injected fault): pause and notify`);
+    case 'unknown-state':
+      return failure(409, 'injected-unknown-state', 'unknown-state', `${operation} found the rack in an unexpected state (injected fault): pause and notify`);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw failure(413, 'too-large', 'refused', `request body exceeds ${MAX_BODY_BYTES} bytes: send less`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw failure(400, 'invalid-json', 'refused', `request body is not valid JSON (${(error as Error).message}): send a JSON object`);
+  }
+}
+
+function toErrorBody(error: RackFailure): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      class: error.errorClass,
+      ...(error.field !== undefined && { field: error.field }),
+      ...(error.issues !== undefined && { issues: error.issues }),
+    },
+  };
+}
+
+/** Starts the rack server; the database is seeded first if it holds no rack yet. */
+export async function startRackServer(options: RackServerOptions): Promise<RackServer> {
+  const seed = options.seed ?? defaultRackSeed();
+  const db: RackDb = openRackDb(options.dbPath);
+  if (isRackEmpty(db)) seedRack(db, seed);
+  const faults = new FaultInjector(options.faultSeed);
+
+  /** Applies latency and any fault decided for `operation`; throws the fault's error when it fails the call before handling. */
+  async function preFault(operation: string) {
+    const decision = faults.decide(operation);
+    if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+    if (decision.kind !== null && decision.kind !== 'ambiguous' && decision.kind !== 'crash') {
+      throw injectedError(decision.kind, decision.status, operation);
+    }
+    return decision;
+  }
+
+  async function mutate(req: IncomingMessage, operation: MutationName): Promise<HttpResult> {
+    const body = await readJson(req);
+    const key = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
+    if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
+      throw failure(400, 'missing-idempotency-key', 'refused',
+        `${operation} needs an ${IDEMPOTENCY_HEADER} header of 1 to 200 characters: name the request, e.g. <workflowId>/<step>`,
+        IDEMPOTENCY_HEADER);
+    }
+    // Validate before deciding faults, so bad input is always a 400 whatever faults are set.
+    parseInput(mutations[operation].input, body);
+    const decision = await preFault(operation);
+    const crash = decision.kind === 'crash'
+      ? () => { throw injectedError('crash', 500, operation); }
+      : undefined;
+    const result = runMutation(db, operation, key, body, crash);
+    if (decision.kind === 'ambiguous') throw injectedError('ambiguous', decision.status, operation);
+    return new HttpResult(200, result.body, result.replayed ? { [REPLAYED_HEADER]: 'true' } : {});
+  }
+
+  async function faultRoute(req: IncomingMessage, method: string, sub: string | undefined, query: URLSearchParams): Promise<HttpResult> {
+    if (method === 'GET' && sub === undefined) return new HttpResult(200, faults.state());
+    if (method === 'DELETE' && sub === undefined) {
+      faults.clear(query.get('operation') ?? undefined);
+      return new HttpResult(200, faults.state());
+    }
+    if (method === 'POST' && sub === 'rules') faults.setRule(parseInput(FaultRule, await readJson(req)));
+    else if (method === 'POST' && sub === 'script') faults.script(parseInput(ScriptedFault, await readJson(req)));
+    else if (method === 'POST' && sub === 'seed') faults.setSeed(parseInput(FaultSeedInput, await readJson(req)).seed);
+    else return noRoute(method, `/v1/faults${sub ? `/${sub}` : ''}`);
+    return new HttpResult(200, faults.state());
+  }
+
+  async function route(req: IncomingMessage): Promise<HttpResult> {
+    const url = new URL(req.url ?? '/', 'http://rack');
+    const method = req.method ?? 'GET';
+    const [version, first, second, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const query = Object.fromEntries(url.searchParams);
+    if (version !== 'v1' || first === undefined || rest.length > 0) return noRoute(method, url.pathname);
+
+    if (first === 'health' && method === 'GET') return new HttpResult(200, { ok: true });
+    if (first === 'faults') return faultRoute(req, method, second, url.searchParams);
+    if (first === 'ledger' && method === 'GET') return new HttpResult(200, { entries: listLedger(db, parseInput(LedgerFilter, query, 'query')) });
+    if (first === 'inventory' && method === 'GET') return new HttpResult(200, inventory(db));
+    if (first === 'admin' && second === 'reset' && method === 'POST') {
+      const input = parseInput(ResetInput, await readJson(req));
+      resetRack(db, input.seed ?? seed);
+      faults.clear();
+      return new HttpResult(200, { ok: true });
+    }
+    if (isResourceName(first)) {
+      if (method === 'POST' && second !== undefined) {
+        const operation = `${first}.${second}`;
+        if (isMutationName(operation)) return mutate(req, operation);
+      }
+      if (method === 'GET' && second === undefined) {
+        await preFault(`${first}.list`);
+        return new HttpResult(200, { items: listResource(db, first, query) });
+      }
+      if (method === 'GET' && second !== undefined) {
+        await preFault(`${first}.get`);
+        return new HttpResult(200, getResource(db, first, second));
+      }
+    }
+    return noRoute(method, url.pathname);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    let result: HttpResult;
+    try {
+      result = await route(req);
+    } catch (error) {
+      result = errorResult(error);
+    }
+    res.writeHead(result.status, { 'content-type': 'application/json', ...result.headers });
+    res.end(JSON.stringify(result.body));
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      db.close();
+    },
+  };
+}
+
+function noRoute(method: string, path: string): never {
+  throw failure(404, 'no-such-route', 'refused',
+    `no route ${method} ${path}: mutations are POST /v1/<resource>/<verb>, reads GET /v1/<resource>[/<id>]`);
+}
+
+function errorResult(error: unknown): HttpResult {
+  if (error instanceof RackFailure) return new HttpResult(error.status, toErrorBody(error));
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_BUSY') {
+    return new HttpResult(503, toErrorBody(failure(503, 'busy', 'transient', 'the rack database is busy: retry with the same Idempotency-Key')));
+  }
+  // A bug in the simulator: nothing was committed (the transaction rolled back), but do not
+  // let a caller retry a bug forever; make a person look.
+  const message = error instanceof Error ? error.message : String(error);
+  return new HttpResult(500, toErrorBody(failure(500, 'internal-error', 'unknown-state', `rack simulator error: ${message}; report it with the request`)));
+}
