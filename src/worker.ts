@@ -1,0 +1,26 @@
+/**
+ * The unwind worker: serves every saga and activity on the `unwind` task queue.
+ * Configuration comes from the environment (see src/temporal/connection.ts); UNWIND_LOG_LEVEL
+ * (default WARN) sets the SDK's log level.
+ */
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { connectionConfig, sdkTlsOptions } from './temporal/connection';
+import { TASK_QUEUE, workflowsPath } from './temporal/worker-config';
+
+async function run(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.UNWIND_LOG_LEVEL ?? 'WARN') as LogLevel) });
+  const config = connectionConfig();
+  const connection = await NativeConnection.connect({ address: config.address, tls: sdkTlsOptions(config.tls) });
+  try {
+    const worker = await Worker.create({ connection, namespace: config.namespace, taskQueue: TASK_QUEUE, workflowsPath });
+    console.log(`unwind worker polling task queue "${TASK_QUEUE}" on ${config.address} (namespace ${config.namespace})`);
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+run().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TASK_QUEUE } from '../src/temporal/worker-config';
+
+const root = join(__dirname, '..');
+const dataDir = mkdtempSync(join(tmpdir(), 'unwind-stack-'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+interface RunningStack {
+  process: ChildProcess;
+  output: () => string;
+  pids: number[];
+}
+
+/** Starts `scripts/start.ts` as `npm start` does, and waits until the worker polls. */
+async function startStack(port: number): Promise<RunningStack> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'scripts', 'start.ts')], {
+    cwd: root,
+    env: { ...process.env, UNWIND_DATA_DIR: dataDir, UNWIND_TEMPORAL_PORT: String(port), UNWIND_UI_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const deadline = Date.now() + 90_000;
+  while (!/polling task queue/.test(output)) {
+    if (child.exitCode !== null) throw new Error(`the stack exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`the stack did not come up in 90s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const pids = [...output.matchAll(/started .* \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+  return { process: child, output: () => output, pids };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopStack(stack: RunningStack): Promise<number | null> {
+  stack.process.kill('SIGINT');
+  return new Promise((resolve) => stack.process.once('exit', (code) => resolve(code)));
+}
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('npm start: the embedded stack', () => {
+  it('serves workflows, stops cleanly on Ctrl-C, and keeps history across a restart', async () => {
+    const port = await freePort();
+    const address = `127.0.0.1:${port}`;
+
+    const first = await startStack(port);
+    expect(first.pids).toHaveLength(2);
+    let connection = await Connection.connect({ address });
+    let client = new Client({ connection });
+    const result = await client.workflow.execute('ping', { taskQueue: TASK_QUEUE, workflowId: 'stack-ping', args: ['rack'] });
+    expect(result).toBe('pong: rack');
+    await connection.close();
+
+    expect(await stopStack(first)).toBe(0);
+    expect(first.output()).toContain('stack stopped');
+    expect(first.pids.filter(isAlive)).toEqual([]);
+
+    const second = await startStack(port);
+    connection = await Connection.connect({ address });
+    client = new Client({ connection });
+    const description = await client.workflow.getHandle('stack-ping').describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(await client.workflow.getHandle('stack-ping').result()).toBe('pong: rack');
+    await connection.close();
+    expect(await stopStack(second)).toBe(0);
+    expect(second.pids.filter(isAlive)).toEqual([]);
+  }, 240_000);
+});
