@@ -61,7 +61,7 @@ export interface RackServer {
   url: string;
   /** The port actually listened on. */
   port: number;
-  /** Stops listening, drops open connections and closes the database. */
+  /** Stops listening, drops open connections and closes the database; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -234,14 +234,16 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
   });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  // Closing twice (a test's own close, then its cleanup) must not fail.
+  let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
-      db.close();
-    },
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }).finally(() => db.close())),
   };
 }
 
