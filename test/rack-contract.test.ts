@@ -138,6 +138,15 @@ describe('faults', () => {
     expect(await t.rack.list('instances')).toHaveLength(2 * successes);
   });
 
+  it('reads can be faulted by <resource>.list / <resource>.get, and a lost read answer is transient', async () => {
+    await t.rack.faults.script({ operation: 'sleds.list', kind: 'transient' });
+    await t.rack.faults.script({ operation: 'sleds.get', kind: 'ambiguous' });
+    expect(await failureOf(t.rack.list('sleds'))).toMatchObject({ status: 503, class: 'transient' });
+    expect(await failureOf(t.rack.get('sleds', 'sled-0'))).toMatchObject({ status: 503, class: 'transient' });
+    expect(await t.rack.list('sleds')).toHaveLength(8);
+    expect(await t.rack.get('sleds', 'sled-0')).toMatchObject({ id: 'sled-0' });
+  });
+
   it('mulberry32 is deterministic per seed', () => {
     const a = mulberry32(7);
     const b = mulberry32(7);

@@ -150,6 +150,12 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     return decision;
   }
 
+  /** Faults of a read: an ambiguous or crashed read just lost its answer, so it fails like a transient one. */
+  async function readFault(operation: string) {
+    const decision = await preFault(operation);
+    if (decision.kind !== null) throw injectedError('transient', decision.status === 409 ? 503 : decision.status, operation);
+  }
+
   async function mutate(req: IncomingMessage, operation: MutationName): Promise<HttpResult> {
     const body = await readJson(req);
     const key = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
@@ -205,11 +211,11 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
         if (isMutationName(operation)) return mutate(req, operation);
       }
       if (method === 'GET' && second === undefined) {
-        await preFault(`${first}.list`);
+        await readFault(`${first}.list`);
         return new HttpResult(200, { items: listResource(db, first, query) });
       }
       if (method === 'GET' && second !== undefined) {
-        await preFault(`${first}.get`);
+        await readFault(`${first}.get`);
         return new HttpResult(200, getResource(db, first, second));
       }
     }
