@@ -1,0 +1,223 @@
+/**
+ * What every command group of the CLI shares: the global options, lazily built clients and
+ * the output streams.
+ *
+ * Clients are built on first use, so `unwind rack …` never connects to Temporal and
+ * `unwind --help` connects to nothing.
+ */
+import type { Command } from 'commander';
+import type { UnwindClient, UnwindClientOptions } from '../client';
+// The client module only: the rack barrel would load the server's SQLite store too.
+import { type RackClient, createRackClient } from '../rack/client';
+import { type ConnectionConfig, type TlsConfig, connectionConfig, sdkTlsOptions } from '../temporal/connection';
+import { CliError, type ErrorContext, ExitCode, toCliError, usageError } from './exit-codes';
+import { type OutputStream, type Styles, colorEnabled, styles } from './format';
+
+/** The rack URL used when neither `--rack-url` nor `UNWIND_RACK_URL` is set. */
+export const DEFAULT_RACK_URL = 'http://127.0.0.1:7280';
+
+/** The global options as commander parses them (every one optional: defaults come from the env). */
+export interface GlobalOptions {
+  address?: string;
+  namespace?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsServerName?: string;
+  rackUrl?: string;
+}
+
+/** The process around the CLI; tests pass their own. */
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Builds the Temporal client; {@link createUnwindClient} unless a test passes a fake. */
+export type ConnectTemporal = (options: UnwindClientOptions) => Promise<UnwindClient>;
+
+/**
+ * The shared context handed to every command group's `register(program, context)`.
+ *
+ * Accessors read the global options when called (after parsing), never at registration time.
+ */
+export interface CliContext {
+  /** The streams and environment of the process. */
+  readonly io: CliIo;
+  /** Temporal address, namespace and TLS: flags over `TEMPORAL_*` env over defaults. */
+  connection(): ConnectionConfig;
+  /** The rack's base URL: `--rack-url`, else `UNWIND_RACK_URL`, else {@link DEFAULT_RACK_URL}. */
+  rackUrl(): string;
+  /** The rack client, built once on first call. */
+  rack(): RackClient;
+  /**
+   * The connected unwind (Temporal) client, built once on first call and closed by the
+   * program after the command. Connection failures reject with a {@link CliError} (exit 3);
+   * unreadable TLS files with a usage error (exit 2).
+   */
+  temporal(): Promise<UnwindClient>;
+  /** Writes a line (or lines) of text to stdout. */
+  print(text: string): void;
+  /** Writes `data` to stdout as indented JSON: the `--json` form of a command's output. */
+  printJson(data: unknown): void;
+  /** Prints `data` as JSON when `json` is set, else the text `render` makes of it. */
+  emit<T>(json: boolean | undefined, data: T, render: (data: T) => string): void;
+  /** Writes a note to stderr (progress, warnings): never mixed into data on stdout. */
+  note(text: string): void;
+  /** Styles for stdout: colour only when stdout is a TTY and `NO_COLOR` is unset. */
+  readonly style: Styles;
+  /** True when stdout gets colour; pass to `renderTable`'s `color`. */
+  readonly color: boolean;
+  /**
+   * The exit code once the command returns; 0 unless a command sets it. Set it when the
+   * command printed its result but the outcome is a failure (e.g. the saga unwound: 1).
+   */
+  exitCode: ExitCode;
+  /** Where the CLI was connecting, for error messages. */
+  errorContext(): ErrorContext;
+  /** Closes what was opened (the Temporal connection). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createCliContext}. */
+export interface CliContextOptions {
+  io?: CliIo;
+  /** How to connect to Temporal; tests pass a fake. */
+  connectTemporal?: ConnectTemporal;
+  /** The rack client's per-request timeout; 10 s unless told. */
+  rackTimeoutMs?: number;
+}
+
+/**
+ * Creates the context for `program`: the global options are read from `program.opts()` the
+ * first time an accessor needs them.
+ */
+export function createCliContext(program: Command, options: CliContextOptions = {}): CliContext {
+  const io = options.io ?? { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  const color = colorEnabled(io.stdout, io.env);
+  let rack: RackClient | undefined;
+  let temporal: Promise<UnwindClient> | undefined;
+  const globals = () => program.opts<GlobalOptions>();
+
+  const context: CliContext = {
+    io,
+    color,
+    style: styles(color),
+    exitCode: ExitCode.Ok,
+    connection() {
+      const g = globals();
+      const base = connectionConfig({}, io.env);
+      const flagTls: TlsConfig = { certPath: g.tlsCert, keyPath: g.tlsKey, caPath: g.tlsCa, serverName: g.tlsServerName };
+      const anyTlsFlag = Object.values(flagTls).some((v) => v !== undefined);
+      // A TLS flag adds to (or overrides one field of) the TLS settings from the environment.
+      const tls = anyTlsFlag ? { ...base.tls, ...definedOnly(flagTls) } : base.tls;
+      return connectionConfig({ address: g.address, namespace: g.namespace, tls }, io.env);
+    },
+    rackUrl() {
+      return globals().rackUrl ?? io.env.UNWIND_RACK_URL ?? DEFAULT_RACK_URL;
+    },
+    rack() {
+      const source = globals().rackUrl !== undefined ? '--rack-url' : io.env.UNWIND_RACK_URL !== undefined ? 'UNWIND_RACK_URL' : 'default';
+      rack ??= createRackClient({ baseUrl: parseRackUrl(context.rackUrl(), source), timeoutMs: options.rackTimeoutMs ?? 10_000 });
+      return rack;
+    },
+    temporal() {
+      temporal ??= connect(context.connection(), options.connectTemporal);
+      return temporal;
+    },
+    print(text) {
+      io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    printJson(data) {
+      io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    },
+    emit(json, data, render) {
+      if (json) context.printJson(data);
+      else context.print(render(data));
+    },
+    note(text) {
+      io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    errorContext() {
+      let temporalAddress: string | undefined;
+      try {
+        temporalAddress = context.connection().address;
+      } catch {
+        temporalAddress = undefined;
+      }
+      return { rackUrl: safeRackUrl(context), temporalAddress };
+    },
+    async close() {
+      const pending = temporal;
+      temporal = undefined;
+      if (!pending) return;
+      const client = await pending.catch(() => undefined);
+      await client?.close();
+    },
+  };
+  return context;
+}
+
+function definedOnly(tls: TlsConfig): TlsConfig {
+  return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined));
+}
+
+function safeRackUrl(context: CliContext): string | undefined {
+  try {
+    return context.rackUrl();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks a rack URL early, so a typo is a usage error naming the flag rather than a
+ * confusing network failure.
+ * @throws a usage error (exit 2)
+ */
+export function parseRackUrl(value: string, source = '--rack-url'): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+    throw usageError(`${source}: '${value}' is not an http(s) URL`, 'give one like http://127.0.0.1:7280 with --rack-url or UNWIND_RACK_URL');
+  }
+  return value;
+}
+
+async function connect(config: ConnectionConfig, connectTemporal: ConnectTemporal | undefined): Promise<UnwindClient> {
+  // Read the TLS files first: a missing file is the operator's typo (exit 2), not an outage.
+  try {
+    sdkTlsOptions(config.tls);
+  } catch (error) {
+    throw usageError((error as Error).message, 'fix --tls-cert/--tls-key/--tls-ca or the TEMPORAL_TLS_* variables');
+  }
+  const doConnect = connectTemporal ?? loadUnwindClient().createUnwindClient;
+  try {
+    return await doConnect(config);
+  } catch (error) {
+    const mapped = toCliError(error, { temporalAddress: config.address });
+    if (mapped.exitCode !== ExitCode.Failed) throw mapped;
+    // Whatever else fails while connecting is still "cannot connect": say where.
+    throw new CliError(
+      ExitCode.Unreachable,
+      `cannot connect to Temporal at ${config.address} (namespace ${config.namespace}): ${(error as Error).message ?? String(error)}`,
+      'is the server running? set --address/--namespace or TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE',
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Loads src/client.ts on demand: the Temporal SDK takes about half a second to load, which
+ * every rack command would pay for nothing. (A dynamic `import()` would bypass tsx's CJS
+ * hook that runs the sources, hence `require`.)
+ */
+function loadUnwindClient(): typeof import('../client') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../client') as typeof import('../client');
+}
