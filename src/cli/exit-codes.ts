@@ -166,20 +166,29 @@ function fromRackError(error: RackErrorLike, cause: { cause: unknown }): CliErro
     : error.field !== undefined
       ? `field ${error.field}`
       : undefined;
-  const detail = fields === undefined || message.includes(fields) ? message : `${message} (${fields})`;
-  if (error.status === 404 && error.code !== 'no-such-route') {
-    return new CliError(ExitCode.NotFound, `rack ${error.operation}: ${detail}`, 'list what exists with `unwind rack list <resource>`', cause);
-  }
-  if (error.status >= 400 && error.status < 500 && error.code !== 'no-such-route') {
-    return new CliError(ExitCode.Refused, `rack refused ${error.operation}: ${detail}`, `fix the input (code ${error.code})`, cause);
-  }
+  // The rack's messages usually name their field already; repeat it only when they do not.
+  const detail = fields === undefined || message.includes(error.field ?? fields) ? message : `${message} (${fields})`;
+  const injected = error.code.startsWith('injected-') || (error.code === 'unavailable' && /injected/.test(message));
   if (error.code === 'no-such-route') {
     return new CliError(ExitCode.Failed, `rack ${error.operation}: ${detail}`, 'is the rack the same version as this CLI?', cause);
+  }
+  if (error.status === 404) {
+    const [resource, verb] = error.operation.split('.');
+    const list = verb === 'get' ? `unwind rack list ${resource}` : 'unwind rack list <resource>';
+    return new CliError(ExitCode.NotFound, `rack ${error.operation}: ${detail}`, `see what exists with '${list}'`, cause);
+  }
+  if (error.status >= 400 && error.status < 500) {
+    const hint = injected
+      ? `an injected fault (code ${error.code}): see 'unwind rack fault list', remove it with 'unwind rack fault clear'`
+      : error.status === 400
+        ? `fix the input (code ${error.code})`
+        : `code ${error.code}, class ${error.class}`;
+    return new CliError(ExitCode.Refused, `rack refused ${error.operation}: ${detail}`, hint, cause);
   }
   return new CliError(
     ExitCode.Failed,
     `rack ${error.operation} failed: ${detail}`,
-    error.class === 'transient' ? 'transient: retry; check `unwind rack fault list` for injected faults' : `class ${error.class}`,
+    error.class === 'transient' ? "transient: retry; 'unwind rack fault list' shows injected faults" : `code ${error.code}, class ${error.class}`,
     cause,
   );
 }

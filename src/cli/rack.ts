@@ -296,7 +296,8 @@ function right(header: string): Column {
 function columnsFor(fields: readonly string[], items: readonly Record<string, unknown>[]): Column[] {
   // Numbers line up on the right; everything else reads left to right.
   return fields.map((f) => ({
-    header: f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase(),
+    // `memoryGiBUsed` → `MEMORY_GIB_USED`: GiB is one word.
+    header: f.replace('GiB', 'Gib').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase(),
     align: items.length > 0 && items.every((i) => typeof i[f] === 'number') ? 'right' : 'left',
   }));
 }
