@@ -1,0 +1,45 @@
+/**
+ * The `notifyOperator` activity the saga engine calls when a saga pauses (`needs-operator`,
+ * `stuck`). The engine proxies it by name on the workflow's task queue, so every worker that
+ * runs sagas registers it (spread {@link createOperatorActivities} into the activity object).
+ */
+import { Context } from '@temporalio/activity';
+import { OperatorNotification } from '../schemas/saga';
+import { withBoundaries, type BoundaryOptions } from './boundary';
+
+/** Where notifications go: a pager, a chat room, a test's array. A throw counts as a failed delivery. */
+export type OperatorNotificationSink = (notification: OperatorNotification) => void | Promise<void>;
+
+/** Logs the notification on the activity logger at WARN: the default when no sink is given. */
+export const logNotificationSink: OperatorNotificationSink = (n) => {
+  Context.current().log.warn(`saga ${n.sagaType} ${n.workflowId} is ${n.state} at step "${n.step}": ${n.error.type}: ${n.error.message}`, {
+    ...n,
+  });
+};
+
+/** Dependencies of {@link createOperatorActivities}. */
+export interface OperatorActivityDeps {
+  /** Default {@link logNotificationSink}. */
+  readonly sink?: OperatorNotificationSink;
+  /** Backoff of transient delivery failures. */
+  readonly backoff?: BoundaryOptions;
+}
+
+/**
+ * Creates the operator activities: `notifyOperator(notification)` validates the notification
+ * and hands it to the sink; a sink error is classified at the boundary like any other.
+ */
+export function createOperatorActivities(deps: OperatorActivityDeps = {}) {
+  const sink = deps.sink ?? logNotificationSink;
+  return withBoundaries(
+    {
+      async notifyOperator(notification: OperatorNotification): Promise<void> {
+        await sink(OperatorNotification.parse(notification));
+      },
+    },
+    deps.backoff,
+  );
+}
+
+/** The activity object {@link createOperatorActivities} returns; the engine proxies it by type. */
+export type OperatorActivities = ReturnType<typeof createOperatorActivities>;

@@ -1,0 +1,149 @@
+/**
+ * The saga engine's public data: status (query), operator decisions (updates), notifications
+ * and the details of a `SagaUnwound` failure. Shared by the engine (workflow bundle), the
+ * activities, the client and the CLI; JSON-shaped (ISO strings, not `Date`).
+ */
+import { z } from 'zod';
+
+export { SAGA_UNWOUND } from './failures';
+
+/** `<workflowId>/<step>`: the idempotency key an action is given; its undo gets the same key. */
+export const IdempotencyKey = z.string().regex(/^[^/]+\/.+$/, 'an idempotency key is `<workflowId>/<step>`');
+/** An idempotency key (see {@link IdempotencyKey}). */
+export type IdempotencyKey = z.infer<typeof IdempotencyKey>;
+
+/** Builds the idempotency key of `step` in workflow `workflowId`. */
+export function idempotencyKey(workflowId: string, step: string): IdempotencyKey {
+  return `${workflowId}/${step}`;
+}
+
+/** What a saga is doing; the value of the `UnwindState` search attribute. */
+export const SagaState = z.enum([
+  'running',
+  'unwinding',
+  'needs-operator',
+  'stuck',
+  'awaiting-approval',
+  'completed',
+  'unwound',
+]);
+/** One of the {@link SagaState} values. */
+export type SagaState = z.infer<typeof SagaState>;
+
+/** What a step is doing. `failed` covers a step waiting for an operator after its action failed. */
+export const StepState = z.enum(['pending', 'running', 'succeeded', 'failed', 'undoing', 'undone', 'undo-failed', 'skipped']);
+/** One of the {@link StepState} values. */
+export type StepState = z.infer<typeof StepState>;
+
+/** A failure as data: its `ApplicationFailure` type (or error name) and message. */
+export const ErrorSummary = z.object({ type: z.string(), message: z.string() });
+/** See {@link ErrorSummary}. */
+export type ErrorSummary = z.infer<typeof ErrorSummary>;
+
+/** The operator actions the saga engine accepts (approval is not the engine's). */
+export const OperatorAction = z.enum(['retry', 'skip', 'unwind']);
+/** One of `'retry' | 'skip' | 'unwind'`. */
+export type OperatorAction = z.infer<typeof OperatorAction>;
+
+/**
+ * The argument of the `retry`, `skip` and `unwind` updates. `step` is needed only when more than
+ * one step waits at once (parallel steps); with one waiting step it may be left out.
+ */
+export const OperatorDecisionInput = z.object({
+  operator: z.string().trim().min(1, 'operator must name who decides'),
+  reason: z.string().trim().min(1, 'reason must say why'),
+  step: z.string().min(1).optional(),
+});
+/** See {@link OperatorDecisionInput}. */
+export type OperatorDecisionInput = z.infer<typeof OperatorDecisionInput>;
+
+/** An operator decision as recorded in the saga's status. */
+export const SagaDecision = z.object({
+  action: OperatorAction,
+  operator: z.string(),
+  reason: z.string(),
+  step: z.string(),
+  at: z.iso.datetime(),
+});
+/** See {@link SagaDecision}. */
+export type SagaDecision = z.infer<typeof SagaDecision>;
+
+/** A step waiting for an operator: which actions it accepts, since when, after which error. */
+export const WaitingFor = z.object({
+  step: z.string(),
+  /** `action`: the step's action failed; `undo`: its undo failed (the saga is stuck). */
+  phase: z.enum(['action', 'undo']),
+  actions: z.array(OperatorAction),
+  since: z.iso.datetime(),
+  error: ErrorSummary,
+});
+/** See {@link WaitingFor}. */
+export type WaitingFor = z.infer<typeof WaitingFor>;
+
+/** One step of a saga as the status query shows it. */
+export const StepStatus = z.object({
+  name: z.string(),
+  /** The parallel group the step ran in (innermost), or `null`. */
+  group: z.string().nullable(),
+  /** True for a step started after the pivot: it is never undone, and its failure pauses the saga. */
+  afterPivot: z.boolean(),
+  state: StepState,
+  /** Times the workflow invoked the action: operator retries and injected repeats count, activity retries do not. */
+  attempts: z.number().int(),
+  /** Times the workflow invoked the undo. */
+  undoAttempts: z.number().int(),
+  lastError: ErrorSummary.nullable(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  undoStartedAt: z.iso.datetime().nullable(),
+  undoFinishedAt: z.iso.datetime().nullable(),
+});
+/** See {@link StepStatus}. */
+export type StepStatus = z.infer<typeof StepStatus>;
+
+/** The answer of the `sagaStatus` query. */
+export const SagaStatus = z.object({
+  sagaType: z.string(),
+  workflowId: z.string(),
+  state: SagaState,
+  pivoted: z.boolean(),
+  /** The step waiting for an operator (the longest-waiting one), or `null`. */
+  waitingFor: WaitingFor.nullable(),
+  /** Every step waiting for an operator: more than one only when parallel steps wait at once. */
+  waiting: z.array(WaitingFor),
+  steps: z.array(StepStatus),
+  decisions: z.array(SagaDecision),
+});
+/** See {@link SagaStatus}. */
+export type SagaStatus = z.infer<typeof SagaStatus>;
+
+/** A skipped undo, as recorded: the residue an operator accepted, and why. */
+export const SkippedUndo = z.object({ step: z.string(), reason: z.string(), operator: z.string() });
+/** See {@link SkippedUndo}. */
+export type SkippedUndo = z.infer<typeof SkippedUndo>;
+
+/** The details (first element) of the `SagaUnwound` failure an unwound saga ends with. */
+export const SagaUnwoundDetails = z.object({
+  /** The step whose failure unwound the saga; for a cancellation the step that was running, or `null`. */
+  failedStep: z.string().nullable(),
+  /** `Cancelled` when the workflow was cancelled. */
+  cause: ErrorSummary,
+  /** Steps undone, in the order their undos finished. */
+  undone: z.array(z.string()),
+  skipped: z.array(SkippedUndo),
+});
+/** See {@link SagaUnwoundDetails}. */
+export type SagaUnwoundDetails = z.infer<typeof SagaUnwoundDetails>;
+
+/** What the saga engine tells an operator when a saga pauses (argument of the `notifyOperator` activity). */
+export const OperatorNotification = z.object({
+  sagaType: z.string(),
+  workflowId: z.string(),
+  state: z.enum(['needs-operator', 'stuck']),
+  step: z.string(),
+  actions: z.array(OperatorAction),
+  error: ErrorSummary,
+  at: z.iso.datetime(),
+});
+/** See {@link OperatorNotification}. */
+export type OperatorNotification = z.infer<typeof OperatorNotification>;

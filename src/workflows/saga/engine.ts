@@ -1,0 +1,652 @@
+/**
+ * The saga engine: a compensation stack with parallel groups and a pivot, the failure
+ * taxonomy's consequences, operator intervention, status, search attributes and fault
+ * injection. Usage: see ./index.ts. Contract: DESIGN.md, "The saga contract".
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OperatorActivities } from '../../activities/notify-operator';
+import { causeChain, FailureType, isNeedsOperator, isUnknownState, SagaFailureType } from '../../schemas/failures';
+import { FAULTS_MEMO_KEY, repeatCount, type ResolvedSagaFaults, SagaFaults } from '../../schemas/faults';
+import {
+  type ErrorSummary,
+  idempotencyKey,
+  type OperatorAction,
+  OperatorDecisionInput,
+  type OperatorNotification,
+  type SagaDecision,
+  type SagaState,
+  type SagaStatus,
+  type SagaUnwoundDetails,
+  type SkippedUndo,
+  type StepStatus,
+  type WaitingFor,
+} from '../../schemas/saga';
+import { UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
+import { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
+
+/** What an action and its undo are given. */
+export interface StepContext {
+  /** The step's name, unique within the saga. */
+  readonly step: string;
+  /**
+   * `<workflowId>/<step>`: the idempotency key to pass to the activity. The undo gets the same
+   * key, so it can find what the action did even when the action's output never arrived.
+   */
+  readonly key: string;
+}
+
+/** A step: an action (an activity call) and, optionally, its undo (an activity call). */
+export interface StepDefinition<T> {
+  /** Does the step's work; must be idempotent under `ctx.key`. Its result is the step's output. */
+  readonly action: (ctx: StepContext) => Promise<T>;
+  /**
+   * Reverses the action; must be idempotent and succeed when the action never took effect.
+   * Registered before the action is attempted, so a failed action is undone too. Not allowed
+   * after {@link Saga.pivot}.
+   */
+  readonly undo?: (ctx: StepContext) => Promise<unknown>;
+}
+
+/** One member of a parallel group: it runs its steps on `group` (never on the saga itself). */
+export type GroupMember<T> = (group: SagaScope) => Promise<T>;
+
+/** The results of a parallel group, member by member. */
+export type GroupResults<M extends readonly GroupMember<unknown>[]> = {
+  -readonly [K in keyof M]: M[K] extends GroupMember<infer R> ? R : never;
+};
+
+/** Where steps run: the saga itself, or one member of a parallel group. */
+export interface SagaScope {
+  /**
+   * Runs a step: registers its undo, then runs its action.
+   *
+   * A failed action is handled by its failure class (DESIGN.md, "Failure taxonomy"): refused,
+   * transient-exhausted or unclassified failures unwind the saga (before the pivot);
+   * `NeedsOperator` and `UnknownState` — and every failure after the pivot — pause the saga
+   * until an operator sends `retry` (or `unwind`, before the pivot).
+   * @returns the action's result.
+   * @throws an `ApplicationFailure` of type `SagaStepFailed` (cause: the action's failure) when
+   *   the saga must unwind; let it propagate, {@link runSaga} unwinds. `InvalidSaga` for a
+   *   duplicate step name or an undo after the pivot.
+   */
+  step<T>(name: string, definition: StepDefinition<T>): Promise<T>;
+  /**
+   * Runs the members together. If one fails, the others are awaited (a member waiting for an
+   * operator is released), then the failure propagates and the saga unwinds; each member's
+   * steps are undone last-first, the members in parallel.
+   * @param name the group's name, unique among the saga's step and group names.
+   * @returns each member's result, in the order of `members`.
+   */
+  parallel<const M extends readonly GroupMember<unknown>[]>(name: string, members: M): Promise<GroupResults<M>>;
+}
+
+/** The saga, as its body sees it. */
+export interface Saga extends SagaScope {
+  /** The saga's type, e.g. `diskCreate`. */
+  readonly sagaType: string;
+  /** The workflow id: the prefix of every idempotency key. */
+  readonly workflowId: string;
+  /** True once {@link Saga.pivot} was called. */
+  readonly pivoted: boolean;
+  /**
+   * The point of no return: nothing registered before it is ever undone, steps after it may not
+   * declare undos, a failure after it pauses the saga for an operator `retry` (never unwinds),
+   * and steps after it are shielded from workflow cancellation (the saga finishes forward).
+   * @throws `InvalidSaga` when called twice or while steps are in flight.
+   */
+  pivot(): void;
+}
+
+/** Options of {@link runSaga}. Activity retry profiles belong to the saga's activity proxies, not here. */
+export interface RunSagaOptions {
+  /**
+   * Tells an operator the saga paused (`needs-operator` or `stuck`). Best effort: the saga waits
+   * whether or not the notification got through. Default: the activity named `notifyOperator`
+   * (src/activities/notify-operator.ts) on the workflow's task queue, 30 s per attempt, retried
+   * for up to 10 minutes.
+   */
+  readonly notifyOperator?: (notification: OperatorNotification) => Promise<void>;
+}
+
+/** Progress (UnwindStep, UnwindProgressAt) is upserted on a step start at most this often, besides state changes. */
+const PROGRESS_UPSERT_INTERVAL_MS = 60_000;
+
+const notifyProfile = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+} as const;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type StepRecord = Mutable<StepStatus>;
+
+type StackEntry =
+  | { readonly kind: 'step'; readonly record: StepRecord; readonly ctx: StepContext; readonly undo: (ctx: StepContext) => Promise<unknown> }
+  | { readonly kind: 'group'; readonly name: string; readonly members: StackEntry[][] };
+
+interface Wait extends Mutable<WaitingFor> {
+  decision?: SagaDecision;
+}
+
+type Phase = 'running' | 'unwinding' | 'completed' | 'unwound';
+
+const now = (): string => new Date().toISOString();
+
+function invalidSaga(message: string, step: string | null): ApplicationFailure {
+  return ApplicationFailure.create({ type: SagaFailureType.InvalidSaga, message, nonRetryable: true, details: [{ step }] });
+}
+
+function stepFailed(step: string, cause: unknown): ApplicationFailure {
+  const summary = describeFailure(cause);
+  return ApplicationFailure.create({
+    type: SagaFailureType.StepFailed,
+    message: `step "${step}" failed: ${summary.type}: ${summary.message}`,
+    nonRetryable: true,
+    details: [{ step }],
+    cause: cause instanceof Error ? cause : undefined,
+  });
+}
+
+function isWrapper(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure ||
+    err instanceof ChildWorkflowFailure ||
+    (err instanceof ApplicationFailure && err.type === SagaFailureType.StepFailed)
+  );
+}
+
+/**
+ * A failure as data: the first error of the cause chain that is not a wrapper
+ * (`ActivityFailure`, `ChildWorkflowFailure`, `SagaStepFailed`). An `ApplicationFailure` gives its
+ * `type`, a cancellation `Cancelled`, anything else its error name.
+ */
+export function describeFailure(err: unknown): ErrorSummary {
+  if (isCancellation(err) && !causeChain(err).some((e) => e instanceof ApplicationFailure && !isWrapper(e))) {
+    return { type: 'Cancelled', message: 'the saga was cancelled' };
+  }
+  const chain = causeChain(err);
+  const essential = chain.find((e) => !isWrapper(e)) ?? chain.at(-1);
+  if (essential instanceof ApplicationFailure) return { type: essential.type ?? 'Error', message: essential.message };
+  if (essential instanceof Error) return { type: essential.name, message: essential.message };
+  return { type: 'Error', message: String(essential) };
+}
+
+function stepOf(err: unknown): string | null {
+  for (const e of causeChain(err)) {
+    if (e instanceof ApplicationFailure && (e.type === SagaFailureType.StepFailed || e.type === SagaFailureType.InvalidSaga)) {
+      const step = (e.details?.[0] as { step?: unknown } | undefined)?.step;
+      return typeof step === 'string' ? step : null;
+    }
+  }
+  return null;
+}
+
+function readFaults(): ResolvedSagaFaults {
+  const raw = workflowInfo().memo?.[FAULTS_MEMO_KEY];
+  const parsed = SagaFaults.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: SagaFailureType.InvalidFaults,
+      nonRetryable: true,
+      message: `memo "${FAULTS_MEMO_KEY}" is not valid: ${parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ')}. Fix the memo and start the saga again.`,
+    });
+  }
+  return parsed.data;
+}
+
+class Scope implements SagaScope {
+  constructor(
+    protected readonly run: SagaRun,
+    readonly stack: StackEntry[],
+    readonly group: string | null,
+    private readonly groupState: { failed: boolean } | null,
+    private readonly parent: Scope | null,
+  ) {}
+
+  /** True when a sibling in an enclosing parallel group failed: the saga will unwind. */
+  doomed(): boolean {
+    return (this.groupState?.failed ?? false) || (this.parent?.doomed() ?? false);
+  }
+
+  step<T>(name: string, definition: StepDefinition<T>): Promise<T> {
+    return this.run.runStep(this, name, definition);
+  }
+
+  parallel<const M extends readonly GroupMember<unknown>[]>(name: string, members: M): Promise<GroupResults<M>> {
+    return this.run.runParallel(this, name, members) as Promise<GroupResults<M>>;
+  }
+}
+
+class RootScope extends Scope implements Saga {
+  get sagaType(): string {
+    return this.run.sagaType;
+  }
+  get workflowId(): string {
+    return this.run.workflowId;
+  }
+  get pivoted(): boolean {
+    return this.run.pivoted;
+  }
+  pivot(): void {
+    this.run.pivot();
+  }
+}
+
+/** One saga execution: its stack, records, waits and decisions. The workflow function only wires it. */
+class SagaRun {
+  readonly workflowId = workflowInfo().workflowId;
+  pivoted = false;
+  private readonly faults: ResolvedSagaFaults;
+  private readonly notify: (notification: OperatorNotification) => Promise<void>;
+  private readonly root: RootScope;
+  private readonly names = new Set<string>();
+  private readonly records: StepRecord[] = [];
+  private readonly waits: Wait[] = [];
+  private readonly decisions: SagaDecision[] = [];
+  private readonly undone: string[] = [];
+  private readonly skipped: SkippedUndo[] = [];
+  private phase: Phase = 'running';
+  private active = 0;
+  private published: { state: SagaState; step: string | null; at: number } | undefined;
+
+  constructor(
+    readonly sagaType: string,
+    options: RunSagaOptions,
+  ) {
+    if (typeof sagaType !== 'string' || sagaType.length === 0) throw invalidSaga('runSaga needs a saga type, e.g. "diskCreate".', null);
+    this.faults = readFaults();
+    this.notify = options.notifyOperator ?? proxyActivities<OperatorActivities>(notifyProfile).notifyOperator;
+    this.root = new RootScope(this, [], null, null, null);
+    setHandler(sagaStatusQuery, () => this.status());
+    const updates = [
+      [retryUpdate, 'retry'],
+      [skipUpdate, 'skip'],
+      [unwindUpdate, 'unwind'],
+    ] as const;
+    for (const [definition, action] of updates) {
+      setHandler(definition, (input) => this.decide(action, input), {
+        validator: (input) => void this.target(action, input),
+      });
+    }
+    this.publish(null);
+  }
+
+  async execute<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
+    try {
+      const result = await body(this.root);
+      this.phase = 'completed';
+      this.publish(this.records.at(-1)?.name ?? null);
+      return result;
+    } catch (err) {
+      // After the pivot nothing may be undone: a failure that still reaches here (a cancellation
+      // outside any step, a bug in the saga's own code) ends the workflow as it is.
+      if (this.pivoted) throw err;
+      return this.unwind(err);
+    }
+  }
+
+  status(): SagaStatus {
+    const waiting = this.waits.map(({ decision: _decision, ...w }) => ({ ...w, actions: [...w.actions], error: { ...w.error } }));
+    return {
+      sagaType: this.sagaType,
+      workflowId: this.workflowId,
+      state: this.state(),
+      pivoted: this.pivoted,
+      waitingFor: waiting[0] ?? null,
+      waiting,
+      steps: this.records.map((r) => ({ ...r, lastError: r.lastError ? { ...r.lastError } : null })),
+      decisions: this.decisions.map((d) => ({ ...d })),
+    };
+  }
+
+  pivot(): void {
+    if (this.pivoted) throw invalidSaga('pivot() was called twice; a saga has one point of no return.', null);
+    if (this.active > 0) {
+      throw invalidSaga('pivot() was called while steps are in flight; await every step before the pivot.', null);
+    }
+    this.pivoted = true;
+  }
+
+  async runStep<T>(scope: Scope, name: string, definition: StepDefinition<T>): Promise<T> {
+    this.claim(name);
+    if (typeof definition?.action !== 'function') throw invalidSaga(`step "${name}" has no action function.`, name);
+    const afterPivot = this.pivoted;
+    if (afterPivot && definition.undo) {
+      throw invalidSaga(
+        `step "${name}" declares an undo after pivot(); steps after the pivot are never compensated. ` +
+          'Drop the undo, or move the step before the pivot.',
+        name,
+      );
+    }
+    const record: StepRecord = {
+      name,
+      group: scope.group,
+      afterPivot,
+      state: 'pending',
+      attempts: 0,
+      undoAttempts: 0,
+      lastError: null,
+      startedAt: null,
+      finishedAt: null,
+      undoStartedAt: null,
+      undoFinishedAt: null,
+    };
+    this.records.push(record);
+    const ctx: StepContext = Object.freeze({ step: name, key: idempotencyKey(this.workflowId, name) });
+    // Registered before the action runs: an action that fails, or times out after its effect
+    // applied, is still undone.
+    if (definition.undo) scope.stack.push({ kind: 'step', record, ctx, undo: definition.undo });
+    this.noteProgress(name);
+    this.active++;
+    try {
+      const attempt = () => this.attemptStep(scope, record, ctx, definition.action, afterPivot);
+      return await (afterPivot ? CancellationScope.nonCancellable(attempt) : attempt());
+    } finally {
+      this.active--;
+    }
+  }
+
+  async runParallel(scope: Scope, name: string, members: readonly GroupMember<unknown>[]): Promise<unknown[]> {
+    this.claim(name);
+    if (!Array.isArray(members) || members.some((m) => typeof m !== 'function')) {
+      throw invalidSaga(`parallel group "${name}" needs an array of functions (group) => Promise.`, name);
+    }
+    const groupState = { failed: false };
+    const memberStacks = members.map((): StackEntry[] => []);
+    if (!this.pivoted) scope.stack.push({ kind: 'group', name, members: memberStacks });
+    let firstFailure: unknown;
+    const settled = await Promise.allSettled(
+      members.map(async (member, i) => {
+        try {
+          return await member(new Scope(this, memberStacks[i] ?? [], name, groupState, scope));
+        } catch (err) {
+          if (!groupState.failed) {
+            groupState.failed = true;
+            firstFailure = err;
+          }
+          throw err;
+        }
+      }),
+    );
+    if (groupState.failed) throw firstFailure;
+    return settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  }
+
+  private claim(name: string): void {
+    if (typeof name !== 'string' || name.length === 0) throw invalidSaga('a step or group needs a non-empty name.', null);
+    if (this.names.has(name)) {
+      throw invalidSaga(
+        `step name "${name}" is used twice in saga ${this.sagaType}; names are unique within a saga (add an index suffix: "${name}[1]").`,
+        name,
+      );
+    }
+    this.names.add(name);
+  }
+
+  private async attemptStep<T>(
+    scope: Scope,
+    record: StepRecord,
+    ctx: StepContext,
+    action: (ctx: StepContext) => Promise<T>,
+    afterPivot: boolean,
+  ): Promise<T> {
+    let inject = this.faults.failStep === record.name;
+    for (;;) {
+      record.state = 'running';
+      record.startedAt ??= now();
+      try {
+        const result = await this.invokeAction(record, ctx, action, inject);
+        record.state = 'succeeded';
+        record.finishedAt = now();
+        return result;
+      } catch (err) {
+        record.state = 'failed';
+        record.finishedAt = now();
+        record.lastError = describeFailure(err);
+        if (isCancellation(err)) throw err;
+        const releasable = !afterPivot;
+        const pauses = afterPivot || isNeedsOperator(err) || isUnknownState(err);
+        if (!pauses || (releasable && scope.doomed())) throw stepFailed(record.name, err);
+        const decision = await this.waitForOperator(record, 'action', afterPivot ? ['retry'] : ['retry', 'unwind'], err, () =>
+          releasable ? scope.doomed() : false,
+        );
+        if (decision?.action !== 'retry') throw stepFailed(record.name, err);
+      }
+      inject = false;
+    }
+  }
+
+  private async invokeAction<T>(record: StepRecord, ctx: StepContext, action: (ctx: StepContext) => Promise<T>, inject: boolean): Promise<T> {
+    if (inject && this.faults.failWhen === 'before') throw this.injectedFailure(record.name);
+    const times = repeatCount(this.faults.repeatActions, record.name);
+    let result: T | undefined;
+    for (let i = 0; i < times; i++) {
+      record.attempts++;
+      result = await action(ctx);
+    }
+    if (inject) throw this.injectedFailure(record.name);
+    return result as T;
+  }
+
+  private injectedFailure(step: string): ApplicationFailure {
+    return ApplicationFailure.create({
+      type: FailureType.Refused,
+      nonRetryable: true,
+      message: `fault injected by memo ${FAULTS_MEMO_KEY}: step "${step}" fails ${this.faults.failWhen} its action`,
+      details: [{ injected: true, failWhen: this.faults.failWhen }],
+    });
+  }
+
+  private async unwind(err: unknown): Promise<never> {
+    const cancelled = isCancellation(err);
+    const failedStep = cancelled
+      ? (this.records.filter((r) => r.state === 'failed' || r.state === 'running').at(-1)?.name ?? null)
+      : stepOf(err);
+    const cause = cancelled ? { type: 'Cancelled', message: 'the saga was cancelled' } : describeFailure(err);
+    this.phase = 'unwinding';
+    this.publish(failedStep);
+    // Cancelling a saga unwinds it; it never abandons the unwinding.
+    await CancellationScope.nonCancellable(() => this.unwindStack(this.root.stack));
+    this.phase = 'unwound';
+    this.publish(failedStep);
+    const details: SagaUnwoundDetails = { failedStep, cause, undone: [...this.undone], skipped: [...this.skipped] };
+    throw ApplicationFailure.create({
+      type: SagaFailureType.SagaUnwound,
+      nonRetryable: true,
+      message:
+        `saga ${this.sagaType} ${this.workflowId} unwound: ` +
+        `${failedStep === null ? 'it failed' : `step "${failedStep}" failed`} (${cause.type}: ${cause.message}); ` +
+        `${details.undone.length} undone, ${details.skipped.length} skipped`,
+      details: [details],
+    });
+  }
+
+  private async unwindStack(stack: readonly StackEntry[]): Promise<void> {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const entry = stack[i];
+      if (entry === undefined) continue;
+      if (entry.kind === 'step') await this.undoStep(entry);
+      else await Promise.all(entry.members.map((member) => this.unwindStack(member)));
+    }
+  }
+
+  private async undoStep(entry: Extract<StackEntry, { kind: 'step' }>): Promise<void> {
+    const { record, ctx, undo } = entry;
+    record.undoStartedAt ??= now();
+    for (;;) {
+      record.state = 'undoing';
+      try {
+        const times = repeatCount(this.faults.repeatUndos, record.name);
+        for (let i = 0; i < times; i++) {
+          record.undoAttempts++;
+          await undo(ctx);
+        }
+        record.state = 'undone';
+        record.undoFinishedAt = now();
+        this.undone.push(record.name);
+        return;
+      } catch (err) {
+        // Transient failures never get here (the undo profile retries without limit): this one is
+        // permanent, so a person decides. Nothing is dropped silently.
+        record.state = 'undo-failed';
+        record.undoFinishedAt = now();
+        record.lastError = describeFailure(err);
+        const decision = await this.waitForOperator(record, 'undo', ['retry', 'skip'], err, () => false);
+        if (decision?.action === 'skip') {
+          record.state = 'skipped';
+          this.skipped.push({ step: record.name, reason: decision.reason, operator: decision.operator });
+          return;
+        }
+      }
+    }
+  }
+
+  private async waitForOperator(
+    record: StepRecord,
+    phase: WaitingFor['phase'],
+    actions: OperatorAction[],
+    err: unknown,
+    released: () => boolean,
+  ): Promise<SagaDecision | undefined> {
+    const wait: Wait = { step: record.name, phase, actions, since: now(), error: describeFailure(err) };
+    this.waits.push(wait);
+    this.publish(record.name);
+    // Best effort, and concurrent with the wait: an operator may act before it is delivered.
+    void this.notifySafely(wait);
+    try {
+      await condition(() => wait.decision !== undefined || released());
+      return wait.decision;
+    } finally {
+      this.waits.splice(this.waits.indexOf(wait), 1);
+      this.publish(record.name);
+    }
+  }
+
+  private async notifySafely(wait: Wait): Promise<void> {
+    try {
+      await this.notify({
+        sagaType: this.sagaType,
+        workflowId: this.workflowId,
+        state: wait.phase === 'undo' ? 'stuck' : 'needs-operator',
+        step: wait.step,
+        actions: [...wait.actions],
+        error: { ...wait.error },
+        at: wait.since,
+      });
+    } catch (err) {
+      if (isCancellation(err)) return;
+      log.warn('could not notify an operator; the saga waits regardless', {
+        workflowId: this.workflowId,
+        step: wait.step,
+        error: describeFailure(err),
+      });
+    }
+  }
+
+  /** The wait an operator action applies to. Throws (refusing the update) when there is none. */
+  private target(action: OperatorAction, input: unknown): { wait: Wait; input: OperatorDecisionInput } {
+    const refuse = (why: string) =>
+      ApplicationFailure.create({
+        type: SagaFailureType.InvalidOperatorAction,
+        nonRetryable: true,
+        message: `${action} refused for saga ${this.sagaType} ${this.workflowId}: ${why}`,
+      });
+    const parsed = OperatorDecisionInput.safeParse(input);
+    if (!parsed.success) {
+      throw refuse(`${parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ')}.`);
+    }
+    const open = this.waits.filter((w) => w.decision === undefined);
+    if (open.length === 0) throw refuse(`the saga is ${this.state()} and no step waits for an operator.`);
+    const named = parsed.data.step;
+    const candidates = named === undefined ? open : open.filter((w) => w.step === named);
+    const list = open.map((w) => `"${w.step}" (${w.actions.join('/')})`).join(', ');
+    if (candidates.length === 0) throw refuse(`step "${named}" does not wait for an operator; waiting: ${list}.`);
+    const wait = candidates[0];
+    if (candidates.length > 1 || wait === undefined) throw refuse(`${open.length} steps wait: ${list}; name one with \`step\`.`);
+    if (!wait.actions.includes(action)) {
+      const why = this.pivoted && wait.phase === 'action' ? ': the saga passed its pivot and only goes forward' : '';
+      throw refuse(`step "${wait.step}" waits for ${wait.actions.join(' or ')}, not ${action}${why}.`);
+    }
+    return { wait, input: parsed.data };
+  }
+
+  private decide(action: OperatorAction, raw: OperatorDecisionInput): SagaDecision {
+    const { wait, input } = this.target(action, raw);
+    const decision: SagaDecision = { action, operator: input.operator, reason: input.reason, step: wait.step, at: now() };
+    wait.decision = decision;
+    this.decisions.push(decision);
+    return { ...decision };
+  }
+
+  private state(): SagaState {
+    switch (this.phase) {
+      case 'completed':
+      case 'unwound':
+        return this.phase;
+      case 'unwinding':
+        return this.waits.length > 0 ? 'stuck' : 'unwinding';
+      case 'running':
+        return this.waits.length > 0 ? 'needs-operator' : 'running';
+    }
+  }
+
+  /**
+   * Upserts UnwindState, UnwindStep and UnwindProgressAt when the state or its step changed
+   * (or when `force`): history gets one event per state change, not one per step.
+   */
+  private publish(step: string | null, force = false): void {
+    const state = this.state();
+    if (!force && this.published?.state === state && this.published.step === step) return;
+    const at = new Date();
+    const first = this.published === undefined;
+    this.published = { state, step, at: at.getTime() };
+    upsertSearchAttributes([
+      ...(first ? [{ key: UnwindSaga, value: this.sagaType }] : []),
+      { key: UnwindState, value: state },
+      { key: UnwindStep, value: step },
+      { key: UnwindProgressAt, value: at },
+    ]);
+  }
+
+  /** A long saga still shows progress (for `--stalled`), at most one upsert per interval. */
+  private noteProgress(step: string): void {
+    const last = this.published?.at ?? 0;
+    if (Date.now() - last >= PROGRESS_UPSERT_INTERVAL_MS) this.publish(step, true);
+  }
+}
+
+/**
+ * Runs `body` as a saga: the workflow function of every unwind saga calls it once, at its start
+ * (it installs the status query and the operator updates).
+ *
+ * - Completes with the body's result (state `completed`).
+ * - A step failure before the pivot, an error the body throws, or a workflow cancellation
+ *   unwinds: every registered undo runs, last-registered first (a parallel group's members in
+ *   parallel), in a non-cancellable scope; the saga then fails with an `ApplicationFailure` of type
+ *   `SagaUnwound`, non-retryable, whose first detail is a `SagaUnwoundDetails`.
+ * - After the pivot a failure never unwinds: the step waits for an operator `retry`.
+ *
+ * Faults are injected from the start-time memo `unwindFaults` (src/schemas/faults.ts).
+ * Search attributes `UnwindSaga`, `UnwindState`, `UnwindStep`, `UnwindProgressAt` must be
+ * registered on the namespace.
+ *
+ * @param sagaType the saga's name (`diskCreate`), shown in status and `UnwindSaga`.
+ * @throws `ApplicationFailure` `SagaUnwound` when unwound; `InvalidFaults` when the memo is invalid.
+ */
+export async function runSaga<T>(sagaType: string, body: (saga: Saga) => Promise<T>, options: RunSagaOptions = {}): Promise<T> {
+  return new SagaRun(sagaType, options).execute(body);
+}
