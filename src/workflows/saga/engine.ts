@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowFailure,
   condition,
   isCancellation,
@@ -261,6 +262,10 @@ class SagaRun {
   private readonly skipped: SkippedUndo[] = [];
   private phase: Phase = 'running';
   private active = 0;
+  /** The workflow's root scope: cancelling the workflow cancels it. */
+  private readonly cancellation = CancellationScope.current();
+  /** The step during which a cancellation was noticed after its action succeeded. */
+  private cancelledAt: string | undefined;
   private published: { state: SagaState; step: string | null; at: number } | undefined;
 
   constructor(
@@ -288,6 +293,9 @@ class SagaRun {
   async execute<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
     try {
       const result = await body(this.root);
+      if (!this.pivoted && this.cancellation.consideredCancelled) {
+        throw new CancelledFailure(`saga ${this.workflowId} was cancelled`);
+      }
       this.phase = 'completed';
       this.publish(this.records.at(-1)?.name ?? null);
       return result;
@@ -412,6 +420,12 @@ class SagaRun {
         const result = await this.invokeAction(record, ctx, action, inject);
         record.state = 'succeeded';
         record.finishedAt = now();
+        // An action in flight when the saga was cancelled may still complete (its activity waits
+        // for cancellation to finish): the saga must unwind all the same, this step included.
+        if (!afterPivot && this.cancellation.consideredCancelled) {
+          this.cancelledAt ??= record.name;
+          throw new CancelledFailure(`saga ${this.workflowId} was cancelled during step "${record.name}"`);
+        }
         return result;
       } catch (err) {
         record.state = 'failed';
@@ -454,7 +468,7 @@ class SagaRun {
   private async unwind(err: unknown): Promise<never> {
     const cancelled = isCancellation(err);
     const failedStep = cancelled
-      ? (this.records.filter((r) => r.state === 'failed' || r.state === 'running').at(-1)?.name ?? null)
+      ? (this.records.filter((r) => r.state === 'failed' || r.state === 'running').at(-1)?.name ?? this.cancelledAt ?? null)
       : stepOf(err);
     const cause = cancelled ? { type: 'Cancelled', message: 'the saga was cancelled' } : describeFailure(err);
     this.phase = 'unwinding';

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+/**
+ * What the saga engine's tests share: a time-skipping server with unwind's search attributes
+ * registered, one worker per test file serving the test sagas with fake activities, and
+ * polling of a saga's status.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import { createTimeSkippingEnv } from '../../src/testing/environments';
+import { unwindSearchAttributes } from '../../src/schemas/search-attributes';
+import { createOperatorActivities } from '../../src/activities/notify-operator';
+import type { OperatorNotification, SagaStatus } from '../../src/schemas/saga';
+import { sagaStatusQuery } from '../../src/workflows/saga';
+import { createLedgerActivities, FakeLedger } from './ledger';
+
+// temporal.api.enums.v1.IndexedValueType
+const indexedValueType: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
+
+const quietLogger = () => {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+};
+
+/** A running test bed: server, worker, fakes. */
+export interface SagaTestBed {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  ledger: FakeLedger;
+  notifications: OperatorNotification[];
+  teardown(): Promise<void>;
+}
+
+/** Starts the time-skipping server, registers the search attributes and runs a worker on `taskQueue`. */
+export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> {
+  const env = await createTimeSkippingEnv();
+  // The time-skipping server rejects upserts of unregistered search attributes.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(unwindSearchAttributes.map((key) => [key.name, indexedValueType[key.type]])),
+  });
+  const ledger = new FakeLedger();
+  const notifications: OperatorNotification[] = [];
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: {
+      ...createLedgerActivities(ledger),
+      ...createOperatorActivities({ sink: (n) => void notifications.push(n) }),
+    },
+  });
+  const running = worker.run();
+  return {
+    env,
+    taskQueue,
+    ledger,
+    notifications,
+    async teardown() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+/** Polls the saga's status until `predicate` holds; fails with the last status after `timeoutMs`. */
+export async function waitForStatus(handle: WorkflowHandle, predicate: (s: SagaStatus) => boolean, timeoutMs = 20_000): Promise<SagaStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: SagaStatus | undefined;
+  for (;;) {
+    try {
+      last = await handle.query(sagaStatusQuery);
+      if (predicate(last)) return last;
+    } catch {
+      // not started yet
+    }
+    if (Date.now() > deadline) throw new Error(`status of ${handle.workflowId} never matched; last: ${JSON.stringify(last, null, 2)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

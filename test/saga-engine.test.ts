@@ -1,0 +1,392 @@
+import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SagaFaults } from '../src/schemas/faults';
+import { SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
+import { UnwindSaga, UnwindState } from '../src/schemas/search-attributes';
+import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
+import {
+  diskCreate,
+  plannedSaga,
+  retryUpdate,
+  sagaStatusQuery,
+  skipUpdate,
+  unwindUpdate,
+  type PlannedSagaInput,
+  type PlanItem,
+} from './workflows/saga-workflows';
+
+const taskQueue = 'saga-engine';
+let bed: SagaTestBed;
+
+beforeAll(async () => {
+  bed = await startSagaTestBed(taskQueue);
+});
+afterAll(async () => bed?.teardown());
+
+let counter = 0;
+const nextId = (label: string) => `${label}-${++counter}-${Date.now().toString(36)}`;
+const steps = (...names: string[]): PlanItem[] => names.map((step) => ({ step }));
+const operator = { operator: 'ada', reason: 'checked the sled' };
+
+function start(workflowId: string, plan: PlanItem[], options: Omit<PlannedSagaInput, 'plan'> & { faults?: SagaFaults } = {}) {
+  const { faults, ...input } = options;
+  return bed.env.client.workflow.start(plannedSaga, {
+    taskQueue,
+    workflowId,
+    args: [{ plan, ...input }],
+    ...(faults && { memo: { unwindFaults: faults } }),
+  });
+}
+
+async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
+  const err = await handle.result().then(
+    () => new Error(`${handle.workflowId} completed; it should have failed`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+async function unwound(handle: WorkflowHandle): Promise<SagaUnwoundDetails> {
+  const failure = await failureOf(handle);
+  expect(failure.type).toBe('SagaUnwound');
+  expect(failure.nonRetryable).toBe(true);
+  return SagaUnwoundDetails.parse(failure.details?.[0]);
+}
+
+async function status(handle: WorkflowHandle): Promise<SagaStatus> {
+  return SagaStatus.parse(await handle.query(sagaStatusQuery));
+}
+
+function stepStatus(s: SagaStatus, name: string) {
+  const found = s.steps.find((step) => step.name === name);
+  if (!found) throw new Error(`no step ${name} in ${JSON.stringify(s.steps.map((x) => x.name))}`);
+  return found;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  const err = await promise.then(
+    () => new Error('the update was accepted'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return String((err as WorkflowUpdateFailedError).cause?.message);
+}
+
+describe('completing', () => {
+  it('runs each step once, returns their outputs and reports completed in status and search attributes', async () => {
+    const id = nextId('complete');
+    const handle = await start(id, steps('a', 'b', 'c'));
+    expect(await handle.result()).toEqual({ a: `res:${id}/a`, b: `res:${id}/b`, c: `res:${id}/c` });
+    const s = await status(handle);
+    expect(s).toMatchObject({ sagaType: 'plannedSaga', workflowId: id, state: 'completed', pivoted: false, waitingFor: null, decisions: [] });
+    expect(s.steps.map((x) => [x.name, x.state, x.attempts, x.undoAttempts])).toEqual([
+      ['a', 'succeeded', 1, 0],
+      ['b', 'succeeded', 1, 0],
+      ['c', 'succeeded', 1, 0],
+    ]);
+    expect(Date.parse(stepStatus(s, 'c').finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(stepStatus(s, 'a').startedAt ?? ''));
+    expect(bed.ledger.residue(id)).toEqual(['a', 'b', 'c']);
+    const { typedSearchAttributes } = await handle.describe();
+    expect(typedSearchAttributes.get(UnwindSaga)).toBe('plannedSaga');
+    expect(typedSearchAttributes.get(UnwindState)).toBe('completed');
+  });
+
+  it('reads well as a ten-step saga with a parallel group and a pivot', async () => {
+    const id = nextId('disk');
+    const handle = await bed.env.client.workflow.start(diskCreate, { taskQueue, workflowId: id, args: [{ disk: 'd1' }] });
+    const result = await handle.result();
+    expect(result.regions).toEqual([0, 1, 2].map((i) => `res:${id}/ensure-region[${i}]`));
+    const s = await status(handle);
+    expect(s.steps).toHaveLength(10);
+    expect(s.pivoted).toBe(true);
+    expect(s.steps.filter((x) => x.group === 'regions').map((x) => x.name).sort()).toEqual([
+      'ensure-region[0]',
+      'ensure-region[1]',
+      'ensure-region[2]',
+    ]);
+    expect(s.steps.filter((x) => x.afterPivot).map((x) => x.name)).toEqual(['publish-disk', 'notify-nexus']);
+  });
+});
+
+describe('unwinding', () => {
+  it('undoes last-registered first, including the step whose action failed', async () => {
+    const id = nextId('order');
+    bed.ledger.script('apply', `${id}/c`, { fail: 'refused', afterEffect: true });
+    const details = await unwound(await start(id, steps('a', 'b', 'c', 'd')));
+    expect(details).toEqual({
+      failedStep: 'c',
+      cause: { type: 'Refused', message: expect.stringContaining('scripted refused failure') },
+      undone: ['c', 'b', 'a'],
+      skipped: [],
+    });
+    expect(bed.ledger.callsOf(id, 'revert').map((c) => c.step)).toEqual(['c', 'b', 'a']);
+    expect(bed.ledger.callsOf(id, 'apply').map((c) => c.step)).not.toContain('d');
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('lets the other members of a failed parallel group settle, then undoes everything, group undos in parallel', async () => {
+    const id = nextId('parallel');
+    bed.ledger.script('apply', `${id}/y`, { fail: 'refused' });
+    for (const m of ['x', 'z']) bed.ledger.delay('apply', `${id}/${m}`, 400);
+    for (const m of ['x', 'y', 'z']) bed.ledger.delay('revert', `${id}/${m}`, 300);
+    const handle = await start(id, [{ step: 'a' }, { group: 'g', members: [['x'], ['y'], ['z']] }, { step: 'b' }]);
+    const details = await unwound(handle);
+    expect(details.failedStep).toBe('y');
+    expect(details.undone.slice(0, 3).sort()).toEqual(['x', 'y', 'z']);
+    expect(details.undone[3]).toBe('a');
+
+    const applies = bed.ledger.callsOf(id, 'apply');
+    const failedAt = applies.find((c) => c.step === 'y')?.end ?? 0;
+    for (const m of ['x', 'z']) {
+      const call = applies.find((c) => c.step === m);
+      expect(call?.outcome).toBe('ok'); // settled, not cancelled
+      expect(call?.end ?? 0).toBeGreaterThan(failedAt);
+    }
+    expect(applies.map((c) => c.step)).not.toContain('b');
+
+    const reverts = bed.ledger.callsOf(id, 'revert');
+    const group = reverts.filter((c) => c.step !== 'a');
+    expect(Math.max(...group.map((c) => c.start))).toBeLessThan(Math.min(...group.map((c) => c.end ?? 0)));
+    expect(reverts.find((c) => c.step === 'a')?.start ?? 0).toBeGreaterThanOrEqual(Math.max(...group.map((c) => c.end ?? 0)));
+    const s = await status(handle);
+    expect(s.state).toBe('unwound');
+    expect(['x', 'y', 'z'].map((m) => stepStatus(s, m).group)).toEqual(['g', 'g', 'g']);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('releases a group member waiting for an operator when a sibling fails', async () => {
+    const id = nextId('release');
+    bed.ledger.script('apply', `${id}/x`, { fail: 'needs-operator' });
+    bed.ledger.script('apply', `${id}/y`, { fail: 'refused' });
+    bed.ledger.delay('apply', `${id}/y`, 500);
+    const details = await unwound(await start(id, [{ group: 'g', members: [['x'], ['y']] }]));
+    expect(details.failedStep).toBe('y');
+    expect(details.undone.sort()).toEqual(['x', 'y']);
+  });
+
+  it('unwinds a cancelled saga and ends it as SagaUnwound with cause Cancelled', async () => {
+    const id = nextId('cancel');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'needs-operator' });
+    const handle = await start(id, steps('a', 'b', 'c'));
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.cancel();
+    const details = await unwound(handle);
+    expect(details).toEqual({ failedStep: 'b', cause: { type: 'Cancelled', message: 'the saga was cancelled' }, undone: ['b', 'a'], skipped: [] });
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('undoes a step cancelled mid-action only after its action settled', async () => {
+    const id = nextId('cancel-running');
+    bed.ledger.delay('apply', `${id}/b`, 1_500);
+    const handle = await start(id, steps('a', 'b'));
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'b' && x.state === 'running'));
+    await handle.cancel();
+    const details = await unwound(handle);
+    expect(details.cause.type).toBe('Cancelled');
+    expect(details.undone).toEqual(['b', 'a']);
+    const applyB = bed.ledger.callsOf(id, 'apply').find((c) => c.step === 'b');
+    const revertB = bed.ledger.callsOf(id, 'revert').find((c) => c.step === 'b');
+    expect(revertB?.start ?? 0).toBeGreaterThanOrEqual(applyB?.end ?? Infinity);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('refuses a duplicate step name and unwinds what ran before it', async () => {
+    const id = nextId('duplicate');
+    const details = await unwound(await start(id, steps('a', 'b'), { duplicate: 'a' }));
+    expect(details.failedStep).toBe('a');
+    expect(details.cause.type).toBe('InvalidSaga');
+    expect(details.cause.message).toMatch(/"a" is used twice/);
+    expect(details.undone).toEqual(['a']);
+  });
+});
+
+describe('stuck undos', () => {
+  it('makes the saga stuck on a permanent undo failure; retry runs the undo again and the saga unwinds', async () => {
+    const id = nextId('stuck-retry');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    bed.ledger.script('revert', `${id}/a`, { fail: 'refused' });
+    const handle = await start(id, steps('a', 'b'));
+    const stuck = await waitForStatus(handle, (s) => s.state === 'stuck');
+    expect(stuck.waitingFor).toMatchObject({ step: 'a', phase: 'undo', actions: ['retry', 'skip'], error: { type: 'Refused' } });
+    expect(stepStatus(stuck, 'a').state).toBe('undo-failed');
+    expect(await refusal(handle.executeUpdate(unwindUpdate, { args: [operator] }))).toMatch(/waits for retry or skip, not unwind/);
+    await waitForStatus(handle, () => bed.notifications.some((n) => n.workflowId === id));
+    expect(bed.notifications.filter((n) => n.workflowId === id)).toEqual([
+      expect.objectContaining({ sagaType: 'plannedSaga', state: 'stuck', step: 'a', actions: ['retry', 'skip'] }),
+    ]);
+
+    const decision = await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect(decision).toMatchObject({ action: 'retry', step: 'a', ...operator });
+    const details = await unwound(handle);
+    expect(details).toMatchObject({ failedStep: 'b', undone: ['b', 'a'], skipped: [] });
+    const s = await status(handle);
+    expect(stepStatus(s, 'a')).toMatchObject({ state: 'undone', undoAttempts: 2 });
+    expect(s.decisions).toEqual([{ action: 'retry', step: 'a', ...operator, at: expect.any(String) }]);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('records a skipped undo with its reason and operator, and leaves its residue', async () => {
+    const id = nextId('stuck-skip');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    bed.ledger.script('revert', `${id}/a`, { fail: 'bug' });
+    const handle = await start(id, steps('a', 'b'));
+    const stuck = await waitForStatus(handle, (s) => s.state === 'stuck');
+    expect(stuck.waitingFor?.error.type).toBe('UnknownState');
+    const skip = { operator: 'grace', reason: 'removed the volume by hand' };
+    await handle.executeUpdate(skipUpdate, { args: [skip] });
+    const details = await unwound(handle);
+    expect(details.undone).toEqual(['b']);
+    expect(details.skipped).toEqual([{ step: 'a', ...skip }]);
+    const s = await status(handle);
+    expect(stepStatus(s, 'a').state).toBe('skipped');
+    expect(s.decisions).toEqual([expect.objectContaining({ action: 'skip', step: 'a', ...skip })]);
+    expect(bed.ledger.residue(id)).toEqual(['a']);
+  });
+});
+
+describe('operator intervention on actions', () => {
+  it('pauses on needs-operator and completes after an operator retry', async () => {
+    const id = nextId('needs-operator');
+    bed.ledger.script('apply', `${id}/a`, { fail: 'needs-operator' });
+    const handle = await start(id, steps('a', 'b'));
+    const paused = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'a', phase: 'action', actions: ['retry', 'unwind'], error: { type: 'NeedsOperator' } });
+    expect(Number.isNaN(Date.parse(paused.waitingFor?.since ?? ''))).toBe(false);
+    expect(stepStatus(paused, 'a')).toMatchObject({ state: 'failed', attempts: 1, lastError: { type: 'NeedsOperator' } });
+    const { typedSearchAttributes } = await handle.describe();
+    expect(typedSearchAttributes.get(UnwindState)).toBe('needs-operator');
+
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect(Object.keys(await handle.result())).toEqual(['a', 'b']);
+    const s = await status(handle);
+    expect(stepStatus(s, 'a')).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(s.decisions).toHaveLength(1);
+  });
+
+  it('pauses on an unknown state; an operator unwind unwinds with that cause', async () => {
+    const id = nextId('unknown');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'bug', afterEffect: true });
+    const handle = await start(id, steps('a', 'b'));
+    const paused = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'b', error: { type: 'UnknownState', message: expect.stringContaining('scripted bug') } });
+    expect(bed.ledger.callsOf(id, 'revert')).toEqual([]);
+    await handle.executeUpdate(unwindUpdate, { args: [{ operator: 'ada', reason: 'rack state unclear, start over' }] });
+    const details = await unwound(handle);
+    expect(details).toMatchObject({ failedStep: 'b', cause: { type: 'UnknownState' }, undone: ['b', 'a'] });
+    expect((await status(handle)).decisions).toEqual([expect.objectContaining({ action: 'unwind', step: 'b', operator: 'ada' })]);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('after the pivot, pauses for retry instead of unwinding, and refuses unwind', async () => {
+    const id = nextId('pivot');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { pivot: true }, { step: 'b', undo: false }]);
+    const paused = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(paused).toMatchObject({ pivoted: true, waitingFor: { step: 'b', actions: ['retry'], error: { type: 'Refused' } } });
+    expect(await refusal(handle.executeUpdate(unwindUpdate, { args: [operator] }))).toMatch(/passed its pivot/);
+    await waitForStatus(handle, () => bed.notifications.some((n) => n.workflowId === id && n.step === 'b'));
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect(Object.keys(await handle.result())).toEqual(['a', 'b']);
+    expect(bed.ledger.callsOf(id, 'revert')).toEqual([]);
+    expect(stepStatus(await status(handle), 'b').attempts).toBe(2);
+  });
+
+  it('refuses an undo declared after the pivot, and undoes nothing', async () => {
+    const id = nextId('pivot-undo');
+    const failure = await failureOf(await start(id, [{ step: 'a' }, { pivot: true }, { step: 'b' }]));
+    expect(failure.type).toBe('InvalidSaga');
+    expect(failure.message).toMatch(/"b" declares an undo after pivot/);
+    expect(bed.ledger.callsOf(id).map((c) => `${c.op} ${c.step}`)).toEqual(['apply a']);
+  });
+
+  it('validator refuses actions nothing waits for, and empty operator or reason; nothing is recorded', async () => {
+    const id = nextId('validator');
+    bed.ledger.delay('apply', `${id}/a`, 1_000);
+    bed.ledger.script('apply', `${id}/b`, { fail: 'needs-operator' });
+    const handle = await start(id, steps('a', 'b'));
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'a' && x.state === 'running'));
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [operator] }))).toMatch(/running and no step waits for an operator/);
+
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ operator: '', reason: 'x' }] }))).toMatch(/operator must name who decides/);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ operator: 'ada', reason: '  ' }] }))).toMatch(/reason must say why/);
+    expect(await refusal(handle.executeUpdate(skipUpdate, { args: [operator] }))).toMatch(/waits for retry or unwind, not skip/);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, step: 'a' }] }))).toMatch(/step "a" does not wait/);
+    expect((await status(handle)).decisions).toEqual([]);
+    await handle.executeUpdate(retryUpdate, { args: [{ ...operator, step: 'b' }] });
+    await handle.result();
+  });
+});
+
+describe('transient failures', () => {
+  it('retry inside the activity with the boundary backoff, then the step succeeds', async () => {
+    const id = nextId('transient');
+    bed.ledger.script('apply', `${id}/a`, { fail: 'network' }, { fail: 'network' }, { fail: 'network' });
+    const handle = await start(id, steps('a'), { profile: 'reliable' });
+    expect(await handle.result()).toEqual({ a: `res:${id}/a` });
+    expect(bed.ledger.callsOf(id, 'apply').map((c) => [c.attempt, c.outcome])).toEqual([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+      [4, 'ok'],
+    ]);
+    expect(stepStatus(await status(handle), 'a').attempts).toBe(1);
+  });
+
+  it('unwind a one-shot saga once its attempts are exhausted', async () => {
+    const id = nextId('exhausted');
+    bed.ledger.script('apply', `${id}/b`, ...Array.from({ length: 6 }, () => ({ fail: 'network' as const })));
+    const details = await unwound(await start(id, steps('a', 'b')));
+    expect(details).toMatchObject({ failedStep: 'b', cause: { type: 'Transient' }, undone: ['b', 'a'] });
+    expect(bed.ledger.callsOf(id, 'apply').filter((c) => c.step === 'b')).toHaveLength(5);
+  });
+});
+
+describe('fault injection from the unwindFaults memo', () => {
+  it('failStep (after): the action ran, then the step fails and the saga unwinds from it', async () => {
+    const id = nextId('fail-after');
+    const details = await unwound(await start(id, steps('a', 'b', 'c'), { faults: { failStep: 'b' } }));
+    expect(details).toMatchObject({ failedStep: 'b', cause: { type: 'Refused', message: expect.stringContaining('fault injected') }, undone: ['b', 'a'] });
+    expect(bed.ledger.callsOf(id, 'apply').map((c) => c.step)).toEqual(['a', 'b']);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('failStep (before): the action never runs, its undo still does', async () => {
+    const id = nextId('fail-before');
+    const details = await unwound(await start(id, steps('a', 'b'), { faults: { failStep: 'b', failWhen: 'before' } }));
+    expect(details.undone).toEqual(['b', 'a']);
+    expect(bed.ledger.callsOf(id, 'apply').map((c) => c.step)).toEqual(['a']);
+    expect(bed.ledger.callsOf(id, 'revert').map((c) => c.step)).toEqual(['b', 'a']);
+  });
+
+  it('repeatActions runs every action N times without a double effect', async () => {
+    const id = nextId('repeat');
+    const handle = await start(id, [{ step: 'a' }, { group: 'g', members: [['x'], ['y']] }], { faults: { repeatActions: { '*': 2, y: 3 } } });
+    await handle.result();
+    const applies = bed.ledger.callsOf(id, 'apply');
+    expect(applies.filter((c) => c.step === 'a')).toHaveLength(2);
+    expect(applies.filter((c) => c.step === 'y')).toHaveLength(3);
+    expect(stepStatus(await status(handle), 'y').attempts).toBe(3);
+    expect(bed.ledger.effects.filter((k) => k.startsWith(`${id}/`)).sort()).toEqual([`${id}/a`, `${id}/x`, `${id}/y`]);
+  });
+
+  it('repeatUndos runs every undo N times', async () => {
+    const id = nextId('repeat-undo');
+    const handle = await start(id, steps('a', 'b'), { faults: { failStep: 'b', repeatUndos: { '*': 2 } } });
+    expect((await unwound(handle)).undone).toEqual(['b', 'a']);
+    expect(bed.ledger.callsOf(id, 'revert').map((c) => c.step)).toEqual(['b', 'b', 'a', 'a']);
+    expect(stepStatus(await status(handle), 'a').undoAttempts).toBe(2);
+  });
+
+  it('fails a saga whose faults memo is invalid, before any step', async () => {
+    const id = nextId('bad-faults');
+    const failure = await failureOf(await start(id, steps('a'), { faults: { failWhen: 'sometimes' } as unknown as SagaFaults }));
+    expect(failure.type).toBe('InvalidFaults');
+    expect(failure.message).toMatch(/failWhen/);
+    expect(bed.ledger.callsOf(id)).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Test-only sagas for the engine's tests: a saga built from a plan (steps, parallel groups,
+ * a pivot), and a ten-step saga written the way a saga author would.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { LedgerActivities } from '../helpers/ledger';
+import { oneShot, reliable, undo } from '../../src/schemas/retry-profiles';
+import { runSaga, type SagaScope } from '../../src/workflows/saga';
+
+export { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../../src/workflows/saga';
+
+const oneShotLedger = proxyActivities<LedgerActivities>(oneShot);
+const reliableLedger = proxyActivities<LedgerActivities>(reliable);
+const undoLedger = proxyActivities<LedgerActivities>(undo);
+
+/** A plan item: a step (with an undo unless `undo: false`), a parallel group, or the pivot. */
+export type PlanItem = { step: string; undo?: boolean } | { group: string; members: string[][] } | { pivot: true };
+
+/** Input of {@link plannedSaga}. */
+export interface PlannedSagaInput {
+  plan: PlanItem[];
+  profile?: 'oneShot' | 'reliable';
+  /** Run a step with this name twice (to prove the engine refuses duplicates). */
+  duplicate?: string;
+}
+
+/** Runs the plan; returns each step's output by step name. */
+export async function plannedSaga(input: PlannedSagaInput): Promise<Record<string, string>> {
+  const ledger = input.profile === 'reliable' ? reliableLedger : oneShotLedger;
+  return runSaga('plannedSaga', async (saga) => {
+    const outputs: Record<string, string> = {};
+    const step = async (scope: SagaScope, name: string, withUndo = true) => {
+      outputs[name] = await scope.step(name, {
+        action: (ctx) => ledger.apply({ key: ctx.key }),
+        ...(withUndo && { undo: (ctx) => undoLedger.revert({ key: ctx.key }) }),
+      });
+    };
+    for (const item of input.plan) {
+      if ('pivot' in item) saga.pivot();
+      else if ('group' in item) {
+        await saga.parallel(
+          item.group,
+          item.members.map((steps) => async (group: SagaScope) => {
+            for (const name of steps) await step(group, name);
+          }),
+        );
+      } else await step(saga, item.step, item.undo !== false);
+      if (input.duplicate && 'step' in item && item.step === input.duplicate) await step(saga, input.duplicate);
+    }
+    return outputs;
+  });
+}
+
+/** A ten-step saga with a parallel group of three and a pivot, as an author writes one. */
+export async function diskCreate(p: { disk: string }): Promise<{ disk: string; regions: string[]; volume: string }> {
+  const rack = oneShotLedger;
+  const rackUndo = undoLedger;
+  return runSaga('diskCreate', async (saga) => {
+    const keyed = { action: (ctx: { key: string }) => rack.apply({ key: ctx.key }), undo: (ctx: { key: string }) => rackUndo.revert({ key: ctx.key }) };
+    await saga.step('validate-request', { action: (ctx) => rack.apply({ key: ctx.key }) });
+    await saga.step('allocate-ids', keyed);
+    await saga.step('reserve-capacity', keyed);
+    const regions = await saga.parallel(
+      'regions',
+      [0, 1, 2].map((i) => (group: SagaScope) => group.step(`ensure-region[${i}]`, keyed)),
+    );
+    await saga.step('create-volume', keyed);
+    const volume = await saga.step('attach-volume', keyed);
+    saga.pivot();
+    await saga.step('publish-disk', { action: (ctx) => rack.apply({ key: ctx.key }) });
+    await saga.step('notify-nexus', { action: (ctx) => rack.apply({ key: ctx.key }) });
+    return { disk: p.disk, regions, volume };
+  });
+}
