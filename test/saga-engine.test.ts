@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaFaults } from '../src/schemas/faults';
 import { SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
-import { UnwindSaga, UnwindState } from '../src/schemas/search-attributes';
+import { UnwindSaga, UnwindState, UnwindStep } from '../src/schemas/search-attributes';
 import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
 import {
   diskCreate,
@@ -110,13 +110,28 @@ describe('completing', () => {
     ]);
     expect(s.steps.filter((x) => x.afterPivot).map((x) => x.name)).toEqual(['publish-disk', 'notify-nexus']);
   });
+  it('unwinds the ten-step saga from a failed group member: group first, then earlier steps last-first', async () => {
+    const id = nextId('disk-fail');
+    const handle = await bed.env.client.workflow.start(diskCreate, {
+      taskQueue,
+      workflowId: id,
+      args: [{ disk: 'd2' }],
+      memo: { unwindFaults: { failStep: 'ensure-region[1]' } satisfies SagaFaults },
+    });
+    const details = await unwound(handle);
+    expect(details.failedStep).toBe('ensure-region[1]');
+    expect(details.undone.slice(0, 3).sort()).toEqual(['ensure-region[0]', 'ensure-region[1]', 'ensure-region[2]']);
+    expect(details.undone.slice(3)).toEqual(['reserve-capacity', 'allocate-ids']);
+    expect(bed.ledger.residue(id)).toEqual(['validate-request']); // a step without undo keeps its effect
+  });
 });
 
 describe('unwinding', () => {
   it('undoes last-registered first, including the step whose action failed', async () => {
     const id = nextId('order');
     bed.ledger.script('apply', `${id}/c`, { fail: 'refused', afterEffect: true });
-    const details = await unwound(await start(id, steps('a', 'b', 'c', 'd')));
+    const handle = await start(id, steps('a', 'b', 'c', 'd'));
+    const details = await unwound(handle);
     expect(details).toEqual({
       failedStep: 'c',
       cause: { type: 'Refused', message: expect.stringContaining('scripted refused failure') },
@@ -126,6 +141,8 @@ describe('unwinding', () => {
     expect(bed.ledger.callsOf(id, 'revert').map((c) => c.step)).toEqual(['c', 'b', 'a']);
     expect(bed.ledger.callsOf(id, 'apply').map((c) => c.step)).not.toContain('d');
     expect(bed.ledger.residue(id)).toEqual([]);
+    const { typedSearchAttributes } = await handle.describe();
+    expect([typedSearchAttributes.get(UnwindState), typedSearchAttributes.get(UnwindStep)]).toEqual(['unwound', 'c']);
   });
 
   it('lets the other members of a failed parallel group settle, then undoes everything, group undos in parallel', async () => {
