@@ -1,5 +1,6 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SagaFaults } from '../src/schemas/faults';
 import { SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
@@ -336,6 +337,40 @@ describe('operator intervention on actions', () => {
     expect((await status(handle)).decisions).toEqual([]);
     await handle.executeUpdate(retryUpdate, { args: [{ ...operator, step: 'b' }] });
     await handle.result();
+  });
+});
+
+describe('parallel waits', () => {
+  it('needs the step named when two group members wait, and resumes each on its own retry', async () => {
+    const id = nextId('two-waits');
+    for (const m of ['x', 'y']) bed.ledger.script('apply', `${id}/${m}`, { fail: 'needs-operator' });
+    const handle = await start(id, [{ group: 'g', members: [['x'], ['y']] }]);
+    const paused = await waitForStatus(handle, (s) => s.waiting.length === 2);
+    expect(paused.state).toBe('needs-operator');
+    expect(paused.waiting.map((w) => w.step).sort()).toEqual(['x', 'y']);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [operator] }))).toMatch(/2 steps wait.*name one with `step`/);
+    await handle.executeUpdate(retryUpdate, { args: [{ ...operator, step: 'x' }] });
+    const oneLeft = await waitForStatus(handle, (s) => s.waiting.length === 1);
+    expect(oneLeft.waitingFor?.step).toBe('y');
+    await handle.executeUpdate(retryUpdate, { args: [{ ...operator, step: 'y' }] });
+    expect(Object.keys(await handle.result()).sort()).toEqual(['x', 'y']);
+    expect((await status(handle)).decisions.map((d) => d.step)).toEqual(['x', 'y']);
+  });
+});
+
+describe('determinism', () => {
+  it('replays the history of a saga that paused, got stuck, took operator decisions and unwound', async () => {
+    const id = nextId('replay');
+    bed.ledger.script('apply', `${id}/c`, { fail: 'needs-operator' });
+    bed.ledger.script('revert', `${id}/a`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { group: 'g', members: [['b1'], ['b2']] }, { step: 'c' }], { faults: { repeatUndos: { b1: 2 } } });
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.executeUpdate(unwindUpdate, { args: [operator] });
+    await waitForStatus(handle, (s) => s.state === 'stuck');
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect((await unwound(handle)).undone).toEqual(['c', expect.stringMatching(/^b[12]$/), expect.stringMatching(/^b[12]$/), 'a']);
+    const history = await handle.fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: bed.workflowBundle }, history, id)).resolves.toBeUndefined();
   });
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
  * polling of a saga's status.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { createTimeSkippingEnv } from '../../src/testing/environments';
@@ -37,6 +37,7 @@ export interface SagaTestBed {
   taskQueue: string;
   ledger: FakeLedger;
   notifications: OperatorNotification[];
+  workflowBundle: WorkflowBundleWithSourceMap;
   teardown(): Promise<void>;
 }
 
@@ -66,6 +67,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
     taskQueue,
     ledger,
     notifications,
+    workflowBundle,
     async teardown() {
       worker.shutdown();
       await running;
