@@ -1,9 +1,10 @@
 /**
- * `npm start`: the embedded unwind stack on one machine — a Temporal dev server whose history
- * lives in a SQLite file under the data folder, and the unwind worker. Ctrl-C stops them all.
+ * `npm start`: the embedded unwind stack on one machine — a Temporal dev server and the rack
+ * simulator, each keeping its state in a SQLite file under the data folder, and the unwind
+ * worker. Ctrl-C stops them all.
  *
  * Environment: UNWIND_DATA_DIR (default .unwind), UNWIND_TEMPORAL_PORT (7233),
- * UNWIND_UI_PORT (8233; 0 runs headless).
+ * UNWIND_UI_PORT (8233; 0 runs headless), UNWIND_RACK_PORT (7280).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -16,7 +17,9 @@ const root = resolve(__dirname, '..');
 const dataDir = resolve(process.env.UNWIND_DATA_DIR ?? join(root, '.unwind'));
 const temporalPort = Number(process.env.UNWIND_TEMPORAL_PORT ?? 7233);
 const uiPort = Number(process.env.UNWIND_UI_PORT ?? 8233);
+const rackPort = Number(process.env.UNWIND_RACK_PORT ?? 7280);
 const address = `127.0.0.1:${temporalPort}`;
+const rackUrl = `http://127.0.0.1:${rackPort}`;
 
 interface Service {
   name: string;
@@ -96,11 +99,18 @@ async function main(): Promise<void> {
     '--log-level', 'error',
     ...searchAttributeFlags(),
   ]);
+  const rackDb = join(dataDir, 'rack.sqlite');
+  startService('rack simulator', process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'rack', 'main.ts')], {
+    UNWIND_RACK_DB: rackDb,
+    UNWIND_RACK_PORT: String(rackPort),
+    UNWIND_RACK_HOST: '127.0.0.1',
+  });
   await waitForServer(60_000);
 
   startService('unwind worker', process.execPath, ['--require', 'tsx/cjs', join(root, 'src', 'worker.ts')], {
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
+    UNWIND_RACK_URL: rackUrl,
   });
 
   console.log(
@@ -108,7 +118,9 @@ async function main(): Promise<void> {
       'unwind stack is up:',
       `  Temporal gRPC   ${address} (namespace default)`,
       uiPort ? `  Temporal UI     http://127.0.0.1:${uiPort}` : '  Temporal UI     off',
+      `  rack simulator  ${rackUrl}`,
       `  history         ${dbFile}`,
+      `  rack state      ${rackDb}`,
       'Press Ctrl-C to stop.',
     ].join('\n'),
   );

@@ -1,9 +1,12 @@
 /**
  * The unwind worker: serves every saga and activity on the `unwind` task queue.
- * Configuration comes from the environment (see src/temporal/connection.ts); UNWIND_LOG_LEVEL
+ * Configuration comes from the environment (see src/temporal/connection.ts); UNWIND_RACK_URL
+ * (default http://127.0.0.1:7280) is the rack its activities act upon; UNWIND_LOG_LEVEL
  * (default WARN) sets the SDK's log level.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { createRackClient } from './rack/client';
 import { connectionConfig, sdkTlsOptions } from './temporal/connection';
 import { TASK_QUEUE, workflowsPath } from './temporal/worker-config';
 
@@ -12,7 +15,14 @@ async function run(): Promise<void> {
   const config = connectionConfig();
   const connection = await NativeConnection.connect({ address: config.address, tls: sdkTlsOptions(config.tls) });
   try {
-    const worker = await Worker.create({ connection, namespace: config.namespace, taskQueue: TASK_QUEUE, workflowsPath });
+    const rack = createRackClient({ baseUrl: process.env.UNWIND_RACK_URL ?? 'http://127.0.0.1:7280' });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue: TASK_QUEUE,
+      workflowsPath,
+      activities: createActivities({ rack }),
+    });
     console.log(`unwind worker polling task queue "${TASK_QUEUE}" on ${config.address} (namespace ${config.namespace})`);
     await worker.run();
   } finally {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RackClient, type RackServer, createRackClient, startRackServer } from '../src/rack';
 import { type CliRun, freePort, runUnwind } from './cli-helpers';
-import { failureOf } from './rack-fixture';
+import { failureOf } from '../src/testing/rack';
 
 let dir: string;
 let server: RackServer;

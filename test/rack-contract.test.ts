@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RackError, RackUnreachableError, createRackClient, isRackError, isTransientRackFailure, mulberry32 } from '../src/rack';
-import { type TestRack, failureOf, startTestRack } from './rack-fixture';
+import { type TestRack, failureOf, startTestRack } from '../src/testing/rack';
 
 let t: TestRack;
 beforeEach(async () => {

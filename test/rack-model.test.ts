@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type MutationName, type RackClient, type RackSeed, cidrHosts } from '../src/rack';
-import { type TestRack, failureOf, startTestRack } from './rack-fixture';
+import { type TestRack, failureOf, startTestRack } from '../src/testing/rack';
 
 let t: TestRack | undefined;
 afterEach(async () => {

@@ -27,10 +27,10 @@ interface RunningStack {
 }
 
 /** Starts `scripts/start.ts` as `npm start` does, and waits until the worker polls. */
-async function startStack(port: number): Promise<RunningStack> {
+async function startStack(port: number, rackPort: number): Promise<RunningStack> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'scripts', 'start.ts')], {
     cwd: root,
-    env: { ...process.env, UNWIND_DATA_DIR: dataDir, UNWIND_TEMPORAL_PORT: String(port), UNWIND_UI_PORT: '0' },
+    env: { ...process.env, UNWIND_DATA_DIR: dataDir, UNWIND_TEMPORAL_PORT: String(port), UNWIND_UI_PORT: '0', UNWIND_RACK_PORT: String(rackPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -67,8 +67,9 @@ describe('npm start: the embedded stack', () => {
     const port = await freePort();
     const address = `127.0.0.1:${port}`;
 
-    const first = await startStack(port);
-    expect(first.pids).toHaveLength(2);
+    const rackPort = await freePort();
+    const first = await startStack(port, rackPort);
+    expect(first.pids).toHaveLength(3);
     let connection = await Connection.connect({ address });
     let client = new Client({ connection });
     const result = await client.workflow.execute('ping', { taskQueue: TASK_QUEUE, workflowId: 'stack-ping', args: ['rack'] });
@@ -79,7 +80,7 @@ describe('npm start: the embedded stack', () => {
     expect(first.output()).toContain('stack stopped');
     expect(first.pids.filter(isAlive)).toEqual([]);
 
-    const second = await startStack(port);
+    const second = await startStack(port, rackPort);
     connection = await Connection.connect({ address });
     client = new Client({ connection });
     const description = await client.workflow.getHandle('stack-ping').describe();

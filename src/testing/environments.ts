@@ -4,6 +4,7 @@
  * `npm run setup:temporal` obtained; neither skips when a server is missing: it fails and says
  * how to get one.
  */
+import type { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { unwindSearchAttributes } from '../schemas/search-attributes';
 import { ensureDevServer, ensureTestServer, toSdkExecutable, type ServerExecutable } from '../temporal/servers';
@@ -27,15 +28,32 @@ async function startOrExplain(
   }
 }
 
+// temporal.api.enums.v1.IndexedValueType, as the operator service expects it.
+const indexedValueType: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
+
 /**
- * Starts the time-skipping test server: `sleep('30 days')` completes as soon as nothing else
- * is pending. Builds or downloads the server on first use (see {@link ensureTestServer}).
+ * Starts the time-skipping test server, with unwind's search attributes registered (it rejects
+ * upserts of unknown ones): `sleep('30 days')` completes as soon as nothing else is pending.
+ * Builds or downloads the server on first use (see {@link ensureTestServer}).
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const executable = await ensureTestServer({ allowDownload: true });
-  return startOrExplain('time-skipping test server', executable, () =>
+  const env = await startOrExplain('time-skipping test server', executable, () =>
     TestWorkflowEnvironment.createTimeSkipping({ server: { executable: toSdkExecutable(executable) } }),
   );
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(unwindSearchAttributes.map((key) => [key.name, indexedValueType[key.type]])),
+  });
+  return env;
 }
 
 /**

@@ -1,4 +1,6 @@
 /**
  * The workflow bundle entry: every workflow and message definition the worker serves.
  */
+export { diskCreate } from './disk-create';
 export { ping, pingAfter } from './ping';
+export { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './saga';

@@ -7,24 +7,12 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { SearchAttributeType } from '@temporalio/common';
 import { createTimeSkippingEnv } from '../../src/testing/environments';
-import { unwindSearchAttributes } from '../../src/schemas/search-attributes';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
 import type { OperatorNotification, SagaStatus } from '../../src/schemas/saga';
 import { sagaStatusQuery } from '../../src/workflows/saga';
 import { createLedgerActivities, FakeLedger } from './ledger';
 
-// temporal.api.enums.v1.IndexedValueType
-const indexedValueType: Record<SearchAttributeType, number> = {
-  TEXT: 1,
-  KEYWORD: 2,
-  INT: 3,
-  DOUBLE: 4,
-  BOOL: 5,
-  DATETIME: 6,
-  KEYWORD_LIST: 7,
-};
 
 const quietLogger = () => {
   const noop = () => undefined;
@@ -44,11 +32,6 @@ export interface SagaTestBed {
 /** Starts the time-skipping server, registers the search attributes and runs a worker on `taskQueue`. */
 export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> {
   const env = await createTimeSkippingEnv();
-  // The time-skipping server rejects upserts of unregistered search attributes.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(unwindSearchAttributes.map((key) => [key.name, indexedValueType[key.type]])),
-  });
   const ledger = new FakeLedger();
   const notifications: OperatorNotification[] = [];
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger() });

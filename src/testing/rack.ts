@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RackClient, type RackSeed, type RackServer, createRackClient, startRackServer } from '../src/rack';
+import { type RackClient, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
 
 /** A started rack with its client; `restart()` closes it and starts again on the same file. */
 export interface TestRack {

@@ -1,0 +1,33 @@
+/**
+ * Every activity the unwind worker registers, built from its dependencies. Workflows see
+ * these only as types (`import type { Activities }`) through `proxyActivities`.
+ */
+import type { RackClient } from '../rack/client';
+import { withBoundaries, type BackoffOptions } from './boundary';
+import { createOperatorActivities, type OperatorNotificationSink } from './notify-operator';
+import { createRackActivities } from './rack';
+
+/** What the activities act upon. */
+export interface ActivityDeps {
+  /** The rack's subsystems. */
+  rack: RackClient;
+  /** Where operator notifications go; logged unless told. */
+  notifications?: OperatorNotificationSink;
+  /** Backoff of transient failures; 1 s base, 60 s cap unless told. */
+  backoff?: BackoffOptions;
+}
+
+/**
+ * Builds the activities: rack mutations and operator notifications, each behind the failure
+ * boundary that classifies errors into unwind's taxonomy.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...withBoundaries(createRackActivities(deps.rack), deps.backoff),
+    ...createOperatorActivities({ sink: deps.notifications, backoff: deps.backoff }),
+  };
+}
+
+/** The activity object the worker registers. */
+export type Activities = ReturnType<typeof createActivities>;
+export type { RackActivities } from './rack';

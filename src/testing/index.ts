@@ -1,0 +1,17 @@
+/**
+ * What a saga author imports to test a saga: Temporal environments (time-skipping and dev
+ * server), a worker serving unwind's workflows, a real rack simulator, and the harness that
+ * proves a saga succeeds idempotently and unwinds cleanly from every step.
+ */
+export { createDevServerEnv, createTimeSkippingEnv } from './environments';
+export {
+  createSagaHarness,
+  sagaUnwoundDetails,
+  SagaContractViolation,
+  type HarnessReport,
+  type SagaHarness,
+  type SagaHarnessOptions,
+  type SagaWorkflow,
+} from './harness';
+export { failureOf, startTestRack, type TestRack } from './rack';
+export { bundleUnwindWorkflows, createUnwindTestWorker, quietLogger } from './worker';

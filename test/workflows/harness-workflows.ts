@@ -1,0 +1,29 @@
+// unwind's workflows plus two deliberately broken sagas, to prove the harness catches them.
+import { uuid4 } from '@temporalio/workflow';
+import { DiskCreateParams, type DiskCreateResult } from '../../src/schemas/disk';
+import { runSaga, type Saga } from '../../src/workflows/saga';
+import { rack, rackUndo } from '../../src/workflows/steps/rack-proxies';
+
+export * from '../../src/workflows';
+
+async function diskWithOneRegion(saga: Saga, input: DiskCreateParams, options: { keyOf: (key: string) => string; undoRegion: boolean }) {
+  const disk = await saga.step('create-disk', {
+    action: (ctx) => rack.disksCreate({ name: input.name, sizeGiB: input.sizeGiB }, options.keyOf(ctx.key)),
+    undo: (ctx) => rackUndo.disksDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
+  });
+  const region = await saga.step('ensure-region', {
+    action: (ctx) => rack.regionsEnsure({ diskId: disk.id }, ctx.key),
+    ...(options.undoRegion && { undo: (ctx) => rackUndo.regionsDelete({ actionKey: ctx.key }, `${ctx.key}/undo`) }),
+  });
+  return { diskId: disk.id, regions: [{ regionId: region.id, sledId: region.sledId }] };
+}
+
+/** Its region step has no undo: unwinding cannot delete the disk the region still uses. */
+export async function leakyDiskCreate(params: DiskCreateParams): Promise<DiskCreateResult> {
+  return runSaga('leakyDiskCreate', (saga) => diskWithOneRegion(saga, params, { keyOf: (key) => key, undoRegion: false }));
+}
+
+/** Its create-disk action makes up a new key per call: a repeated action creates a second disk. */
+export async function sloppyDiskCreate(params: DiskCreateParams): Promise<DiskCreateResult> {
+  return runSaga('sloppyDiskCreate', (saga) => diskWithOneRegion(saga, params, { keyOf: (key) => `${key}/${uuid4()}`, undoRegion: true }));
+}
