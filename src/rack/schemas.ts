@@ -93,7 +93,7 @@ export const Vmm = z.object({
   id: z.string(),
   instanceId: z.string(),
   sledId: z.string(),
-  state: z.enum(['starting', 'running', 'stopped']),
+  state: z.enum(['starting', 'running', 'paused', 'stopped']),
 });
 /** A hypervisor process running (part of) an instance on one sled. */
 export type Vmm = z.infer<typeof Vmm>;
@@ -229,6 +229,11 @@ export const VmmCreateInput = z.strictObject({ instanceId: Id, sledId: Id });
 /** Starts a VMM for an instance on a sled. */
 export type VmmCreateInput = z.infer<typeof VmmCreateInput>;
 
+/** Pauses or resumes a VMM (a migration pauses the source before the cutover). */
+export const VmmUpdateInput = z.strictObject({ vmmId: Id, state: z.enum(['running', 'paused']) });
+/** Pauses or resumes a VMM (a migration pauses the source before the cutover). */
+export type VmmUpdateInput = z.infer<typeof VmmUpdateInput>;
+
 /** Records a new, detached disk. */
 export const DiskCreateInput = z.strictObject({ name: z.string().min(1).max(63), sizeGiB: Count });
 /** Records a new, detached disk. */
@@ -305,6 +310,7 @@ export const mutations = {
   'instances.delete': { input: UndoInput, output: UndoResult, undoes: 'instances.create' },
   'vmms.create': { input: VmmCreateInput, output: Vmm },
   'vmms.destroy': { input: UndoInput, output: UndoResult, undoes: 'vmms.create' },
+  'vmms.update': { input: VmmUpdateInput, output: Vmm },
   'disks.create': { input: DiskCreateInput, output: Disk },
   'disks.delete': { input: UndoInput, output: UndoResult, undoes: 'disks.create' },
   'disks.attach': { input: DiskAttachInput, output: Disk },

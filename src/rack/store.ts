@@ -479,6 +479,12 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
     return getResource(ctx.db, 'vmms', id);
   },
 
+  'vmms.update': (ctx, input) => {
+    const vmm = getResource(ctx.db, 'vmms', input.vmmId, 'vmmId');
+    if (vmm.state !== input.state) updateRow(ctx, 'vmms', 'vmm', vmm.id, { state: input.state });
+    return getResource(ctx.db, 'vmms', vmm.id);
+  },
+
   'disks.create': (ctx, input) => {
     const id = insertRow(ctx, 'disks', 'disk', { name: input.name, size_gib: input.sizeGiB, instance_id: null });
     return getResource(ctx.db, 'disks', id);
