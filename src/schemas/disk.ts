@@ -25,3 +25,11 @@ export type RegionPlacement = z.infer<typeof RegionPlacement>;
 export const DiskCreateResult = z.object({ diskId: z.string(), regions: z.array(RegionPlacement) });
 /** A provisioned disk: its id and its replicas, on distinct sleds. */
 export type DiskCreateResult = z.infer<typeof DiskCreateResult>;
+
+/**
+ * `diskCreate`'s workflow id derives from the request (the disk's name), so starting the same
+ * request twice finds the same saga instead of creating a second disk.
+ */
+export const diskSagaIds = {
+  diskCreate: (p: DiskCreateParams) => `disk-create/${p.name}`,
+} as const;
