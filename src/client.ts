@@ -1,16 +1,370 @@
 /**
- * The typed client the control plane uses to start sagas and act on them.
+ * The typed client the control plane uses to start sagas, follow them and act on them.
+ *
+ * ```ts
+ * import { createUnwindClient, InvalidRequestError, SagaUnwoundError } from './client';
+ *
+ * const unwind = await createUnwindClient({ address: 'temporal.rack:7233' });
+ * try {
+ *   const saga = await unwind.instances.create({ name: 'web-1', cpus: 2, memoryGiB: 4, diskGiB: 20 });
+ *   console.log(saga.workflowId, saga.existing); // 'instance-create/web-1', false on the first call
+ *   const instance = await saga.result();        // throws SagaUnwoundError if it unwound
+ *
+ *   const paused = await unwind.sagas.list({ state: 'needs-operator' });
+ *   await unwind.sagas.retry(paused[0]!.workflowId, { operator: 'alice', reason: 'sled back online' });
+ * } catch (error) {
+ *   if (error instanceof InvalidRequestError) console.error(error.problems); // every bad field
+ * } finally {
+ *   await unwind.close();
+ * }
+ * ```
+ *
+ * - Every request is parsed with its zod schema before anything starts: bad input throws an
+ *   {@link InvalidRequestError} naming every bad field, and no workflow is created.
+ * - Workflow ids derive from the request (`sagaIds`, `diskSagaIds`) and are never reused: starting
+ *   the same request twice returns the saga the first call started (`existing: true`), whether
+ *   it is still running or long finished.
+ * - A saga is listable from the moment it is started (`UnwindSaga`, `UnwindState = running` and
+ *   `UnwindProgressAt` are set at start), so one that no worker ever picked up shows as stalled.
  */
-import { Client, Connection } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { z } from 'zod';
+import { DiskCreateParams, type DiskCreateResult, diskSagaIds } from './schemas/disk';
+import {
+  InstanceCreateParams,
+  type InstanceCreateRequest,
+  type InstanceCreateResult,
+  InstanceDeleteParams,
+  type InstanceDeleteResult,
+  InstanceMigrateParams,
+  type InstanceMigrateResult,
+  sagaIds,
+} from './schemas/instance';
+import {
+  type OperatorAction,
+  OperatorDecisionInput,
+  SAGA_UNWOUND,
+  type SagaDecision,
+  SagaState,
+  type SagaStatus,
+  SagaUnwoundDetails,
+} from './schemas/saga';
+import { UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
+import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
+import { TASK_QUEUE } from './temporal/worker-config';
 import { connectionConfig, sdkTlsOptions, type ConnectionConfig } from './temporal/connection';
+import { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * A request (saga input, list filter or operator decision) failed validation; nothing was
+ * started or sent. `problems` names every bad field; the message lists them all.
+ */
+export class InvalidRequestError extends Error {
+  /** What was being asked for, e.g. `instances.create`. */
+  readonly request: string;
+  /** Every bad field, in input order. */
+  readonly problems: readonly FieldProblem[];
+
+  constructor(request: string, problems: readonly FieldProblem[]) {
+    super(`${request}: invalid request: ${describeProblems([...problems])}`);
+    this.name = 'InvalidRequestError';
+    this.request = request;
+    this.problems = problems;
+  }
+}
+
+/** A saga failed and was unwound: the rack is back where it started (minus any `skipped` undos). */
+export class SagaUnwoundError extends Error {
+  /** The saga's workflow id. */
+  readonly workflowId: string;
+  /** The failed step, its cause, what was undone and what an operator skipped. */
+  readonly details: SagaUnwoundDetails;
+
+  constructor(workflowId: string, details: SagaUnwoundDetails, options?: { cause?: unknown }) {
+    const at = details.failedStep === null ? '' : ` at ${details.failedStep}`;
+    super(`saga ${workflowId} unwound: failed${at}: ${details.cause.type}: ${details.cause.message}`, options);
+    this.name = 'SagaUnwoundError';
+    this.workflowId = workflowId;
+    this.details = details;
+  }
+}
+
+/**
+ * The saga refused an operator action (its update validator said no): e.g. `retry` while no
+ * step waits, or `unwind` after the pivot. Nothing was recorded.
+ */
+export class OperatorActionRefusedError extends Error {
+  /** The saga's workflow id. */
+  readonly workflowId: string;
+  /** The refused action. */
+  readonly action: OperatorAction;
+  /** Why the saga refused, in its own words. */
+  readonly reason: string;
+
+  constructor(workflowId: string, action: OperatorAction, reason: string, options?: { cause?: unknown }) {
+    super(`saga ${workflowId} refused ${action}: ${reason}`, options);
+    this.name = 'OperatorActionRefusedError';
+    this.workflowId = workflowId;
+    this.action = action;
+    this.reason = reason;
+  }
+}
+
+/**
+ * If `error` is an unwound saga's final failure (as `result()` throws it, or its cause), the
+ * failure's details; otherwise `undefined`.
+ */
+export function sagaUnwoundDetailsOf(error: unknown): SagaUnwoundDetails | undefined {
+  const failure = error instanceof WorkflowFailedError ? error.cause : error;
+  if (!(failure instanceof ApplicationFailure) || failure.type !== SAGA_UNWOUND) return undefined;
+  const parsed = SagaUnwoundDetails.safeParse(failure.details?.[0]);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function parseRequest<S extends z.ZodType>(schema: S, input: unknown, request: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new InvalidRequestError(request, fieldProblems(result.error));
+  return result.data;
+}
+
+// ---------------------------------------------------------------------------------------
+// Listing
+
+/** Filter of {@link SagaApi.list}; every field optional, all given fields must match. */
+export const SagaListFilter = z.strictObject({
+  /** Only sagas in this state (`UnwindState`). */
+  state: SagaState.optional(),
+  /** Only sagas of this type (`UnwindSaga`), e.g. `instanceCreate`. */
+  saga: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a saga type such as instanceCreate (letters, digits, - or _)')
+    .optional(),
+  /** Only running sagas that made no progress for this many milliseconds (`UnwindProgressAt`). */
+  stalledFor: z.number().int().positive().optional(),
+  /** At most this many rows (newest first); 100 unless told. */
+  limit: z.int().min(1).max(10_000).default(100),
+});
+/** See {@link SagaListFilter}. */
+export type SagaListFilter = z.input<typeof SagaListFilter>;
+
+/** A Temporal execution status, lowercase: `running`, `completed`, `failed`, `terminated`, … */
+export type ExecutionStatus = Lowercase<WorkflowExecutionInfo['status']['name']>;
+
+/** One saga as visibility sees it: a row of {@link SagaApi.list}, or {@link SagaApi.describe}. */
+export interface SagaSummary {
+  workflowId: string;
+  runId: string;
+  /** The saga's type (`UnwindSaga`); the workflow type when the attribute is missing. */
+  saga: string;
+  /** The saga's state (`UnwindState`); `null` before the saga set it. */
+  state: SagaState | null;
+  /** The step it is at or waits on (`UnwindStep`). */
+  step: string | null;
+  /** ISO time the workflow started. */
+  startTime: string;
+  /** ISO time of its last state change or progress (`UnwindProgressAt`). */
+  progressAt: string | null;
+  /** ISO time the workflow closed, or `null` while it runs. */
+  closeTime: string | null;
+  /** The Temporal execution status: `running` while the saga is not finished. */
+  status: ExecutionStatus;
+}
+
+/** Quotes a value for a visibility query (the values are validated; this is belt and braces). */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The visibility query of a {@link SagaListFilter}, e.g.
+ * `UnwindSaga IS NOT NULL AND UnwindState = 'needs-operator'`.
+ * @param now the clock `stalledFor` counts back from.
+ * @throws InvalidRequestError naming every bad field.
+ */
+export function sagaListQuery(filter: SagaListFilter = {}, now: Date = new Date()): string {
+  const f = parseRequest(SagaListFilter, filter, 'sagas.list');
+  const clauses = ['UnwindSaga IS NOT NULL'];
+  if (f.saga !== undefined) clauses.push(`UnwindSaga = ${quote(f.saga)}`);
+  if (f.state !== undefined) clauses.push(`UnwindState = ${quote(f.state)}`);
+  if (f.stalledFor !== undefined) {
+    clauses.push(`ExecutionStatus = 'Running'`, `UnwindProgressAt < ${quote(new Date(now.getTime() - f.stalledFor).toISOString())}`);
+  }
+  return clauses.join(' AND ');
+}
+
+function summarize(info: Omit<WorkflowExecutionInfo, 'raw'>): SagaSummary {
+  const attrs = info.typedSearchAttributes;
+  const state = SagaState.safeParse(attrs.get(UnwindState));
+  const progressAt = attrs.get(UnwindProgressAt);
+  return {
+    workflowId: info.workflowId,
+    runId: info.runId,
+    saga: attrs.get(UnwindSaga) ?? info.type,
+    state: state.success ? state.data : null,
+    step: attrs.get(UnwindStep) ?? null,
+    startTime: info.startTime.toISOString(),
+    progressAt: progressAt ? progressAt.toISOString() : null,
+    closeTime: info.closeTime ? info.closeTime.toISOString() : null,
+    status: info.status.name.toLowerCase() as ExecutionStatus,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Handles
+
+/** A saga the client started or found: follow it, query it, act on it. */
+export interface SagaHandle<R = unknown> {
+  /** The saga's workflow id (request-derived for sagas this client starts). */
+  readonly workflowId: string;
+  /**
+   * True when a start found this saga already there (the same request was made before):
+   * nothing new was started. Always true for a handle from {@link SagaApi.handle}.
+   */
+  readonly existing: boolean;
+  /** The saga's status (query; needs a worker). */
+  status(): Promise<SagaStatus>;
+  /** Visibility's view of the saga: works without a worker. */
+  describe(): Promise<SagaSummary>;
+  /**
+   * Waits for the saga to finish.
+   * @throws SagaUnwoundError when it unwound; other workflow failures as the SDK throws them.
+   */
+  result(): Promise<R>;
+  /** See {@link SagaApi.retry}. */
+  retry(decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** See {@link SagaApi.skip}. */
+  skip(decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** See {@link SagaApi.unwind}. */
+  unwind(decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** The Temporal handle, for what unwind does not wrap. */
+  readonly temporal: WorkflowHandle;
+}
+
+const operatorUpdates = { retry: retryUpdate, skip: skipUpdate, unwind: unwindUpdate } as const;
+
+function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): SagaHandle<R> {
+  const handle = client.workflow.getHandle(workflowId);
+  const act = async (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
+    const input = parseRequest(OperatorDecisionInput, decision, `sagas.${action}`);
+    try {
+      return await handle.executeUpdate(operatorUpdates[action], { args: [input] });
+    } catch (error) {
+      // The validator's refusal arrives as the update's failure; anything else (not found,
+      // unreachable) is the SDK's error, unchanged.
+      if (error instanceof WorkflowUpdateFailedError) {
+        const reason = error.cause instanceof Error ? error.cause.message : error.message;
+        throw new OperatorActionRefusedError(workflowId, action, reason, { cause: error });
+      }
+      throw error;
+    }
+  };
+  return {
+    workflowId,
+    existing,
+    temporal: handle,
+    status: () => handle.query(sagaStatusQuery),
+    describe: async () => summarize(await handle.describe()),
+    async result() {
+      try {
+        return (await handle.result()) as R;
+      } catch (error) {
+        const details = sagaUnwoundDetailsOf(error);
+        if (details) throw new SagaUnwoundError(workflowId, details, { cause: error });
+        throw error;
+      }
+    },
+    retry: (decision) => act('retry', decision),
+    skip: (decision) => act('skip', decision),
+    unwind: (decision) => act('unwind', decision),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// The client
 
 /** Options of {@link createUnwindClient}; anything unset comes from the environment. */
-export type UnwindClientOptions = Partial<ConnectionConfig>;
+export type UnwindClientOptions = Partial<ConnectionConfig> & {
+  /** The task queue sagas are started on; `TASK_QUEUE` (`UNWIND_TASK_QUEUE`, else `unwind`) unless told. */
+  taskQueue?: string;
+};
+
+/** Starting instance sagas. Each parses its request first and returns the saga's handle. */
+export interface InstanceApi {
+  /**
+   * Starts `instanceCreate` (id `instance-create/<name>`).
+   * @throws InvalidRequestError naming every bad field; nothing is started.
+   */
+  create(request: InstanceCreateRequest): Promise<SagaHandle<InstanceCreateResult>>;
+  /**
+   * Starts `instanceMigrate` (id `instance-migrate/<instance>/<target|any>[/<requestId>]`).
+   * @throws InvalidRequestError naming every bad field; nothing is started.
+   */
+  migrate(request: InstanceMigrateParams): Promise<SagaHandle<InstanceMigrateResult>>;
+  /**
+   * Starts `instanceDelete` (id `instance-delete/<instance>`).
+   * @throws InvalidRequestError naming every bad field; nothing is started.
+   */
+  delete(request: InstanceDeleteParams): Promise<SagaHandle<InstanceDeleteResult>>;
+}
+
+/** Starting disk sagas. */
+export interface DiskApi {
+  /**
+   * Starts `diskCreate` (id `disk-create/<name>`).
+   * @throws InvalidRequestError naming every bad field; nothing is started.
+   */
+  create(request: DiskCreateParams): Promise<SagaHandle<DiskCreateResult>>;
+}
+
+/** Finding sagas, reading their status and sending operator decisions. */
+export interface SagaApi {
+  /** A handle on the saga `workflowId` (no call is made). */
+  handle<R = unknown>(workflowId: string): SagaHandle<R>;
+  /** The saga's status (query; needs a worker). @throws WorkflowNotFoundError for an unknown id. */
+  status(workflowId: string): Promise<SagaStatus>;
+  /** Visibility's view of one saga (no worker needed). @throws WorkflowNotFoundError for an unknown id. */
+  describe(workflowId: string): Promise<SagaSummary>;
+  /**
+   * Sagas matching `filter`, newest first (visibility is eventually consistent: a saga started
+   * a moment ago may take a second to appear).
+   * @throws InvalidRequestError naming every bad filter field (e.g. an unknown state).
+   */
+  list(filter?: SagaListFilter): Promise<SagaSummary[]>;
+  /**
+   * Runs the waiting step again: its action (`needs-operator`) or its undo (`stuck`).
+   * `step` is needed only when several steps wait at once.
+   * @returns the decision as the saga recorded it.
+   * @throws InvalidRequestError when `operator` or `reason` is empty; OperatorActionRefusedError
+   *   when the saga refuses (nothing waits for `retry`).
+   */
+  retry(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** Gives up on a failed undo (`stuck`); the residue is recorded with the reason. Throws as {@link retry}. */
+  skip(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** Unwinds a saga paused before its pivot (`needs-operator`). Throws as {@link retry}. */
+  unwind(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** Waits for the saga's result. @throws SagaUnwoundError when it unwound. */
+  result<R = unknown>(workflowId: string): Promise<R>;
+}
 
 /** A connected unwind client. Call `close()` when done. */
 export interface UnwindClient {
+  readonly instances: InstanceApi;
+  readonly disks: DiskApi;
+  readonly sagas: SagaApi;
   /** The underlying Temporal client, for what unwind does not wrap. */
   readonly temporal: Client;
+  /** Closes the connection. */
   close(): Promise<void>;
 }
 
@@ -22,5 +376,70 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
   const config = connectionConfig(options);
   const connection = await Connection.connect({ address: config.address, tls: sdkTlsOptions(config.tls) });
   const temporal = new Client({ connection, namespace: config.namespace });
-  return { temporal, close: () => connection.close() };
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+
+  /** Parses, then starts `sagaType` under its request-derived id, or finds the saga already there. */
+  async function start<S extends z.ZodType, R>(
+    sagaType: string,
+    request: string,
+    schema: S,
+    input: unknown,
+    workflowId: (params: z.infer<S>) => string,
+  ): Promise<SagaHandle<R>> {
+    const params = parseRequest(schema, input, request);
+    const id = workflowId(params);
+    try {
+      await temporal.workflow.start(sagaType, {
+        taskQueue,
+        workflowId: id,
+        args: [params],
+        // Never reuse an id: the same request always names this one saga, finished or not.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // Listable (and findable as stalled) before any worker picks it up; the engine takes over.
+        typedSearchAttributes: [
+          { key: UnwindSaga, value: sagaType },
+          { key: UnwindState, value: 'running' },
+          { key: UnwindProgressAt, value: new Date() },
+        ],
+      });
+      return sagaHandle<R>(temporal, id, false);
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return sagaHandle<R>(temporal, id, true);
+      throw error;
+    }
+  }
+
+  const sagas: SagaApi = {
+    handle: (workflowId) => sagaHandle(temporal, workflowId, true),
+    status: (workflowId) => sagaHandle(temporal, workflowId, true).status(),
+    describe: (workflowId) => sagaHandle(temporal, workflowId, true).describe(),
+    async list(filter = {}) {
+      const { limit } = parseRequest(SagaListFilter, filter, 'sagas.list');
+      const query = sagaListQuery(filter);
+      const rows: SagaSummary[] = [];
+      for await (const info of temporal.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+        rows.push(summarize(info));
+        if (rows.length >= limit) break;
+      }
+      return rows;
+    },
+    retry: (workflowId, decision) => sagaHandle(temporal, workflowId, true).retry(decision),
+    skip: (workflowId, decision) => sagaHandle(temporal, workflowId, true).skip(decision),
+    unwind: (workflowId, decision) => sagaHandle(temporal, workflowId, true).unwind(decision),
+    result: <R>(workflowId: string) => sagaHandle<R>(temporal, workflowId, true).result(),
+  };
+
+  return {
+    instances: {
+      create: (request) => start('instanceCreate', 'instances.create', InstanceCreateParams, request, sagaIds.instanceCreate),
+      migrate: (request) => start('instanceMigrate', 'instances.migrate', InstanceMigrateParams, request, sagaIds.instanceMigrate),
+      delete: (request) => start('instanceDelete', 'instances.delete', InstanceDeleteParams, request, sagaIds.instanceDelete),
+    },
+    disks: {
+      create: (request) => start('diskCreate', 'disks.create', DiskCreateParams, request, diskSagaIds.diskCreate),
+    },
+    sagas,
+    temporal,
+    close: () => connection.close(),
+  };
 }

@@ -12,6 +12,7 @@
  * | 3 | cannot connect: Temporal or the rack is unreachable |
  * | 4 | not found: the saga, workflow or rack resource does not exist |
  * | 5 | refused by the server: validation or precondition failed |
+ * | 6 | waiting for an operator: a saga waited for (`--wait`) paused (`needs-operator` or `stuck`) |
  */
 
 /** The exit codes of the `unwind` CLI. See the module documentation for the contract. */
@@ -22,6 +23,8 @@ export const ExitCode = {
   Unreachable: 3,
   NotFound: 4,
   Refused: 5,
+  /** `--wait` stopped because the saga paused for an operator: it holds resources until someone acts. */
+  NeedsOperator: 6,
 } as const;
 /** One of the exit codes of {@link ExitCode}. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -35,6 +38,7 @@ export const EXIT_CODES_HELP = [
   '  3  cannot connect (Temporal or the rack is unreachable)',
   '  4  not found',
   '  5  refused by the server (validation or precondition)',
+  '  6  waiting for an operator (a saga waited for paused: retry, skip or unwind it)',
 ].join('\n');
 
 /**
@@ -124,6 +128,14 @@ export function toCliError(error: unknown, context: ErrorContext = {}): CliError
     );
   }
   if (isNamed(error, 'RackError')) return fromRackError(error as unknown as RackErrorLike, cause);
+
+  // The unwind client's own errors (src/client.ts), by name for the same reason as above.
+  if (isNamed(error, 'InvalidRequestError')) {
+    return new CliError(ExitCode.Usage, error.message, 'fix the fields named; nothing was started', cause);
+  }
+  if (isNamed(error, 'OperatorActionRefusedError')) {
+    return new CliError(ExitCode.Refused, error.message, "see what the saga waits for with 'unwind show <id>'", cause);
+  }
 
   if (isNamed(error, 'WorkflowNotFoundError')) {
     return new CliError(ExitCode.NotFound, error.message, 'check the id with `unwind list`', cause);

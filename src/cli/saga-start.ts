@@ -1,0 +1,169 @@
+/**
+ * What every command that starts a saga shares (`unwind instance create`, `unwind disk create`,
+ * …): turning the client's field names back into the flags the operator typed, printing the
+ * saga id, and `--wait`: following the saga until it completes, unwinds or pauses.
+ *
+ * With `--wait` the exit code says how it ended: 0 completed, 1 unwound (the rack is back where
+ * it was), 6 paused for an operator (it holds what it made until someone runs `unwind retry`,
+ * `skip` or `unwind`; the commands to run are printed).
+ *
+ * The client is only a type here: the SDK loads when a command connects, not when the CLI starts.
+ */
+import type { Command } from 'commander';
+import type { SagaHandle, UnwindClient } from '../client';
+import type { SagaStatus, SagaUnwoundDetails } from '../schemas/saga';
+import type { CliContext } from './context';
+import { ExitCode, usageError } from './exit-codes';
+import { cellText, createProgress } from './format';
+import { operatorCommands } from './saga-view';
+
+/** The options every saga-starting command takes. */
+export interface StartOptions {
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** How a waited-for saga ended (or stopped: `paused` leaves it running). */
+export type WaitOutcome =
+  | { outcome: 'completed'; result: unknown }
+  | { outcome: 'unwound'; unwound: SagaUnwoundDetails }
+  | { outcome: 'paused'; status: SagaStatus };
+
+/** Adds `--wait` and `--json` to a saga-starting command. */
+export function withStartOptions(command: Command): Command {
+  return command
+    .option('--wait', 'follow the saga until it completes (exit 0), unwinds (exit 1) or pauses for an operator (exit 6)')
+    .option('--json', 'print machine-readable JSON');
+}
+
+/**
+ * A numeric flag: a number when it looks like one, else the text as given, so the client's
+ * schema reports every bad flag at once instead of commander stopping at the first.
+ */
+export function numberish(value: string): number | string {
+  return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+}
+
+/**
+ * Starts a saga through `start` and reports it: the workflow id on stdout (a note on stderr
+ * says whether it is new), or with `--wait` how it ended. Sets the exit code accordingly.
+ *
+ * @param flags the flag (or argument) each request field came from, so input errors name what
+ *   the operator typed
+ */
+export async function startSaga(
+  context: CliContext,
+  options: StartOptions,
+  flags: Readonly<Record<string, string>>,
+  start: (client: UnwindClient) => Promise<SagaHandle>,
+): Promise<void> {
+  const client = await context.temporal();
+  let handle: SagaHandle;
+  try {
+    handle = await start(client);
+  } catch (error) {
+    throw asFlagError(error, flags);
+  }
+  const { workflowId, existing } = handle;
+  context.note(
+    existing
+      ? `saga ${workflowId} already exists (the same request was made before): nothing new was started`
+      : `started saga ${workflowId}`,
+  );
+  if (!options.wait) {
+    context.emit(options.json, { workflowId, existing }, () => workflowId);
+    return;
+  }
+  const ended = await waitForSaga(context, handle);
+  context.exitCode = ended.outcome === 'completed' ? ExitCode.Ok : ended.outcome === 'unwound' ? ExitCode.Failed : ExitCode.NeedsOperator;
+  context.emit(options.json, { workflowId, existing, ...jsonOutcome(ended) }, () => renderOutcome(workflowId, ended));
+}
+
+function jsonOutcome(ended: WaitOutcome): Record<string, unknown> {
+  if (ended.outcome === 'paused') return { outcome: ended.status.state, waiting: ended.status.waiting };
+  return { ...ended };
+}
+
+/** The outcome as text for stdout: the result, or what failed and what was undone, or what to run. */
+export function renderOutcome(workflowId: string, ended: WaitOutcome): string {
+  switch (ended.outcome) {
+    case 'completed': {
+      const result = ended.result;
+      const fields = result !== null && typeof result === 'object' ? Object.entries(result) : [['result', result] as const];
+      return [`${workflowId} completed`, ...fields.map(([k, v]) => `  ${k}: ${cellText(v)}`)].join('\n');
+    }
+    case 'unwound': {
+      const u = ended.unwound;
+      const lines = [
+        `${workflowId} unwound: ${u.failedStep === null ? 'failed' : `step ${u.failedStep} failed`}: ${u.cause.type}: ${u.cause.message}`,
+        `  undone: ${u.undone.length ? u.undone.join(', ') : 'nothing'}`,
+      ];
+      for (const s of u.skipped) lines.push(`  skipped undo ${s.step} (by ${s.operator}: ${s.reason}): its effect remains`);
+      return lines.join('\n');
+    }
+    case 'paused': {
+      const s = ended.status;
+      const lines = [`${workflowId} paused: ${s.state}; an operator must act`];
+      for (const w of s.waiting) lines.push(`  ${w.step} (${w.phase}) failed: ${w.error.type}: ${w.error.message}`);
+      lines.push('  run one of:', ...operatorCommands(workflowId, s.waiting).map((c) => `    ${c}`));
+      return lines.join('\n');
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Follows `handle` until its workflow ends or the saga pauses for an operator (`needs-operator`,
+ * `stuck`), showing the state and current step on stderr. `awaiting-approval` keeps waiting:
+ * an approver is expected. Polls the status query every `pollMs` (500 ms unless told).
+ */
+export async function waitForSaga(context: CliContext, handle: SagaHandle, pollMs = 500): Promise<WaitOutcome> {
+  const progress = createProgress(`waiting for ${handle.workflowId}`, { stream: context.io.stderr, color: context.color });
+  const ended: Promise<WaitOutcome> = handle.result().then(
+    (result) => ({ outcome: 'completed', result }),
+    (error: unknown) => {
+      // By name: src/client.ts is loaded only once a command connects.
+      if (error instanceof Error && error.name === 'SagaUnwoundError') {
+        return { outcome: 'unwound', unwound: (error as Error & { details: SagaUnwoundDetails }).details };
+      }
+      throw error;
+    },
+  );
+  try {
+    for (;;) {
+      const finished = await Promise.race([ended, sleep(pollMs).then(() => undefined)]);
+      if (finished) {
+        progress.done();
+        return finished;
+      }
+      const status = await handle.status().catch(() => undefined);
+      if (!status) {
+        progress.update('no worker has answered yet');
+        continue;
+      }
+      if (status.state === 'needs-operator' || status.state === 'stuck') {
+        progress.done();
+        return { outcome: 'paused', status };
+      }
+      progress.update(describeProgress(status));
+    }
+  } catch (error) {
+    progress.done();
+    throw error;
+  }
+}
+
+/** `running: ensure-region[0], ensure-region[1]`: the state and the steps in flight. */
+export function describeProgress(status: SagaStatus): string {
+  const active = status.steps.filter((s) => s.state === 'running' || s.state === 'undoing').map((s) => s.name);
+  return `${status.state}${active.length ? `: ${active.join(', ')}` : ''}`;
+}
+
+/** An `InvalidRequestError` from the client, as a usage error naming the flags the operator typed. */
+function asFlagError(error: unknown, flags: Readonly<Record<string, string>>): unknown {
+  if (!(error instanceof Error) || error.name !== 'InvalidRequestError') return error;
+  const problems = (error as Error & { problems: readonly { field: string; message: string }[] }).problems;
+  const text = problems.map((p) => `${flags[p.field] ?? p.field}: ${p.message}`).join('; ');
+  return usageError(`invalid request: ${text}`, 'fix the flags named; nothing was started');
+}

@@ -1,0 +1,149 @@
+/**
+ * The saga commands: `unwind list`, `unwind show`, and the operator actions `unwind retry`,
+ * `unwind skip`, `unwind unwind`. They work on any unwind saga, whatever its type.
+ */
+import { type Command, Option } from 'commander';
+import type { SagaListFilter } from '../client';
+import { SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
+import type { CliContext } from './context';
+import { CliError, ExitCode, usageError } from './exit-codes';
+import { formatDuration, parseDuration } from './format';
+import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaList, renderSagaView } from './saga-view';
+
+/** How long `unwind show` waits for a worker to answer the status query. */
+const STATUS_TIMEOUT_MS = 5_000;
+
+/** Registers `unwind list`, `show`, `retry`, `skip` and `unwind` on `program`. */
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('list')
+    .description('list sagas by state, type or lack of progress, newest first')
+    .addOption(new Option('--state <state>', 'only sagas in this state').choices(SagaState.options))
+    .option('--saga <type>', 'only sagas of this type, e.g. instanceCreate')
+    .option('--stalled <duration>', 'only running sagas with no progress for this long, e.g. 10m, 2h', (v) => positiveDuration(v, '--stalled'))
+    .option('--limit <n>', 'at most this many rows (default 100)', (v) => parseLimit(v))
+    .option('--json', 'print machine-readable JSON')
+    .addHelpText(
+      'after',
+      `
+"Progress" is the saga's last state change or step start (recorded at most once a minute
+while it runs). A saga paused for an operator makes none, so --stalled finds it too.
+
+Examples:
+  $ unwind list
+  $ unwind list --state needs-operator
+  $ unwind list --saga instanceMigrate --stalled 10m --json`,
+    )
+    .action(async (opts: { state?: SagaState; saga?: string; stalled?: number; limit?: number; json?: boolean }) => {
+      const filter: SagaListFilter = { state: opts.state, saga: opts.saga, stalledFor: opts.stalled, limit: opts.limit };
+      const client = await context.temporal();
+      const rows = await client.sagas.list(filter);
+      context.emit(opts.json, rows, (list) => renderSagaList(list, { color: context.color, filter: describeFilter(opts) }));
+    });
+
+  program
+    .command('show')
+    .description("one saga's step tree: state, who must act, each step's state, attempts, undo and last error")
+    .argument('<id>', 'the saga (workflow) id, e.g. disk-create/data-1')
+    .option('--json', 'print machine-readable JSON: { summary, status }')
+    .addOption(new Option('--graph <format>', 'print the executed steps as a graph instead').choices(GRAPH_FORMATS))
+    .addHelpText(
+      'after',
+      `
+The steps come from the saga's status query, which a worker answers; without one, only what
+visibility knows (state, step, times) is shown.
+
+Examples:
+  $ unwind show disk-create/data-1
+  $ unwind show instance-create/web-1 --json
+  $ unwind show instance-create/web-1 --graph mermaid > saga.mmd
+  $ unwind show instance-create/web-1 --graph dot | dot -Tsvg > saga.svg`,
+    )
+    .action(async (id: string, opts: { json?: boolean; graph?: GraphFormat }) => {
+      const client = await context.temporal();
+      const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf(client.sagas.status(id))]);
+      const status = 'status' in answer ? answer.status : null;
+      const statusError = 'error' in answer ? answer.error : undefined;
+      if (opts.graph) {
+        if (!status) throw new CliError(ExitCode.Failed, `no status for ${id}: ${statusError}`, 'is a worker running for its task queue?');
+        context.print(opts.graph === 'mermaid' ? renderMermaid(status) : renderDot(status));
+        return;
+      }
+      context.emit(opts.json, { summary, status, ...(statusError && { statusError }) }, () =>
+        renderSagaView(summary, status, { style: context.style, color: context.color, statusError }),
+      );
+    });
+
+  registerAction(program, context, 'retry', 'run the waiting step again: its action (needs-operator) or its undo (stuck)', [
+    "  $ unwind retry disk-create/data-1 --reason 'sled-3 back online' --as alice",
+    "  $ unwind retry instance-create/web-1 --step 'ensure-region[1]' --reason 'mirror rebuilt' --as bob",
+  ]);
+  registerAction(program, context, 'skip', "give up on a failed undo (stuck): its effect stays, recorded with the reason; unwinding goes on", [
+    "  $ unwind skip disk-create/data-1 --reason 'region deleted by hand, ticket OPS-12' --as alice",
+  ]);
+  registerAction(program, context, 'unwind', 'unwind a saga paused before its pivot (needs-operator): undo every step done so far', [
+    "  $ unwind unwind disk-create/data-1 --reason 'sled-3 is being replaced' --as alice",
+  ]);
+}
+
+function registerAction(program: Command, context: CliContext, action: OperatorAction, description: string, examples: string[]): void {
+  program
+    .command(action)
+    .description(description)
+    .argument('<id>', 'the saga (workflow) id')
+    .requiredOption('--reason <text>', 'why: recorded in the saga with the decision')
+    .requiredOption('--as <operator>', 'who decides: recorded in the saga with the decision')
+    .option('--step <step>', 'the waiting step; needed only when several steps wait at once')
+    .option('--json', 'print the recorded decision as JSON')
+    .addHelpText(
+      'after',
+      `
+Exit 5 when the saga refuses (e.g. nothing waits for ${action}); see 'unwind show <id>'.
+
+Examples:
+${examples.join('\n')}`,
+    )
+    .action(async (id: string, opts: { reason: string; as: string; step?: string; json?: boolean }) => {
+      const client = await context.temporal();
+      const decision = await client.sagas[action](id, { operator: opts.as, reason: opts.reason, step: opts.step });
+      context.emit(opts.json, decision, (d) => `${d.action} recorded on ${id} at step ${d.step} by ${d.operator}: ${d.reason}`);
+    });
+}
+
+/** The status query, bounded in time: without a worker it would wait for one indefinitely. */
+async function statusOf(query: Promise<SagaStatus>): Promise<{ status: SagaStatus } | { error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ error: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ error: `no worker answered the status query within ${formatDuration(STATUS_TIMEOUT_MS)}` }), STATUS_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([
+      query.then((status) => ({ status }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) })),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeFilter(opts: { state?: string; saga?: string; stalled?: number }): string {
+  return [
+    opts.state && `--state ${opts.state}`,
+    opts.saga && `--saga ${opts.saga}`,
+    opts.stalled !== undefined && `--stalled ${formatDuration(opts.stalled)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+function positiveDuration(value: string, flag: string): number {
+  const ms = parseDuration(value, flag);
+  if (ms <= 0) throw usageError(`${flag}: '${value}' must be longer than zero`, 'e.g. 10m');
+  return ms;
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 10_000) throw usageError(`--limit: '${value}' is not a count`, 'give a whole number from 1 to 10000');
+  return n;
+}
