@@ -1,0 +1,174 @@
+/**
+ * The typed client end to end: a dev server (visibility, search attributes), a real worker
+ * and the real rack simulator, exercised through `createUnwindClient` as Nexus would.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../src/activities';
+import {
+  InvalidRequestError,
+  OperatorActionRefusedError,
+  SagaUnwoundError,
+  type SagaSummary,
+  type UnwindClient,
+  createUnwindClient,
+  sagaListQuery,
+} from '../src/client';
+import type { OperatorNotification, SagaState, SagaStatus } from '../src/schemas/saga';
+import { TASK_QUEUE } from '../src/temporal/worker-config';
+import { createDevServerEnv } from '../src/testing/environments';
+import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
+import { createUnwindTestWorker } from '../src/testing/worker';
+
+let env: TestWorkflowEnvironment;
+let testRack: TestRack;
+let worker: Worker;
+let running: Promise<void>;
+let client: UnwindClient;
+const notifications: OperatorNotification[] = [];
+
+beforeAll(async () => {
+  [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
+  worker = await createUnwindTestWorker(env, {
+    taskQueue: TASK_QUEUE,
+    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: (n) => void notifications.push(n) }),
+  });
+  running = worker.run();
+  client = await createUnwindClient({ address: env.address, namespace: env.namespace ?? 'default' });
+});
+
+afterAll(async () => {
+  await client?.close();
+  worker?.shutdown();
+  await running;
+  await testRack?.stop();
+  await env?.teardown();
+});
+
+/** Polls `read` until `done` holds (visibility and status are eventually consistent). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => undefined);
+    if (last !== undefined && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
+const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
+  eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
+const listed = (rows: SagaSummary[], workflowId: string) => rows.some((r) => r.workflowId === workflowId);
+
+describe('starting sagas', () => {
+  it('rejects bad input naming every bad field, and starts nothing', async () => {
+    const error = await failureOf(client.instances.create({ name: 'web-1', cpus: 0, memoryGiB: 4.5, diskGiB: -1, nics: 9 }));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    const invalid = error as InvalidRequestError;
+    expect(invalid.problems.map((p) => p.field).sort()).toEqual(['cpus', 'diskGiB', 'memoryGiB', 'nics']);
+    expect(invalid.message).toMatch(/^instances\.create: invalid request: /);
+    for (const field of ['cpus', 'diskGiB', 'memoryGiB', 'nics']) expect(invalid.message).toContain(`${field}: `);
+
+    const missing = (await failureOf(client.disks.create({ name: 'Data 1', extra: true } as never))) as InvalidRequestError;
+    expect(missing.problems.map((p) => p.field).sort()).toEqual(['(input)', 'name', 'sizeGiB']);
+    const migrate = (await failureOf(client.instances.migrate({ instanceId: '', requestId: 'a b' }))) as InvalidRequestError;
+    expect(migrate.problems.map((p) => p.field).sort()).toEqual(['instanceId', 'requestId']);
+
+    // Nothing exists under the id the request would have had, and nothing is listed.
+    await expect(client.sagas.describe('instance-create/web-1')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
+  });
+
+  it('starts the same request once: the second start returns the same saga, before and after it finished', async () => {
+    const first = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
+    const second = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
+    expect(first.workflowId).toBe('disk-create/same-1');
+    expect([first.existing, second.existing]).toEqual([false, true]);
+    const result = await second.result();
+    expect(result.regions).toHaveLength(3);
+    const third = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
+    expect(third.existing).toBe(true);
+    expect(await third.result()).toEqual(result);
+
+    const rows = await eventually(() => client.sagas.list({ saga: 'diskCreate', state: 'completed' }), (r) => listed(r, first.workflowId), 'the saga listed');
+    expect(rows.filter((r) => r.workflowId === first.workflowId)).toHaveLength(1);
+    const executions = [];
+    for await (const info of client.temporal.workflow.list({ query: `WorkflowId = '${first.workflowId}'` })) executions.push(info.runId);
+    expect(executions).toHaveLength(1);
+    expect(await testRack.rack.list('disks', { name: 'same-1' })).toHaveLength(1);
+  });
+
+  it('makes a saga listable (and findable as stalled) from its start, before any worker runs it', async () => {
+    const idle = await createUnwindClient({ address: env.address, taskQueue: 'no-worker-polls-this' });
+    try {
+      const handle = await idle.disks.create({ name: 'queued-1', sizeGiB: 1 });
+      const stalled = await eventually(() => idle.sagas.list({ stalledFor: 200 }), (r) => listed(r, handle.workflowId), 'the unstarted saga listed as stalled');
+      expect(stalled.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ saga: 'diskCreate', state: 'running', step: null, status: 'running' });
+      await handle.temporal.terminate('test: never meant to run');
+    } finally {
+      await idle.close();
+    }
+  });
+});
+
+describe('listing sagas', () => {
+  it('builds a visibility query over the search attributes', () => {
+    const now = new Date('2024-06-01T12:00:00.000Z');
+    expect(sagaListQuery({}, now)).toBe('UnwindSaga IS NOT NULL');
+    expect(sagaListQuery({ state: 'stuck', saga: 'instanceCreate', stalledFor: 600_000 }, now)).toBe(
+      "UnwindSaga IS NOT NULL AND UnwindSaga = 'instanceCreate' AND UnwindState = 'stuck' AND " +
+        "ExecutionStatus = 'Running' AND UnwindProgressAt < '2024-06-01T11:50:00.000Z'",
+    );
+  });
+
+  it('rejects unknown filter values, naming each', async () => {
+    const error = (await failureOf(client.sagas.list({ state: 'sleeping' as SagaState, saga: "x' OR '1'='1", stalledFor: -5, limit: 0 }))) as InvalidRequestError;
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error.problems.map((p) => p.field).sort()).toEqual(['limit', 'saga', 'stalledFor', 'state']);
+  });
+});
+
+describe('operator actions on a paused saga', () => {
+  it('pauses on a needs-operator failure; lists it as needs-operator and stalled; retry resumes it', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const handle = await client.disks.create({ name: 'paused-1', sizeGiB: 10 });
+    const status = await untilState(handle.workflowId, 'needs-operator');
+    expect(status.waitingFor).toMatchObject({ phase: 'action', actions: ['retry', 'unwind'], error: { type: 'NeedsOperator' } });
+    expect(status.waitingFor?.step).toMatch(/^ensure-region\[\d\]$/);
+    expect(notifications.some((n) => n.workflowId === handle.workflowId)).toBe(true);
+
+    const paused = await eventually(() => client.sagas.list({ state: 'needs-operator' }), (r) => listed(r, handle.workflowId), 'needs-operator listed');
+    expect(paused.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ saga: 'diskCreate', step: status.waitingFor?.step, status: 'running' });
+    const stalled = await eventually(() => client.sagas.list({ stalledFor: 300 }), (r) => listed(r, handle.workflowId), 'stalled listed');
+    expect(stalled.every((r) => r.status === 'running')).toBe(true);
+    expect(listed(await client.sagas.list({ stalledFor: 3_600_000 }), handle.workflowId)).toBe(false);
+
+    await expect(client.sagas.skip(handle.workflowId, { operator: 'alice', reason: 'no undo waits' })).rejects.toBeInstanceOf(OperatorActionRefusedError);
+    const empty = (await failureOf(client.sagas.retry(handle.workflowId, { operator: ' ', reason: '' }))) as InvalidRequestError;
+    expect(empty.problems.map((p) => p.field).sort()).toEqual(['operator', 'reason']);
+
+    const decision = await client.sagas.retry(handle.workflowId, { operator: 'alice', reason: 'sled back online' });
+    expect(decision).toMatchObject({ action: 'retry', operator: 'alice', reason: 'sled back online', step: status.waitingFor?.step });
+    const result = await handle.result();
+    expect(result.regions).toHaveLength(3);
+    expect((await client.sagas.status(handle.workflowId)).decisions).toHaveLength(1);
+  });
+
+  it('unwinds a paused saga on request: result() throws SagaUnwoundError naming the failed step', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const handle = await client.disks.create({ name: 'paused-2', sizeGiB: 10 });
+    const status = await untilState(handle.workflowId, 'needs-operator');
+    await client.sagas.unwind(handle.workflowId, { operator: 'bob', reason: 'sled being replaced' });
+    const error = (await failureOf(client.sagas.result(handle.workflowId))) as SagaUnwoundError;
+    expect(error).toBeInstanceOf(SagaUnwoundError);
+    expect(error.details.failedStep).toBe(status.waitingFor?.step);
+    expect(error.details.undone).toContain('create-disk');
+    expect(await testRack.rack.list('disks', { name: 'paused-2' })).toEqual([]);
+    const row = await eventually(() => client.sagas.describe(handle.workflowId), (r) => r.state === 'unwound', 'unwound in visibility');
+    expect(row.status).toBe('failed');
+  });
+});
