@@ -19,6 +19,7 @@ import {
   type ResourceName,
   type ResourceOf,
   type ScriptedFault,
+  type DriveFault,
   ErrorBody,
   FaultState,
   Inventory as InventorySchema,
@@ -135,6 +136,10 @@ export type RackClient = RackMutations & {
     script(fault: z.input<typeof ScriptedFault>): Promise<FaultState>;
     seed(seed: number): Promise<FaultState>;
     clear(operation?: string): Promise<FaultState>;
+    /** Sets a simulated drive behaviour (`never-returns`, `update-fails`) for one SSD. */
+    drive(fault: z.input<typeof DriveFault>): Promise<FaultState>;
+    /** Removes the drive fault of one SSD (a drive that never returned comes back when next observed). */
+    clearDrive(ssdId: string): Promise<FaultState>;
   };
 };
 
@@ -229,6 +234,8 @@ export function createRackClient(options: RackClientOptions): RackClient {
       script: (fault) => request('faults.script', 'POST', '/v1/faults/script', FaultState, fault),
       seed: (seed) => request('faults.seed', 'POST', '/v1/faults/seed', FaultState, { seed }),
       clear: (operation) => request('faults.clear', 'DELETE', `/v1/faults${query({ operation })}`, FaultState),
+      drive: (fault) => request('faults.drive', 'POST', '/v1/faults/drives', FaultState, fault),
+      clearDrive: (ssdId) => request('faults.clearDrive', 'DELETE', `/v1/faults/drives${query({ ssdId })}`, FaultState),
     },
   };
 }

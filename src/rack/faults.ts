@@ -5,7 +5,7 @@
  *
  * Faults live in memory: they are test configuration, not rack state, and a restart clears them.
  */
-import type { FaultKind, FaultRule, FaultState, ScriptedFault } from './schemas';
+import type { DriveFault, FaultKind, FaultRule, FaultState, ScriptedFault } from './schemas';
 
 /** The operation pattern that matches every operation without a rule of its own. */
 export const ANY_OPERATION = '*';
@@ -38,6 +38,7 @@ export class FaultInjector {
   private random: () => number;
   private readonly rules = new Map<string, FaultRule>();
   private scripted: ScriptedFault[] = [];
+  private drives = new Map<string, DriveFault>();
 
   /** @param seed the PRNG seed; the same seed and the same calls give the same faults. */
   constructor(seed = 1) {
@@ -61,11 +62,39 @@ export class FaultInjector {
     this.scripted.push({ ...fault });
   }
 
-  /** Removes the rules and scripts of `operation`, or everything (the seed stays). */
+  /** Sets (replaces) the simulated behaviour of one drive (see {@link DriveFault}). */
+  setDrive(fault: DriveFault): void {
+    this.drives.set(fault.ssdId, { ...fault });
+  }
+
+  /** Removes the drive fault of `ssdId`; true when there was one. */
+  clearDrive(ssdId: string): boolean {
+    return this.drives.delete(ssdId);
+  }
+
+  /** The drive fault of `ssdId` in force, if any (without using it up). */
+  driveFault(ssdId: string): DriveFault['kind'] | undefined {
+    return this.drives.get(ssdId)?.kind;
+  }
+
+  /** Uses up one reset's worth of the drive fault of `ssdId` and returns its kind, if any. */
+  takeDriveFault(ssdId: string): DriveFault['kind'] | undefined {
+    const fault = this.drives.get(ssdId);
+    if (fault === undefined) return undefined;
+    // A drive that never returns stays faulty until cleared: a reset is what it never recovers from.
+    if (fault.kind !== 'never-returns') {
+      fault.count -= 1;
+      if (fault.count <= 0) this.drives.delete(ssdId);
+    }
+    return fault.kind;
+  }
+
+  /** Removes the rules and scripts of `operation`, or everything including drive faults (the seed stays). */
   clear(operation?: string): void {
     if (operation === undefined) {
       this.rules.clear();
       this.scripted = [];
+      this.drives.clear();
       return;
     }
     this.rules.delete(operation);
@@ -74,7 +103,12 @@ export class FaultInjector {
 
   /** The configuration in force. */
   state(): FaultState {
-    return { seed: this.seed, rules: [...this.rules.values()], scripted: this.scripted.map((s) => ({ ...s })) };
+    return {
+      seed: this.seed,
+      rules: [...this.rules.values()],
+      scripted: this.scripted.map((s) => ({ ...s })),
+      drives: [...this.drives.values()].map((d) => ({ ...d })),
+    };
   }
 
   /**

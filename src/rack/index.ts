@@ -16,6 +16,7 @@ export {
 } from './client';
 export { ANY_OPERATION, type FaultDecision, FaultInjector, mulberry32 } from './faults';
 export {
+  type RackChange,
   type RackServer,
   type RackServerOptions,
   IDEMPOTENCY_HEADER,
@@ -25,6 +26,8 @@ export {
 export {
   type MutationResult,
   type RackDb,
+  type HardwareSettlement,
+  type SimulatedHardware,
   REGION_REPLICAS,
   RackFailure,
   cidrHosts,
@@ -40,6 +43,7 @@ export {
   resetRack,
   runMutation,
   seedRack,
+  settleHardware,
 } from './store';
 export {
   type MutationInput,
@@ -51,6 +55,9 @@ export {
   type UndoName,
   Disk,
   DiskAttachInput,
+  DriveFault,
+  FirmwareSetTargetInput,
+  FirmwareTarget,
   DiskCreateInput,
   ErrorBody,
   ErrorClass,
@@ -82,6 +89,11 @@ export {
   SledReserveInput,
   SledUpdateInput,
   Ssd,
+  SsdInstallInput,
+  SsdOfflineInput,
+  SsdResetInput,
+  SsdState,
+  SsdUpdateFirmwareInput,
   SsdUpdateInput,
   UndoInput,
   UndoResult,
@@ -89,6 +101,7 @@ export {
   V2pSetInput,
   Vmm,
   VmmCreateInput,
+  VmmUpdateInput,
   isMutationName,
   isResourceName,
   mutations,

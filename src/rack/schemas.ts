@@ -58,7 +58,18 @@ export const Health = z.enum(['healthy', 'degraded', 'failed']);
 /** The health of an SSD or of a region replica. */
 export type Health = z.infer<typeof Health>;
 
-/** A physical SSD; SSDs in one redundancy group must not be taken down together. */
+/**
+ * Where an SSD is in its maintenance lifecycle: `online` serves its regions; `offline` was taken
+ * out of service (`ssds.offline`); `resetting` was reset (`ssds.reset`) and has not come back yet.
+ */
+export const SsdState = z.enum(['online', 'offline', 'resetting']);
+/** See {@link SsdState}. */
+export type SsdState = z.infer<typeof SsdState>;
+
+/**
+ * A physical SSD; SSDs in one redundancy group must not be taken down together. `stagedFirmware`
+ * is an image written by `ssds.updateFirmware` that the next `ssds.reset` activates.
+ */
 export const Ssd = z.object({
   id: z.string(),
   sledId: z.string(),
@@ -66,6 +77,8 @@ export const Ssd = z.object({
   redundancyGroup: z.string(),
   firmwareVersion: z.string(),
   health: Health,
+  state: SsdState,
+  stagedFirmware: z.string().nullable(),
 });
 /** A physical SSD; SSDs in one redundancy group must not be taken down together. */
 export type Ssd = z.infer<typeof Ssd>;
@@ -108,7 +121,12 @@ export const Disk = z.object({
 /** A disk (the volume its regions belong to); `instanceId` is set while attached. */
 export type Disk = z.infer<typeof Disk>;
 
-/** One replica of a disk's data; a disk's replicas live on distinct sleds. */
+/**
+ * One replica of a disk's data; a disk's replicas live on distinct sleds. `health` is the
+ * replica's own health combined with its hardware: a replica whose SSD is not online, or whose
+ * sled is offline, is `degraded`, and so is one still resyncing after its SSD came back
+ * (`resyncing`); a replica on a failed SSD is `failed`.
+ */
 export const Region = z.object({
   id: z.string(),
   diskId: z.string(),
@@ -116,6 +134,7 @@ export const Region = z.object({
   ssdId: z.string().nullable(),
   sizeGiB: z.int(),
   health: Health,
+  resyncing: z.boolean(),
 });
 /** One replica of a disk's data; a disk's replicas live on distinct sleds. */
 export type Region = z.infer<typeof Region>;
@@ -151,6 +170,16 @@ export const Reservation = z.object({
 /** CPUs and memory set aside on a sled, optionally for an instance. */
 export type Reservation = z.infer<typeof Reservation>;
 
+/** The desired firmware of every SSD of a model: part of the rack's desired state. `id` is the model. */
+export const FirmwareTarget = z.object({
+  id: z.string(),
+  model: z.string(),
+  version: z.string(),
+  setAt: z.string(),
+});
+/** The desired firmware of every SSD of a model: part of the rack's desired state. `id` is the model. */
+export type FirmwareTarget = z.infer<typeof FirmwareTarget>;
+
 /** Every listable resource, by the name used in `GET /v1/<name>`. */
 export const resources = {
   sleds: Sled,
@@ -163,6 +192,7 @@ export const resources = {
   nics: Nic,
   v2p: V2pMapping,
   reservations: Reservation,
+  firmware: FirmwareTarget,
 } as const;
 /** The name of a listable resource. */
 export type ResourceName = keyof typeof resources;
@@ -199,6 +229,48 @@ export const SsdUpdateInput = z.strictObject({
 });
 /** Changes an SSD's firmware version or health. */
 export type SsdUpdateInput = z.infer<typeof SsdUpdateInput>;
+
+const Version = z.string().min(1).max(64);
+
+/** Installs a new SSD in a sled (hardware added to a running rack); it starts online and healthy. */
+export const SsdInstallInput = z.strictObject({
+  sledId: Id,
+  id: Id.optional(),
+  model: z.string().min(1).max(64),
+  redundancyGroup: z.string().min(1).max(64),
+  firmwareVersion: Version,
+});
+/** Installs a new SSD in a sled (hardware added to a running rack); it starts online and healthy. */
+export type SsdInstallInput = z.infer<typeof SsdInstallInput>;
+
+/**
+ * Takes an SSD out of service. Refused (`needs-operator`) when its sled is offline or when a
+ * region with a replica on it has another replica that is not healthy (`mirror-degraded`);
+ * `transient` (`redundancy-group-busy`) while another SSD of its redundancy group is not online.
+ * Both checks run in the same transaction as the change, so no two callers can race past them.
+ */
+export const SsdOfflineInput = z.strictObject({ ssdId: Id });
+/** See {@link SsdOfflineInput}. */
+export type SsdOfflineInput = z.infer<typeof SsdOfflineInput>;
+
+/** Writes a firmware image to an offline SSD; the next `ssds.reset` activates it. */
+export const SsdUpdateFirmwareInput = z.strictObject({ ssdId: Id, version: Version });
+/** Writes a firmware image to an offline SSD; the next `ssds.reset` activates it. */
+export type SsdUpdateFirmwareInput = z.infer<typeof SsdUpdateFirmwareInput>;
+
+/**
+ * Resets an offline SSD: it goes away (`resetting`) and comes back `offline`, running its staged
+ * firmware, the next time it is observed — unless a drive fault says it never returns or its
+ * update fails (src/rack/faults.ts).
+ */
+export const SsdResetInput = z.strictObject({ ssdId: Id });
+/** See {@link SsdResetInput}. */
+export type SsdResetInput = z.infer<typeof SsdResetInput>;
+
+/** Sets the desired firmware version of every SSD of `model`. */
+export const FirmwareSetTargetInput = z.strictObject({ model: z.string().min(1).max(64), version: Version });
+/** Sets the desired firmware version of every SSD of `model`. */
+export type FirmwareSetTargetInput = z.infer<typeof FirmwareSetTargetInput>;
 
 /** Records a new instance in state `creating`, not yet placed on a sled. */
 export const InstanceCreateInput = z.strictObject({ name: z.string().min(1).max(63), cpus: Count, memoryGiB: Count });
@@ -305,6 +377,14 @@ export const mutations = {
   'sleds.release': { input: UndoInput, output: UndoResult, undoes: 'sleds.reserve' },
   'sleds.update': { input: SledUpdateInput, output: Sled },
   'ssds.update': { input: SsdUpdateInput, output: Ssd },
+  'ssds.install': { input: SsdInstallInput, output: Ssd },
+  'ssds.offline': { input: SsdOfflineInput, output: Ssd },
+  // Brings an SSD back into service (its regions resync); refused while it has not returned from a reset.
+  'ssds.online': { input: UndoInput, output: UndoResult, undoes: 'ssds.offline' },
+  'ssds.updateFirmware': { input: SsdUpdateFirmwareInput, output: Ssd },
+  'ssds.clearFirmware': { input: UndoInput, output: UndoResult, undoes: 'ssds.updateFirmware' },
+  'ssds.reset': { input: SsdResetInput, output: Ssd },
+  'firmware.setTarget': { input: FirmwareSetTargetInput, output: FirmwareTarget },
   'instances.create': { input: InstanceCreateInput, output: Instance },
   'instances.update': { input: InstanceUpdateInput, output: Instance },
   'instances.delete': { input: UndoInput, output: UndoResult, undoes: 'instances.create' },
@@ -468,6 +548,19 @@ export const ScriptedFault = z.strictObject({
 /** A one-shot fault: the next `count` calls of `operation` fail with `kind`. */
 export type ScriptedFault = z.infer<typeof ScriptedFault>;
 
+/**
+ * A simulated drive behaviour for firmware maintenance: `never-returns` — after `ssds.reset` the
+ * SSD stays `resetting` until the fault is cleared; `update-fails` — the reset brings it back on
+ * its old firmware. `count` resets are affected (then the fault is used up).
+ */
+export const DriveFault = z.strictObject({
+  ssdId: Id,
+  kind: z.enum(['never-returns', 'update-fails']),
+  count: z.int().min(1).max(10_000).default(1),
+});
+/** See {@link DriveFault}. */
+export type DriveFault = z.infer<typeof DriveFault>;
+
 /** The body of `POST /v1/faults/seed`: restarts the fault PRNG. */
 export const FaultSeedInput = z.strictObject({ seed: z.int().min(0).max(0xffffffff) });
 /** The body of `POST /v1/faults/seed`: restarts the fault PRNG. */
@@ -478,6 +571,7 @@ export const FaultState = z.object({
   seed: z.int(),
   rules: z.array(FaultRule),
   scripted: z.array(ScriptedFault.extend({ count: z.int() })),
+  drives: z.array(DriveFault).default([]),
 });
 /** The fault configuration in force. */
 export type FaultState = z.infer<typeof FaultState>;

@@ -5,7 +5,10 @@
  * - `POST /v1/<resource>/<verb>`: mutation `<resource>.<verb>`, header `Idempotency-Key` required;
  * - `GET /v1/<resource>` (query parameters filter by field) and `GET /v1/<resource>/<id>`;
  * - `GET /v1/ledger`, `GET /v1/inventory`, `POST /v1/admin/reset`, `GET /v1/health`;
- * - `GET|DELETE /v1/faults`, `POST /v1/faults/rules|script|seed`.
+ * - `GET|DELETE /v1/faults`, `POST /v1/faults/rules|script|seed|drives`, `DELETE /v1/faults/drives?ssdId=`.
+ *
+ * Reads of SSDs and regions (and the inventory) first let the simulated hardware catch up
+ * (`settleHardware`): drives come back from resets, regions finish resyncing.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +19,7 @@ import {
   type FaultKind,
   type MutationName,
   type RackSeed,
+  DriveFault,
   FaultRule,
   FaultSeedInput,
   LedgerFilter,
@@ -39,7 +43,20 @@ import {
   resetRack,
   runMutation,
   seedRack,
+  settleHardware,
 } from './store';
+
+/** One change the rack applied (or refused), for {@link RackServerOptions.onChange}. */
+export interface RackChange {
+  /** The mutation, or `sim.settle` when the simulated hardware caught up. */
+  operation: string;
+  /** The request's idempotency key (`sim` for the hardware). */
+  key: string;
+  /** False when the mutation was refused or failed (nothing applied). */
+  ok: boolean;
+  /** The rack's error code when not ok. */
+  code?: string;
+}
 
 /** Options of {@link startRackServer}. */
 export interface RackServerOptions {
@@ -53,6 +70,11 @@ export interface RackServerOptions {
   seed?: RackSeed;
   /** The fault PRNG's initial seed. */
   faultSeed?: number;
+  /**
+   * Called after every mutation (applied or not) and every hardware settlement, with the database
+   * in its new state: tests check invariants "after every step" here. Must not write.
+   */
+  onChange?: (change: RackChange, db: RackDb) => void;
 }
 
 /** A running rack server. */
@@ -156,6 +178,12 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     if (decision.kind !== null) throw injectedError('transient', decision.status === 409 ? 503 : decision.status, operation);
   }
 
+  /** The simulated hardware catches up before SSDs or regions are observed. */
+  function settle() {
+    const { returned, resynced } = settleHardware(db, faults);
+    if (returned.length + resynced.length > 0) options.onChange?.({ operation: 'sim.settle', key: 'sim', ok: true }, db);
+  }
+
   async function mutate(req: IncomingMessage, operation: MutationName): Promise<HttpResult> {
     const body = await readJson(req);
     const key = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
@@ -170,7 +198,14 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     const crash = decision.kind === 'crash'
       ? () => { throw injectedError('crash', 500, operation); }
       : undefined;
-    const result = runMutation(db, operation, key, body, crash);
+    let result;
+    try {
+      result = runMutation(db, operation, key, body, crash, faults);
+    } catch (error) {
+      options.onChange?.({ operation, key, ok: false, code: (error as { code?: string }).code ?? 'error' }, db);
+      throw error;
+    }
+    options.onChange?.({ operation, key, ok: true }, db);
     if (decision.kind === 'ambiguous') throw injectedError('ambiguous', decision.status, operation);
     return new HttpResult(200, result.body, result.replayed ? { [REPLAYED_HEADER]: 'true' } : {});
   }
@@ -184,6 +219,8 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     if (method === 'POST' && sub === 'rules') faults.setRule(parseInput(FaultRule, await readJson(req)));
     else if (method === 'POST' && sub === 'script') faults.script(parseInput(ScriptedFault, await readJson(req)));
     else if (method === 'POST' && sub === 'seed') faults.setSeed(parseInput(FaultSeedInput, await readJson(req)).seed);
+    else if (method === 'POST' && sub === 'drives') faults.setDrive(parseInput(DriveFault, await readJson(req)));
+    else if (method === 'DELETE' && sub === 'drives') faults.clearDrive(query.get('ssdId') ?? '');
     else return noRoute(method, `/v1/faults${sub ? `/${sub}` : ''}`);
     return new HttpResult(200, faults.state());
   }
@@ -198,7 +235,10 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     if (first === 'health' && method === 'GET') return new HttpResult(200, { ok: true });
     if (first === 'faults') return faultRoute(req, method, second, url.searchParams);
     if (first === 'ledger' && method === 'GET') return new HttpResult(200, { entries: listLedger(db, parseInput(LedgerFilter, query, 'query')) });
-    if (first === 'inventory' && method === 'GET') return new HttpResult(200, inventory(db));
+    if (first === 'inventory' && method === 'GET') {
+      settle();
+      return new HttpResult(200, inventory(db));
+    }
     if (first === 'admin' && second === 'reset' && method === 'POST') {
       const input = parseInput(ResetInput, await readJson(req));
       resetRack(db, input.seed ?? seed);
@@ -210,6 +250,7 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
         const operation = `${first}.${second}`;
         if (isMutationName(operation)) return mutate(req, operation);
       }
+      if (method === 'GET' && (first === 'ssds' || first === 'regions')) settle();
       if (method === 'GET' && second === undefined) {
         await readFault(`${first}.list`);
         return new HttpResult(200, { items: listResource(db, first, query) });

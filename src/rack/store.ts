@@ -35,7 +35,7 @@ export type RackDb = Database.Database;
 /** How many replicas every disk gets; they must sit on distinct sleds. */
 export const REGION_REPLICAS = 3;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * A failure the rack reports to its caller: an HTTP status, a stable code, the taxonomy class
@@ -72,6 +72,10 @@ function needsOperator(code: string, message: string, field?: string): RackFailu
   return new RackFailure({ status: 409, code, errorClass: 'needs-operator', message, field });
 }
 
+function busy(code: string, message: string, field?: string): RackFailure {
+  return new RackFailure({ status: 503, code, errorClass: 'transient', message, field });
+}
+
 /**
  * Validates `body` against `schema`, or throws a 400 `invalid-request` naming every bad field.
  * `where` prefixes the field paths (e.g. `query` for query parameters).
@@ -100,13 +104,14 @@ export function parseInput<S extends z.ZodType>(schema: S, body: unknown, where?
 // ---------------------------------------------------------------------------------------
 // Schema
 
-const DDL = `
+const TABLES_DDL = `
 CREATE TABLE sleds (
   id TEXT PRIMARY KEY, serial TEXT NOT NULL UNIQUE, cpus INTEGER NOT NULL, memory_gib INTEGER NOT NULL,
   state TEXT NOT NULL, provisionable INTEGER NOT NULL);
 CREATE TABLE ssds (
   id TEXT PRIMARY KEY, sled_id TEXT NOT NULL REFERENCES sleds(id), model TEXT NOT NULL,
-  redundancy_group TEXT NOT NULL, firmware_version TEXT NOT NULL, health TEXT NOT NULL);
+  redundancy_group TEXT NOT NULL, firmware_version TEXT NOT NULL, health TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'online', staged_firmware TEXT, pending_firmware TEXT);
 CREATE TABLE instances (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, state TEXT NOT NULL, sled_id TEXT REFERENCES sleds(id),
   cpus INTEGER NOT NULL, memory_gib INTEGER NOT NULL, migration_id TEXT);
@@ -121,7 +126,7 @@ CREATE TABLE disks (
 CREATE TABLE regions (
   id TEXT PRIMARY KEY, disk_id TEXT NOT NULL REFERENCES disks(id), sled_id TEXT NOT NULL REFERENCES sleds(id),
   ssd_id TEXT REFERENCES ssds(id), size_gib INTEGER NOT NULL, health TEXT NOT NULL,
-  UNIQUE (disk_id, sled_id));
+  resyncing INTEGER NOT NULL DEFAULT 0, UNIQUE (disk_id, sled_id));
 CREATE TABLE ips (ip TEXT PRIMARY KEY, position INTEGER NOT NULL UNIQUE, allocated INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE nics (
   id TEXT PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instances(id),
@@ -135,22 +140,51 @@ CREATE TABLE ledger (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, operation TEXT NOT NULL, key TEXT NOT NULL, resource_type TEXT NOT NULL,
   resource_id TEXT NOT NULL, effect TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX ledger_key ON ledger(key);
+`;
 
--- Views present rows in their wire shape, so reads and filters are one generic query.
+// Schema version 2: SSD maintenance states, region resync, firmware targets. New databases get
+// the columns from TABLES_DDL; version-1 databases get them from MIGRATE_V1.
+const V2_DDL = `
+CREATE TABLE firmware_targets (model TEXT PRIMARY KEY, version TEXT NOT NULL, set_at TEXT NOT NULL);
+CREATE INDEX regions_ssd ON regions(ssd_id);
+CREATE INDEX regions_disk ON regions(disk_id);
+CREATE INDEX ssds_group ON ssds(redundancy_group);
+`;
+const MIGRATE_V1 = `
+ALTER TABLE ssds ADD COLUMN state TEXT NOT NULL DEFAULT 'online';
+ALTER TABLE ssds ADD COLUMN staged_firmware TEXT;
+ALTER TABLE ssds ADD COLUMN pending_firmware TEXT;
+ALTER TABLE regions ADD COLUMN resyncing INTEGER NOT NULL DEFAULT 0;
+DROP VIEW sleds_v; DROP VIEW ssds_v; DROP VIEW instances_v; DROP VIEW reservations_v; DROP VIEW vmms_v;
+DROP VIEW disks_v; DROP VIEW regions_v; DROP VIEW ips_v; DROP VIEW nics_v; DROP VIEW v2p_v;
+`;
+
+// Views present rows in their wire shape, so reads and filters are one generic query.
+const VIEWS_DDL = `
 CREATE VIEW sleds_v AS SELECT s.rowid AS _order, s.id, s.serial, s.cpus, s.memory_gib AS memoryGiB,
   (SELECT COALESCE(SUM(r.cpus), 0) FROM reservations r WHERE r.sled_id = s.id) AS cpusUsed,
   (SELECT COALESCE(SUM(r.memory_gib), 0) FROM reservations r WHERE r.sled_id = s.id) AS memoryGiBUsed,
   s.state, s.provisionable FROM sleds s;
 CREATE VIEW ssds_v AS SELECT rowid AS _order, id, sled_id AS sledId, model, redundancy_group AS redundancyGroup,
-  firmware_version AS firmwareVersion, health FROM ssds;
+  firmware_version AS firmwareVersion, health, state, staged_firmware AS stagedFirmware FROM ssds;
 CREATE VIEW instances_v AS SELECT rowid AS _order, id, name, state, sled_id AS sledId, cpus, memory_gib AS memoryGiB,
   migration_id AS migrationId FROM instances;
 CREATE VIEW reservations_v AS SELECT rowid AS _order, id, sled_id AS sledId, cpus, memory_gib AS memoryGiB,
   instance_id AS instanceId FROM reservations;
 CREATE VIEW vmms_v AS SELECT rowid AS _order, id, instance_id AS instanceId, sled_id AS sledId, state FROM vmms;
 CREATE VIEW disks_v AS SELECT rowid AS _order, id, name, size_gib AS sizeGiB, instance_id AS instanceId FROM disks;
-CREATE VIEW regions_v AS SELECT rowid AS _order, id, disk_id AS diskId, sled_id AS sledId, ssd_id AS ssdId,
-  size_gib AS sizeGiB, health FROM regions;
+-- A replica is only as healthy as the hardware under it: see Region in schemas.ts.
+CREATE VIEW regions_v AS SELECT r.rowid AS _order, r.id, r.disk_id AS diskId, r.sled_id AS sledId, r.ssd_id AS ssdId,
+  r.size_gib AS sizeGiB,
+  CASE
+    WHEN r.health = 'failed' OR d.health = 'failed' THEN 'failed'
+    WHEN r.health = 'degraded' OR d.health = 'degraded' OR d.state != 'online' OR s.state != 'online' OR r.resyncing = 1
+      THEN 'degraded'
+    ELSE 'healthy'
+  END AS health,
+  r.resyncing AS resyncing
+  FROM regions r LEFT JOIN ssds d ON d.id = r.ssd_id JOIN sleds s ON s.id = r.sled_id;
+CREATE VIEW firmware_v AS SELECT rowid AS _order, model AS id, model, version, set_at AS setAt FROM firmware_targets;
 CREATE VIEW ips_v AS SELECT position AS _order, ip AS id, ip, allocated FROM ips;
 CREATE VIEW nics_v AS SELECT rowid AS _order, id, instance_id AS instanceId, ip, mac FROM nics;
 CREATE VIEW v2p_v AS SELECT rowid AS _order, id, sled_id AS sledId, virtual_ip AS virtualIp,
@@ -159,7 +193,7 @@ CREATE VIEW v2p_v AS SELECT rowid AS _order, id, sled_id AS sledId, virtual_ip A
 
 /** Every table, children first, so deleting in this order never breaks a foreign key. */
 const TABLES_CHILDREN_FIRST = [
-  'ledger', 'fences', 'idempotency', 'v2p', 'nics', 'ips', 'regions', 'disks', 'vmms', 'reservations',
+  'firmware_targets', 'ledger', 'fences', 'idempotency', 'v2p', 'nics', 'ips', 'regions', 'disks', 'vmms', 'reservations',
   'instances', 'ssds', 'sleds',
 ] as const;
 
@@ -174,9 +208,11 @@ export function openRackDb(path: string): RackDb {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0) {
+  if (version === 0 || version === 1) {
     db.transaction(() => {
-      db.exec(DDL);
+      db.exec(version === 0 ? TABLES_DDL : MIGRATE_V1);
+      db.exec(V2_DDL);
+      db.exec(VIEWS_DDL);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   } else if (version !== SCHEMA_VERSION) {
@@ -357,11 +393,67 @@ export function inventory(db: RackDb): Inventory {
 // ---------------------------------------------------------------------------------------
 // Mutations
 
+/**
+ * The simulated hardware's behaviours that are test configuration rather than rack state (drive
+ * faults, src/rack/faults.ts): a `FaultInjector` is one.
+ */
+export interface SimulatedHardware {
+  /** The drive fault of `ssdId` in force, without using it up. */
+  driveFault(ssdId: string): 'never-returns' | 'update-fails' | undefined;
+  /** Uses up one reset's worth of the drive fault of `ssdId`. */
+  takeDriveFault(ssdId: string): 'never-returns' | 'update-fails' | undefined;
+}
+
+const healthyHardware: SimulatedHardware = { driveFault: () => undefined, takeDriveFault: () => undefined };
+
+/** What {@link settleHardware} changed. */
+export interface HardwareSettlement {
+  /** SSDs that came back from a reset. */
+  returned: string[];
+  /** SSDs whose regions finished resyncing. */
+  resynced: string[];
+}
+
+/**
+ * Lets the simulated hardware catch up with time: SSDs that were reset come back (unless a drive
+ * fault says they never return) running the firmware the reset activated, and regions whose SSD
+ * is back online finish resyncing. The rack applies this whenever SSDs or regions are observed
+ * (reads, and mutations that depend on it), in one transaction with ledger rows under key `sim`.
+ */
+export function settleHardware(db: RackDb, sim: SimulatedHardware = healthyHardware, ssdId?: string): HardwareSettlement {
+  const scope = ssdId === undefined ? '' : ' AND id = ?';
+  const args = ssdId === undefined ? [] : [ssdId];
+  const resetting = db.prepare(`SELECT id FROM ssds WHERE state = 'resetting'${scope}`).all(...args) as { id: string }[];
+  const resyncing = db
+    .prepare(
+      `SELECT DISTINCT d.id FROM ssds d JOIN regions r ON r.ssd_id = d.id WHERE r.resyncing = 1 AND d.state = 'online'${scope.replace('id', 'd.id')}`,
+    )
+    .all(...args) as { id: string }[];
+  const returned = resetting.map((r) => r.id).filter((id) => sim.driveFault(id) !== 'never-returns');
+  if (returned.length === 0 && resyncing.length === 0) return { returned: [], resynced: [] };
+  const now = new Date().toISOString();
+  const ledger = db.prepare("INSERT INTO ledger (operation, key, resource_type, resource_id, effect, at) VALUES (?, 'sim', ?, ?, 'updated', ?)");
+  db.transaction(() => {
+    for (const id of returned) {
+      db.prepare(
+        "UPDATE ssds SET state = 'offline', firmware_version = COALESCE(pending_firmware, firmware_version), pending_firmware = NULL WHERE id = ?",
+      ).run(id);
+      ledger.run('sim.ssdReturned', 'ssd', id, now);
+    }
+    for (const { id } of resyncing) {
+      db.prepare('UPDATE regions SET resyncing = 0 WHERE ssd_id = ?').run(id);
+      ledger.run('sim.regionsResynced', 'ssd', id, now);
+    }
+  })();
+  return { returned, resynced: resyncing.map((r) => r.id) };
+}
+
 interface Ctx {
   db: RackDb;
   operation: MutationName;
   key: string;
   now: string;
+  sim: SimulatedHardware;
   /** Adds a ledger row: every applied effect gets exactly one. */
   record(resourceType: string, resourceId: string, effect: LedgerEntry['effect']): void;
 }
@@ -443,6 +535,93 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
     const ssd = getResource(ctx.db, 'ssds', input.ssdId, 'ssdId');
     updateRow(ctx, 'ssds', 'ssd', ssd.id, { firmware_version: input.firmwareVersion, health: input.health });
     return getResource(ctx.db, 'ssds', ssd.id);
+  },
+
+  'ssds.install': (ctx, input) => {
+    const sled = getResource(ctx.db, 'sleds', input.sledId, 'sledId');
+    const slot = countRows(ctx.db, 'SELECT COUNT(*) AS n FROM ssds WHERE sled_id = ?', sled.id);
+    const id = input.id ?? `${sled.id}-ssd-${slot}`;
+    if (findResource(ctx.db, 'ssds', id) !== undefined) {
+      throw refused('conflict', `an SSD with id ${id} is already installed: choose another id`, 'id');
+    }
+    insertRow(ctx, 'ssds', 'ssd', {
+      id, sled_id: sled.id, model: input.model, redundancy_group: input.redundancyGroup,
+      firmware_version: input.firmwareVersion, health: 'healthy', state: 'online',
+    });
+    return getResource(ctx.db, 'ssds', id);
+  },
+
+  'ssds.offline': (ctx, input) => {
+    const ssd = getResource(ctx.db, 'ssds', input.ssdId, 'ssdId');
+    if (ssd.state !== 'online') {
+      throw refused('ssd-not-online', `SSD ${ssd.id} is ${ssd.state}, not online: someone else has it out of service`, 'ssdId');
+    }
+    const sled = getResource(ctx.db, 'sleds', ssd.sledId);
+    if (sled.state !== 'online') {
+      throw needsOperator('sled-offline', `SSD ${ssd.id} is in sled ${sled.id}, which is offline: bring the sled online first`, 'ssdId');
+    }
+    const sibling = ctx.db
+      .prepare("SELECT id, state FROM ssds WHERE redundancy_group = ? AND id != ? AND state != 'online' LIMIT 1")
+      .get(ssd.redundancyGroup, ssd.id) as { id: string; state: string } | undefined;
+    if (sibling !== undefined) {
+      throw busy(
+        'redundancy-group-busy',
+        `SSD ${sibling.id} of redundancy group ${ssd.redundancyGroup} is ${sibling.state}: one SSD per group may be out of service; retry once it is back`,
+        'ssdId',
+      );
+    }
+    const degraded = ctx.db
+      .prepare(
+        `SELECT o.id, o.health FROM regions mine JOIN regions_v o ON o.diskId = mine.disk_id AND o.id != mine.id
+         WHERE mine.ssd_id = ? AND o.health != 'healthy' ORDER BY o.id`,
+      )
+      .all(ssd.id) as { id: string; health: string }[];
+    if (degraded.length > 0) {
+      throw needsOperator(
+        'mirror-degraded',
+        `SSD ${ssd.id} holds replicas whose mirrors are not healthy (${degraded.map((r) => `${r.id} ${r.health}`).join(', ')}): ` +
+          'taking it offline would leave a region with fewer than 2 healthy replicas; repair the mirrors first',
+        'ssdId',
+      );
+    }
+    updateRow(ctx, 'ssds', 'ssd', ssd.id, { state: 'offline' });
+    return getResource(ctx.db, 'ssds', ssd.id);
+  },
+
+  'ssds.updateFirmware': (ctx, input) => {
+    const ssd = getResource(ctx.db, 'ssds', input.ssdId, 'ssdId');
+    if (ssd.state !== 'offline') {
+      throw refused('ssd-not-offline', `SSD ${ssd.id} is ${ssd.state}: take it offline (ssds.offline) before writing firmware`, 'ssdId');
+    }
+    updateRow(ctx, 'ssds', 'ssd', ssd.id, { staged_firmware: input.version });
+    return getResource(ctx.db, 'ssds', ssd.id);
+  },
+
+  'ssds.reset': (ctx, input) => {
+    const ssd = getResource(ctx.db, 'ssds', input.ssdId, 'ssdId');
+    if (ssd.state !== 'offline') {
+      throw refused('ssd-not-offline', `SSD ${ssd.id} is ${ssd.state}: only an offline SSD may be reset`, 'ssdId');
+    }
+    // A failed update leaves the drive on its old firmware; the caller finds out by verifying.
+    const failed = ctx.sim.takeDriveFault(ssd.id) === 'update-fails';
+    updateRow(ctx, 'ssds', 'ssd', ssd.id, {
+      state: 'resetting',
+      pending_firmware: failed ? ssd.firmwareVersion : (ssd.stagedFirmware ?? ssd.firmwareVersion),
+      staged_firmware: null,
+    });
+    return getResource(ctx.db, 'ssds', ssd.id);
+  },
+
+  'firmware.setTarget': (ctx, input) => {
+    const existed = findResource(ctx.db, 'firmware', input.model) !== undefined;
+    ctx.db
+      .prepare(
+        `INSERT INTO firmware_targets (model, version, set_at) VALUES (?, ?, ?)
+         ON CONFLICT (model) DO UPDATE SET version = excluded.version, set_at = excluded.set_at`,
+      )
+      .run(input.model, input.version, ctx.now);
+    ctx.record('firmware', input.model, existed ? 'updated' : 'created');
+    return getResource(ctx.db, 'firmware', input.model);
   },
 
   'instances.create': (ctx, input) => {
@@ -580,7 +759,7 @@ function pickSledForRegion(ctx: Ctx, diskId: string): string {
 function pickSsd(ctx: Ctx, sledId: string): string | null {
   const row = ctx.db
     .prepare(
-      `SELECT d.id FROM ssds d WHERE d.sled_id = ? AND d.health = 'healthy'
+      `SELECT d.id FROM ssds d WHERE d.sled_id = ? AND d.health = 'healthy' AND d.state = 'online'
        ORDER BY (SELECT COUNT(*) FROM regions r WHERE r.ssd_id = d.id), d.rowid LIMIT 1`,
     )
     .get(sledId) as { id: string } | undefined;
@@ -591,6 +770,7 @@ function checkSsd(ctx: Ctx, ssdId: string, sledId: string): string {
   const ssd = getResource(ctx.db, 'ssds', ssdId, 'ssdId');
   if (ssd.sledId !== sledId) throw refused('ssd-not-on-sled', `SSD ${ssd.id} is in sled ${ssd.sledId}, not sled ${sledId}: pick an SSD of that sled`, 'ssdId');
   if (ssd.health === 'failed') throw refused('ssd-failed', `SSD ${ssd.id} has failed: pick another SSD`, 'ssdId');
+  if (ssd.state !== 'online') throw refused('ssd-not-online', `SSD ${ssd.id} is ${ssd.state}: pick an online SSD`, 'ssdId');
   return ssd.id;
 }
 
@@ -625,6 +805,27 @@ const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: Record<string, u
     return true;
   },
   'regions.delete': (ctx, id) => deleteRow(ctx, 'regions', 'region', id),
+  'ssds.online': (ctx, id) => {
+    settleHardware(ctx.db, ctx.sim, id);
+    const ssd = findResource(ctx.db, 'ssds', id);
+    if (ssd === undefined || ssd.state === 'online') return false;
+    if (ssd.state === 'resetting') {
+      throw needsOperator(
+        'ssd-not-returned',
+        `SSD ${id} has not come back from its reset: reseat or replace it, then retry (or skip, recording why)`,
+      );
+    }
+    updateRow(ctx, 'ssds', 'ssd', id, { state: 'online' });
+    // Its replicas missed every write while it was away: they resync before they count as healthy.
+    ctx.db.prepare('UPDATE regions SET resyncing = 1 WHERE ssd_id = ?').run(id);
+    return true;
+  },
+  'ssds.clearFirmware': (ctx, id) => {
+    const ssd = findResource(ctx.db, 'ssds', id);
+    if (ssd?.stagedFirmware === null || ssd === undefined) return false;
+    updateRow(ctx, 'ssds', 'ssd', id, { staged_firmware: null });
+    return true;
+  },
   'ips.release': (ctx, ip) => {
     if (findResource(ctx.db, 'ips', ip)?.allocated !== true) return false;
     refuseIfReferenced(ctx, 'IP', ip, [['NICs', 'SELECT COUNT(*) AS n FROM nics WHERE ip = ?']]);
@@ -703,6 +904,7 @@ export interface MutationResult<N extends MutationName> {
  * and key record. A key already applied returns its first result and changes nothing; a failed
  * call applies nothing and leaves the key unused. `beforeCommit` runs after the effect, inside
  * the transaction: throwing from it rolls everything back (how the server simulates a crash).
+ * `sim` supplies the simulated hardware's drive faults (none unless told).
  */
 export function runMutation<N extends MutationName>(
   db: RackDb,
@@ -710,6 +912,7 @@ export function runMutation<N extends MutationName>(
   key: string,
   input: unknown,
   beforeCommit?: () => void,
+  sim: SimulatedHardware = healthyHardware,
 ): MutationResult<N> {
   const spec = mutations[name];
   const parsed = parseInput(spec.input, input);
@@ -737,7 +940,7 @@ export function runMutation<N extends MutationName>(
     const now = new Date().toISOString();
     const ledger = db.prepare('INSERT INTO ledger (operation, key, resource_type, resource_id, effect, at) VALUES (?, ?, ?, ?, ?, ?)');
     const ctx: Ctx = {
-      db, operation: name, key, now,
+      db, operation: name, key, now, sim,
       record: (resourceType, resourceId, effect) => void ledger.run(name, key, resourceType, resourceId, effect, now),
     };
     const body = (
