@@ -1,7 +1,8 @@
 /**
  * The unwind worker: serves every saga and activity on the `unwind` task queue.
  * Configuration comes from the environment (see src/temporal/connection.ts); UNWIND_RACK_URL
- * (default http://127.0.0.1:7280) is the rack its activities act upon; UNWIND_LOG_LEVEL
+ * (default http://127.0.0.1:7280) is the rack its activities act upon; UNWIND_STREAM_CHUNK_MS
+ * (default 100) how long the simulated migration takes to copy one GiB; UNWIND_LOG_LEVEL
  * (default WARN) sets the SDK's log level.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
@@ -21,7 +22,7 @@ async function run(): Promise<void> {
       namespace: config.namespace,
       taskQueue: TASK_QUEUE,
       workflowsPath,
-      activities: createActivities({ rack }),
+      activities: createActivities({ rack, stream: { chunkMs: Number(process.env.UNWIND_STREAM_CHUNK_MS ?? 100) } }),
     });
     console.log(`unwind worker polling task queue "${TASK_QUEUE}" on ${config.address} (namespace ${config.namespace})`);
     await worker.run();

@@ -4,6 +4,7 @@
  */
 import type { RackClient } from '../rack/client';
 import { withBoundaries, type BackoffOptions } from './boundary';
+import { createInstanceActivities, type StreamOptions } from './instances';
 import { createOperatorActivities, type OperatorNotificationSink } from './notify-operator';
 import { createRackActivities } from './rack';
 
@@ -15,15 +16,19 @@ export interface ActivityDeps {
   notifications?: OperatorNotificationSink;
   /** Backoff of transient failures; 1 s base, 60 s cap unless told. */
   backoff?: BackoffOptions;
+  /** How fast migrations stream guest memory. */
+  stream?: StreamOptions;
 }
 
 /**
- * Builds the activities: rack mutations and operator notifications, each behind the failure
+ * Builds the activities: rack mutations, instance placement and migration, and operator
+ * notifications, each behind the failure
  * boundary that classifies errors into unwind's taxonomy.
  */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...withBoundaries(createRackActivities(deps.rack), deps.backoff),
+    ...withBoundaries(createInstanceActivities(deps.rack, deps.stream), deps.backoff),
     ...createOperatorActivities({ sink: deps.notifications, backoff: deps.backoff }),
   };
 }

@@ -51,14 +51,15 @@ export const InstanceMigrateParams = z.strictObject({
 /** `instanceMigrate`'s input. */
 export type InstanceMigrateParams = z.infer<typeof InstanceMigrateParams>;
 
-/** Where a migrated instance runs now. */
+/** Where a migrated instance runs now, and how its memory was streamed (resumed after a crash?). */
 export const InstanceMigrateResult = z.object({
   instanceId: z.string(),
   fromSledId: z.string(),
   toSledId: z.string(),
   vmmId: z.string(),
+  stream: z.object({ chunks: z.int(), resumedFromChunk: z.int() }),
 });
-/** Where a migrated instance runs now. */
+/** Where a migrated instance runs now, and how its memory was streamed. */
 export type InstanceMigrateResult = z.infer<typeof InstanceMigrateResult>;
 
 /** `instanceDelete`'s input. */

@@ -28,8 +28,8 @@ export interface SagaHarnessOptions {
   taskQueue: string;
   /**
    * Every effect the subsystems applied: the operation and its idempotency key
-   * (`<workflowId>/<step>[/…]`). When given, `succeedsIdempotently` asserts that no step
-   * applied the same operation twice — whatever keys it used.
+   * (`<workflowId>/<step>[/…]`). When given, `succeedsIdempotently` asserts that repeating
+   * actions applies no more effects per step and operation — whatever keys the step used.
    */
   appliedEffects?: () => Promise<Array<{ operation: string; key: string }>>;
   /** How long one saga may run before the harness inspects it as stuck; 60 s unless told. */
@@ -90,6 +90,18 @@ export function createSagaHarness(options: SagaHarnessOptions) {
     }
   }
 
+  /** How many effects each `<step> <operation>` of one saga applied. */
+  async function effectCounts(workflowId: string): Promise<Map<string, number>> {
+    const prefix = `${workflowId}/`;
+    const counts = new Map<string, number>();
+    for (const effect of (await options.appliedEffects?.()) ?? []) {
+      if (!effect.key.startsWith(prefix)) continue;
+      const name = `${effect.key.slice(prefix.length).split('/')[0]} ${effect.operation}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** The steps a successful run compensates: those before the pivot (after it, failures pause). */
   async function compensableSteps<P, R>(saga: SagaWorkflow<P, R>, params: P): Promise<string[]> {
     const handle = await start(saga, params, {}, 'discover');
@@ -115,15 +127,15 @@ export function createSagaHarness(options: SagaHarnessOptions) {
 
   async function unwindsFrom<P, R>(
     saga: SagaWorkflow<P, R>,
-    makeParams: () => P,
+    makeParams: () => P | Promise<P>,
     verifyCleanSlate: (params: P, step: string) => Promise<void>,
     undoRepeats: number,
   ): Promise<HarnessReport> {
     const started = Date.now();
-    const steps = await compensableSteps(saga, makeParams());
+    const steps = await compensableSteps(saga, await makeParams());
     if (steps.length === 0) throw new SagaContractViolation(`${saga.name} ran no steps`);
     for (const step of steps) {
-      const params = makeParams();
+      const params = await makeParams();
       const faults: SagaFaults = { failStep: step, ...(undoRepeats > 1 && { repeatUndos: { '*': undoRepeats } }) };
       await expectUnwoundAt(saga, params, step, faults);
       await verifyCleanSlate(params, step);
@@ -133,32 +145,37 @@ export function createSagaHarness(options: SagaHarnessOptions) {
 
   return {
     /**
-     * Runs the saga with every action executed twice; it must succeed, pass `verify`, and —
-     * when `appliedEffectKeys` is configured — no idempotency key may take effect twice.
+     * Runs the saga with every action executed twice; it must succeed and pass `verify`. When
+     * `appliedEffects` is configured, it also runs the saga once plainly (fresh params) and
+     * asserts that repeating the actions changed no step's count of applied effects: a step
+     * may fan out to many keys, but running it twice must not add one.
      */
     async succeedsIdempotently<P, R>(
       saga: SagaWorkflow<P, R>,
-      makeParams: () => P,
+      makeParams: () => P | Promise<P>,
       verify: (result: R, params: P) => Promise<void>,
     ): Promise<HarnessReport> {
       const started = Date.now();
-      const params = makeParams();
-      const handle = await start(saga, params, { repeatActions: { '*': 2 } }, 'twice');
-      const outcome = await settle<R>(handle);
-      if (!outcome.ok) throw new SagaContractViolation(`${saga.name} failed when its actions ran twice: ${describeError(outcome.error)}`);
-      await verify(outcome.value, params);
+      const run = async (faults: SagaFaults, label: string) => {
+        const params = await makeParams();
+        const handle = await start(saga, params, faults, label);
+        const outcome = await settle<R>(handle);
+        if (!outcome.ok) throw new SagaContractViolation(`${saga.name} failed (${label}): ${describeError(outcome.error)}`);
+        return { handle, params, value: outcome.value };
+      };
+      const twice = await run({ repeatActions: { '*': 2 } }, 'twice');
+      await verify(twice.value, twice.params);
       if (options.appliedEffects) {
-        const prefix = `${handle.workflowId}/`;
-        const effects = (await options.appliedEffects())
-          .filter((effect) => effect.key.startsWith(prefix))
-          .map((effect) => `${effect.key.slice(prefix.length).split('/')[0]} ${effect.operation}`);
-        if (effects.length === 0) throw new SagaContractViolation(`${saga.name} applied no keyed effect under ${handle.workflowId}`);
-        const repeated = [...new Set(effects.filter((effect, i) => effects.indexOf(effect) !== i))];
-        if (repeated.length > 0) {
-          throw new SagaContractViolation(`${saga.name} applied an effect twice when its actions ran twice (step operation): ${repeated.join(', ')}`);
+        const once = await run({}, 'once');
+        const [expected, actual] = [await effectCounts(once.handle.workflowId), await effectCounts(twice.handle.workflowId)];
+        if (actual.size === 0) throw new SagaContractViolation(`${saga.name} applied no keyed effect under ${twice.handle.workflowId}`);
+        const added = [...actual].filter(([effect, count]) => count > (expected.get(effect) ?? 0));
+        if (added.length > 0) {
+          const list = added.map(([effect, count]) => `${effect} ×${count} (once: ×${expected.get(effect) ?? 0})`).join(', ');
+          throw new SagaContractViolation(`${saga.name} applied more effects when its actions ran twice (step operation): ${list}`);
         }
       }
-      const status: SagaStatus = await handle.query(sagaStatusQuery);
+      const status: SagaStatus = await twice.handle.query(sagaStatusQuery);
       return { saga: saga.name, steps: status.steps.map((s) => s.name), wallMs: Date.now() - started };
     },
 
@@ -168,7 +185,7 @@ export function createSagaHarness(options: SagaHarnessOptions) {
      */
     unwindsFromEveryStep<P, R>(
       saga: SagaWorkflow<P, R>,
-      makeParams: () => P,
+      makeParams: () => P | Promise<P>,
       verifyCleanSlate: (params: P, step: string) => Promise<void>,
     ): Promise<HarnessReport> {
       return unwindsFrom(saga, makeParams, verifyCleanSlate, 1);
@@ -177,7 +194,7 @@ export function createSagaHarness(options: SagaHarnessOptions) {
     /** As {@link unwindsFromEveryStep}, with every undo run twice. */
     unwindsIdempotently<P, R>(
       saga: SagaWorkflow<P, R>,
-      makeParams: () => P,
+      makeParams: () => P | Promise<P>,
       verifyCleanSlate: (params: P, step: string) => Promise<void>,
     ): Promise<HarnessReport> {
       return unwindsFrom(saga, makeParams, verifyCleanSlate, 2);

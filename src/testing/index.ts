@@ -13,5 +13,6 @@ export {
   type SagaHarnessOptions,
   type SagaWorkflow,
 } from './harness';
-export { failureOf, startTestRack, type TestRack } from './rack';
+export { failureOf, findOrphans, startTestRack, type TestRack } from './rack';
 export { bundleUnwindWorkflows, createUnwindTestWorker, quietLogger } from './worker';
+export { startRackSagaBed, type RackSagaBed, type RackSagaBedOptions } from './saga-bed';

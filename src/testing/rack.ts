@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RackClient, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
+import { type Inventory, type RackClient, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
 
 /** A started rack with its client; `restart()` closes it and starts again on the same file. */
 export interface TestRack {
@@ -46,4 +46,25 @@ export async function failureOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+/**
+ * Every allocation nothing owns any more: regions without their disk, NICs, VMMs and
+ * reservations without their instance, pool addresses no NIC holds, V2P mappings of addresses
+ * no NIC holds. A saga that unwound cleanly leaves none.
+ */
+export function findOrphans(inventory: Inventory): string[] {
+  const instances = new Set(inventory.instances.map((i) => i.id));
+  const disks = new Set(inventory.disks.map((d) => d.id));
+  const heldIps = new Set(inventory.nics.map((n) => n.ip));
+  return [
+    ...inventory.regions.filter((r) => !disks.has(r.diskId)).map((r) => `region ${r.id} of missing disk ${r.diskId}`),
+    ...inventory.nics.filter((n) => !instances.has(n.instanceId)).map((n) => `nic ${n.id} of missing instance ${n.instanceId}`),
+    ...inventory.vmms.filter((v) => !instances.has(v.instanceId)).map((v) => `vmm ${v.id} of missing instance ${v.instanceId}`),
+    ...inventory.reservations
+      .filter((r) => r.instanceId !== null && !instances.has(r.instanceId))
+      .map((r) => `reservation ${r.id} of missing instance ${r.instanceId}`),
+    ...inventory.ips.filter((ip) => !heldIps.has(ip.ip)).map((ip) => `ip ${ip.ip} held by no nic`),
+    ...inventory.v2p.filter((m) => !heldIps.has(m.virtualIp)).map((m) => `v2p ${m.sledId}:${m.virtualIp} of no nic`),
+  ];
 }

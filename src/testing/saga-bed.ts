@@ -1,0 +1,53 @@
+/**
+ * A saga test bed over the real rack simulator: a rack on a fresh SQLite file, a worker
+ * serving unwind's workflows with the real activities on the given environment, and a harness
+ * whose effect check reads the rack's ledger.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+import type { RackSeed } from '../rack/schemas';
+import { createSagaHarness, type SagaHarness } from './harness';
+import { startTestRack, type TestRack } from './rack';
+import { createUnwindTestWorker } from './worker';
+
+/** A running bed; `stop()` shuts the worker down and removes the rack's files. */
+export interface RackSagaBed {
+  testRack: TestRack;
+  worker: Worker;
+  harness: SagaHarness;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startRackSagaBed}. */
+export interface RackSagaBedOptions {
+  taskQueue: string;
+  seed?: RackSeed;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Activity dependencies other than the rack; backoff defaults to 20 ms base, 200 ms cap. */
+  deps?: Omit<ActivityDeps, 'rack'>;
+}
+
+/** Starts a rack, a worker and a harness on `env`. */
+export async function startRackSagaBed(env: TestWorkflowEnvironment, options: RackSagaBedOptions): Promise<RackSagaBed> {
+  const testRack = await startTestRack({ seed: options.seed });
+  const worker = await createUnwindTestWorker(env, {
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle,
+    activities: createActivities({ backoff: { baseMs: 20, capMs: 200 }, ...options.deps, rack: testRack.rack }),
+  });
+  const running = worker.run();
+  const harness = createSagaHarness({ client: env.client, taskQueue: options.taskQueue, appliedEffects: () => testRack.rack.ledger() });
+  return {
+    testRack,
+    worker,
+    harness,
+    taskQueue: options.taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await testRack.stop();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * `instanceDelete`, the inverse of `instanceCreate`. Stopping the instance can be undone;
+ * removing its parts cannot, so the saga pivots once it is stopped and then only goes forward.
+ */
+import { InstanceDeleteParams, type InstanceDeleteResult } from '../schemas/instance';
+import { parseWorkflowInput } from '../schemas/validation';
+import { runSaga, type SagaScope } from './saga';
+import { rack, rackForward, rackUndo } from './steps/rack-proxies';
+
+/** Deletes an instance and everything allocated to it. */
+export async function instanceDelete(params: InstanceDeleteParams): Promise<InstanceDeleteResult> {
+  const input = parseWorkflowInput(InstanceDeleteParams, params, 'instanceDelete');
+  return runSaga('instanceDelete', async (saga) => {
+    const parts = await saga.step('read-instance', { action: () => rack.readInstance({ instanceId: input.instanceId }) });
+    const { instance } = parts;
+    await saga.step('stop-instance', {
+      action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
+      undo: (ctx) => rackUndo.instancesUpdate({ instanceId: instance.id, state: instance.state }, `${ctx.key}/undo`),
+    });
+
+    saga.pivot();
+
+    // Each removal names the resource by id: removing what is already gone succeeds.
+    const removeAll = (step: string, ids: string[], remove: (id: string, key: string) => Promise<unknown>) =>
+      saga.step(step, { action: (ctx) => Promise.all(ids.map((id) => remove(id, `${ctx.key}/${id}`))) });
+
+    await removeAll('destroy-vmms', parts.vmms.map((v) => v.id), (id, key) => rackForward.vmmsDestroy({ id }, key));
+    await removeAll('detach-disks', parts.diskIds, (id, key) => rackForward.disksDetach({ id }, key));
+    await saga.parallel('disks-and-network', [
+      async (group: SagaScope) => {
+        await group.step('delete-regions', {
+          action: (ctx) => Promise.all(parts.regions.map((r) => rackForward.regionsDelete({ id: r.id }, `${ctx.key}/${r.id}`))),
+        });
+        await group.step('delete-disks', {
+          action: (ctx) => Promise.all(parts.diskIds.map((id) => rackForward.disksDelete({ id }, `${ctx.key}/${id}`))),
+        });
+      },
+      async (group: SagaScope) => {
+        await group.step('clear-v2p', {
+          action: (ctx) => Promise.all(parts.v2p.map((m) => rackForward.v2pClear({ id: m.id }, `${ctx.key}/${m.id}`))),
+        });
+        await group.step('delete-nics', {
+          action: (ctx) => Promise.all(parts.nics.map((n) => rackForward.nicsDelete({ id: n.id }, `${ctx.key}/${n.id}`))),
+        });
+        await group.step('release-ips', {
+          action: (ctx) => Promise.all(parts.ips.map((ip) => rackForward.ipsRelease({ id: ip.id }, `${ctx.key}/${ip.id}`))),
+        });
+      },
+    ]);
+    await removeAll('release-reservations', parts.reservations.map((r) => r.id), (id, key) => rackForward.sledsRelease({ id }, key));
+    await removeAll('delete-instance', [instance.id], (id, key) => rackForward.instancesDelete({ id }, key));
+
+    const removed = [
+      ...parts.vmms.map((v) => `vmm ${v.id}`),
+      ...parts.diskIds.map((id) => `disk ${id}`),
+      ...parts.regions.map((r) => `region ${r.id}`),
+      ...parts.nics.map((n) => `nic ${n.id}`),
+      ...parts.ips.map((ip) => `ip ${ip.ip}`),
+      ...parts.v2p.map((m) => `v2p ${m.sledId}:${m.virtualIp}`),
+      ...parts.reservations.map((r) => `reservation ${r.id}`),
+      `instance ${instance.id}`,
+    ];
+    return { instanceId: instance.id, removed };
+  });
+}
