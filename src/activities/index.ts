@@ -4,6 +4,7 @@
  */
 import type { RackClient } from '../rack/client';
 import { withBoundaries, type BackoffOptions } from './boundary';
+import { createFirmwareActivities } from './firmware';
 import { createInstanceActivities, type StreamOptions } from './instances';
 import { createOperatorActivities, type OperatorNotificationSink } from './notify-operator';
 import { createRackActivities } from './rack';
@@ -28,6 +29,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...withBoundaries(createRackActivities(deps.rack), deps.backoff),
+    ...withBoundaries(createFirmwareActivities(deps.rack), deps.backoff),
     ...withBoundaries(createInstanceActivities(deps.rack, deps.stream), deps.backoff),
     ...createOperatorActivities({ sink: deps.notifications, backoff: deps.backoff }),
   };

@@ -1,0 +1,178 @@
+/**
+ * Firmware activities: what the rollout and the reconciler learn from the rack (reads) and the
+ * one thing the reconciler does to Temporal (start or nudge a rollout). The rack mutations a
+ * rollout performs (`ssds.offline`, `ssds.updateFirmware`, …) are plain rack activities
+ * (src/activities/rack.ts).
+ *
+ * Planning is here, not in workflow code, because it is pure computation over a large read
+ * (every SSD and region of the fleet): the workflow records only its small answer.
+ */
+import { Context } from '@temporalio/activity';
+import type { RackClient } from '../rack/client';
+import type { Region, Ssd } from '../rack/schemas';
+import {
+  type FirmwareDrift,
+  type IntegrityCheck,
+  type PlanWaveInput,
+  type PlanWaveResult,
+  type RescanRequest,
+  type SsdObservation,
+  rolloutWorkflowId,
+} from '../schemas/firmware';
+import { classifiedError } from './boundary';
+
+/** Options of {@link createFirmwareActivities}. */
+export interface FirmwareActivityOptions {
+  /** The task queue rollouts are started on; the calling activity's own unless told. */
+  taskQueue?: string;
+}
+
+/** For every SSD, the ids of the other replicas of each region it holds. */
+function mirrorsBySsd(regions: readonly Region[]): Map<string, { regionId: string; diskId: string; others: Region[] }[]> {
+  const byDisk = new Map<string, Region[]>();
+  for (const region of regions) byDisk.set(region.diskId, [...(byDisk.get(region.diskId) ?? []), region]);
+  const bySsd = new Map<string, { regionId: string; diskId: string; others: Region[] }[]>();
+  for (const region of regions) {
+    if (region.ssdId === null) continue;
+    const others = (byDisk.get(region.diskId) ?? []).filter((r) => r.id !== region.id);
+    const list = bySsd.get(region.ssdId) ?? [];
+    list.push({ regionId: region.id, diskId: region.diskId, others });
+    bySsd.set(region.ssdId, list);
+  }
+  return bySsd;
+}
+
+/**
+ * Plans the next wave over the rack as it is now (pure, for tests): SSDs of `model` not at
+ * `version` and not in `skip`, on online sleds, online themselves, whose every region's other
+ * replicas are healthy; at most one per redundancy group (counting SSDs of any model already out
+ * of service), no two holding replicas of the same disk; at most `size`.
+ */
+export function planWave(input: PlanWaveInput, state: { ssds: Ssd[]; sledOnline: Map<string, boolean>; regions: Region[]; target: string | null }): PlanWaveResult {
+  const skip = new Set(input.skip);
+  const mine = state.ssds.filter((s) => s.model === input.model);
+  const mirrors = mirrorsBySsd(state.regions);
+  const busyGroups = new Set(state.ssds.filter((s) => s.state !== 'online').map((s) => s.redundancyGroup));
+  const takenDisks = new Set<string>();
+  const wave: string[] = [];
+  const deferred: string[] = [];
+  const blocked: PlanWaveResult['blocked'] = [];
+  let waiting = 0;
+  for (const ssd of mine) {
+    if (ssd.firmwareVersion === input.version || skip.has(ssd.id)) continue;
+    if (state.sledOnline.get(ssd.sledId) !== true) {
+      deferred.push(ssd.id);
+      continue;
+    }
+    if (ssd.state !== 'online') {
+      waiting++; // someone else has it out of service; look again later
+      continue;
+    }
+    const held = mirrors.get(ssd.id) ?? [];
+    const degraded = held.flatMap((h) => h.others.filter((o) => o.health !== 'healthy').map((o) => o.id));
+    if (degraded.length > 0) {
+      blocked.push({ ssdId: ssd.id, regions: degraded });
+      continue;
+    }
+    if (wave.length >= input.size || busyGroups.has(ssd.redundancyGroup) || held.some((h) => takenDisks.has(h.diskId))) {
+      waiting++;
+      continue;
+    }
+    wave.push(ssd.id);
+    busyGroups.add(ssd.redundancyGroup);
+    for (const h of held) takenDisks.add(h.diskId);
+  }
+  return {
+    target: state.target,
+    wave,
+    deferred,
+    blocked,
+    waiting,
+    done: mine.filter((s) => s.firmwareVersion === input.version).map((s) => s.id),
+    total: mine.length,
+  };
+}
+
+/** Builds the firmware activities over a rack client. */
+export function createFirmwareActivities(rack: RackClient, options: FirmwareActivityOptions = {}) {
+  return {
+    /** The next wave, and what blocks or defers the rest (see {@link planWave}). */
+    async firmwarePlanWave(input: PlanWaveInput): Promise<PlanWaveResult> {
+      const [ssds, sleds, regions, targets] = await Promise.all([
+        rack.list('ssds'),
+        rack.list('sleds'),
+        rack.list('regions'),
+        rack.list('firmware', { model: input.model }),
+      ]);
+      const sledOnline = new Map(sleds.map((s) => [s.id, s.state === 'online']));
+      return planWave(input, { ssds, sledOnline, regions, target: targets[0]?.version ?? null });
+    },
+
+    /** One SSD's maintenance state, firmware, sled and resync. */
+    async firmwareObserveSsd(ssdId: string): Promise<SsdObservation> {
+      const ssd = await rack.get('ssds', ssdId);
+      const [sled, regions] = await Promise.all([rack.get('sleds', ssd.sledId), rack.list('regions', { ssdId })]);
+      return {
+        ssdId,
+        state: ssd.state,
+        firmwareVersion: ssd.firmwareVersion,
+        sledOnline: sled.state === 'online',
+        resyncing: regions.filter((r) => r.resyncing).length,
+      };
+    },
+
+    /** Whether every other replica of every region on `ssdId` is healthy. */
+    async firmwareCheckIntegrity(ssdId: string): Promise<IntegrityCheck> {
+      const mine = await rack.list('regions', { ssdId });
+      const others = (await Promise.all(mine.map((r) => rack.list('regions', { diskId: r.diskId })))).flat();
+      const degraded = others.filter((o) => o.ssdId !== ssdId && o.health !== 'healthy').map((o) => o.id);
+      return { ssdId, healthy: degraded.length === 0, degraded };
+    },
+
+    /** Desired against actual firmware, for every model with a target. */
+    async firmwareDrift(): Promise<FirmwareDrift[]> {
+      const [targets, ssds, sleds] = await Promise.all([rack.list('firmware'), rack.list('ssds'), rack.list('sleds')]);
+      const sledOnline = new Map(sleds.map((s) => [s.id, s.state === 'online']));
+      return targets.map((t) => {
+        const mine = ssds.filter((s) => s.model === t.model);
+        const behind = mine.filter((s) => s.firmwareVersion !== t.version);
+        const reachable = behind.filter((s) => sledOnline.get(s.sledId) === true);
+        return {
+          model: t.model,
+          version: t.version,
+          total: mine.length,
+          atVersion: mine.length - behind.length,
+          actionable: reachable.length,
+          unreachable: behind.length - reachable.length,
+        };
+      });
+    },
+
+    /**
+     * Starts the rollout of `version` to `model`, or — when it is already running — asks it to
+     * rescan the rack (signal-with-start on the id derived from model and version, so there is
+     * never a second rollout of one target).
+     * @returns the rollout's workflow id.
+     */
+    async firmwareEnsureRollout(input: { model: string; version: string; reason: string }): Promise<string> {
+      const context = Context.current();
+      const client = context.client;
+      if (client === undefined) {
+        throw classifiedError('unknown-state', 'firmwareEnsureRollout needs the worker\'s Temporal client: create the worker with a connection');
+      }
+      const workflowId = rolloutWorkflowId(input.model, input.version);
+      const request: RescanRequest = { reason: input.reason };
+      await client.workflow.signalWithStart('ssdFirmwareRollout', {
+        workflowId,
+        taskQueue: options.taskQueue ?? context.info.taskQueue,
+        args: [{ model: input.model, version: input.version }],
+        signal: 'rescan',
+        signalArgs: [request],
+      });
+      return workflowId;
+    },
+  };
+}
+
+/** The firmware activities, as workflows proxy them. */
+export type FirmwareActivities = ReturnType<typeof createFirmwareActivities>;
