@@ -88,7 +88,7 @@ export function planWave(input: PlanWaveInput, state: { ssds: Ssd[]; sledOnline:
     deferred,
     blocked,
     waiting,
-    done: mine.filter((s) => s.firmwareVersion === input.version).map((s) => s.id),
+    atVersion: mine.filter((s) => s.firmwareVersion === input.version).length,
     total: mine.length,
   };
 }

@@ -201,8 +201,8 @@ export const PlanWaveResult = z.object({
   blocked: z.array(z.object({ ssdId: z.string(), regions: z.array(z.string()) })),
   /** Updatable SSDs left for later waves (their group or a region is busy now). */
   waiting: z.int(),
-  /** SSDs of the model already at the version. */
-  done: z.array(z.string()),
+  /** How many SSDs of the model are already at the version. */
+  atVersion: z.int(),
   /** SSDs of the model. */
   total: z.int(),
 });

@@ -1,0 +1,354 @@
+/**
+ * `ssdFirmwareRollout`: brings every SSD of a model to a firmware version, progressively and
+ * without ever diminishing data integrity. A reliable, persistent workflow: one per target
+ * (workflow id from model and version), forward only, paused for an operator rather than failed.
+ *
+ * Each round plans a wave over the rack as it is (activity `firmwarePlanWave`): at most one SSD
+ * per redundancy group out of service, no two SSDs holding replicas of one disk, and only SSDs
+ * whose every mirror is healthy. The first wave is the canary; waves then grow by
+ * `growthFactor` up to `maxWaveSize`. A wave runs as a child `ssdFirmwareWave` (a child saga per
+ * SSD). After each wave, a failure rate above `maxFailureRate` halts the rollout: step
+ * `halt[<wave>]` waits for an operator `retry` to resume (cancelling the workflow stops it).
+ *
+ * - SSDs with a degraded mirror wait (`blocked`) while the rest go on; past
+ *   `integrityWaitLimitMs` a step `integrity[<ssd>#n]` asks an operator, whose `retry`
+ *   re-checks the mirrors.
+ * - SSDs on offline sleds are `deferred`; the reconciler's `rescan` picks them up once the sled is back.
+ * - An SSD whose update pauses for an operator (a drive that never returns) is `blocked`; its
+ *   saga goes on in its own workflow and reports back (`ssdSettled`).
+ * - When nothing is left to do the rollout is `idle`: it waits for `rescan` (new SSDs, returned
+ *   sleds) — or completes, with `untilIdle`. A new target for the model supersedes it.
+ * - The history stays short: continue-as-new carries the per-SSD progress.
+ */
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  executeChild,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { FailureType } from '../schemas/failures';
+import {
+  FirmwareRolloutInput,
+  type FirmwareRolloutStatus,
+  type FirmwareWaveResult,
+  type PlanWaveResult,
+  type RolloutCarry,
+  type RolloutOptions,
+  type RolloutPhase,
+  type SsdProgress,
+  type SsdRolloutState,
+  type WaveSummary,
+} from '../schemas/firmware';
+import { parseWorkflowInput } from '../schemas/validation';
+import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './firmware-messages';
+import { runSaga, type Saga } from './saga';
+import { rack } from './steps/firmware';
+import { ssdFirmwareWave } from './ssd-firmware-wave';
+
+/** How often an idle rollout looks at the rack again without being asked. */
+const IDLE_RECHECK_MS = 3600_000;
+/** Continue-as-new past this many events (well under the 10,000 the fleet test allows). */
+const HISTORY_LIMIT = 4_000;
+/** Continue-as-new past this many saga steps in one run (the status lists them all). */
+const STEP_LIMIT = 300;
+/** Waves kept in the status. */
+const WAVES_KEPT = 100;
+
+const STATES: readonly SsdRolloutState[] = ['pending', 'in-progress', 'done', 'deferred', 'blocked', 'failed'];
+
+class Rollout {
+  private readonly model: string;
+  private readonly version: string;
+  private readonly options: RolloutOptions;
+  private readonly workflowId = workflowInfo().workflowId;
+  /** Prefix of child workflow ids: unique to this rollout's chain of runs, so keys never collide with an earlier rollout of the target. */
+  private readonly chain = `${workflowInfo().workflowId}@${workflowInfo().firstExecutionRunId.slice(0, 8)}`;
+  private readonly ssds: Map<string, SsdProgress>;
+  private waves: WaveSummary[];
+  private nextWave: number;
+  private nextSize: number;
+  private escalations: number;
+  private readonly runs: number;
+  private readonly startedAt: string;
+  private phase: RolloutPhase = 'planning';
+  private reason: string | null = null;
+  private total = 0;
+  private atVersion = 0;
+  private rescan = false;
+  private steps = 0;
+  /** SSDs whose paused update reported its end before the wave that started it did. */
+  private readonly settledEarly = new Set<string>();
+
+  constructor(input: { model: string; version: string; options: RolloutOptions; carry?: RolloutCarry }) {
+    this.model = input.model;
+    this.version = input.version;
+    this.options = input.options;
+    const carry = input.carry;
+    this.ssds = new Map(Object.entries(carry?.ssds ?? {}));
+    this.waves = carry?.waves ?? [];
+    this.nextWave = carry?.nextWave ?? 0;
+    this.nextSize = carry?.nextSize ?? input.options.canarySize;
+    this.escalations = carry?.escalations ?? 0;
+    this.runs = (carry?.runs ?? 0) + 1;
+    this.startedAt = carry?.startedAt ?? new Date().toISOString();
+
+    setHandler(firmwareRolloutStatusQuery, (args) => this.status(args?.includeDone ?? false));
+    setHandler(rescanSignal, () => void (this.rescan = true));
+    setHandler(ssdSettledSignal, (outcome) => {
+      const p = this.progress(outcome.ssdId);
+      p.s = outcome.outcome;
+      p.op = false;
+      p.d = outcome.detail ?? undefined;
+      this.settledEarly.add(outcome.ssdId);
+      // Its redundancy group and regions may be free now.
+      this.rescan = true;
+    });
+  }
+
+  async run(saga: Saga): Promise<FirmwareRolloutStatus> {
+    // A rollout goes forward only: nothing it did is undone, failures wait for an operator.
+    saga.pivot();
+    for (;;) {
+      if (this.mustContinueAsNew()) {
+        await continueAsNew<(input: FirmwareRolloutInput) => Promise<FirmwareRolloutStatus>>({
+          model: this.model,
+          version: this.version,
+          options: this.options,
+          carry: this.carry(),
+        });
+      }
+      this.rescan = false;
+      this.phase = 'planning';
+      const plan = await this.step(saga, `plan[${this.runs}.${this.steps}]`, () =>
+        rack.firmwarePlanWave({ model: this.model, version: this.version, size: this.nextSize, skip: this.skipList() }),
+      );
+      if (plan.target !== this.version) {
+        this.phase = 'superseded';
+        this.reason = plan.target === null ? `model ${this.model} has no firmware target any more` : `the target of ${this.model} is now ${plan.target}`;
+        return this.status(false);
+      }
+      const waitingForMirrors = this.applyPlan(saga, plan);
+      if (plan.wave.length > 0) {
+        await this.runWave(saga, plan.wave);
+        continue;
+      }
+      if (plan.waiting > 0 || waitingForMirrors > 0) {
+        this.phase = 'waiting';
+        this.reason =
+          `${plan.waiting} SSDs wait for their redundancy group or a shared disk, ` +
+          `${waitingForMirrors} for degraded mirrors; looking again every ${this.options.pollIntervalMs} ms`;
+        await condition(() => this.rescan, this.options.pollIntervalMs);
+        continue;
+      }
+      if (this.options.untilIdle) {
+        this.phase = 'completed';
+        this.reason = null;
+        return this.status(false);
+      }
+      this.phase = 'idle';
+      this.reason = 'nothing to do until the rack changes: the reconciler asks for a rescan';
+      await condition(() => this.rescan, IDLE_RECHECK_MS);
+    }
+  }
+
+  /** A forward-only step; counted, so a run continues-as-new before its status grows long. */
+  private step<T>(saga: Saga, name: string, action: () => Promise<T>): Promise<T> {
+    this.steps++;
+    return saga.step(name, { action });
+  }
+
+  private mustContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT || this.steps > STEP_LIMIT;
+  }
+
+  private progress(ssdId: string): SsdProgress {
+    let p = this.ssds.get(ssdId);
+    if (p === undefined) {
+      p = { s: 'pending', a: 0 };
+      this.ssds.set(ssdId, p);
+    }
+    return p;
+  }
+
+  /** SSDs the planner must leave alone: failed, in progress, or waiting for an operator. */
+  private skipList(): string[] {
+    return [...this.ssds].filter(([, p]) => p.s === 'failed' || p.s === 'in-progress' || p.op === true).map(([id]) => id);
+  }
+
+  /** Records what the plan saw; escalates SSDs blocked past the limit. Returns how many SSDs wait for mirrors. */
+  private applyPlan(saga: Saga, plan: PlanWaveResult): number {
+    this.total = plan.total;
+    this.atVersion = plan.atVersion;
+    const now = Date.now();
+    for (const id of plan.deferred) {
+      const p = this.progress(id);
+      if (p.op === true) continue;
+      p.s = 'deferred';
+      p.d = 'its sled is offline: the reconciler picks it up when the sled is back';
+    }
+    const blockedNow = new Set<string>();
+    let waiting = 0;
+    for (const { ssdId, regions } of plan.blocked) {
+      blockedNow.add(ssdId);
+      const p = this.progress(ssdId);
+      if (p.op === true) continue;
+      if (p.s !== 'blocked') {
+        p.s = 'blocked';
+        p.t = new Date(now).toISOString();
+      }
+      p.d = `mirrors not healthy: ${regions.join(', ')}`;
+      if (now - Date.parse(p.t ?? new Date(now).toISOString()) >= this.options.integrityWaitLimitMs) this.escalate(saga, ssdId, p);
+      else waiting++;
+    }
+    for (const [id, p] of this.ssds) {
+      // A mirror repaired: the SSD is updatable again.
+      if (p.s === 'blocked' && p.op !== true && !blockedNow.has(id)) {
+        p.s = 'pending';
+        delete p.t;
+        delete p.d;
+      }
+    }
+    return waiting;
+  }
+
+  /** Asks an operator about an SSD that waited too long for its mirrors; their `retry` re-checks. */
+  private escalate(saga: Saga, ssdId: string, p: SsdProgress): void {
+    p.op = true;
+    p.d = `${p.d ?? 'mirrors not healthy'}; waited past ${this.options.integrityWaitLimitMs} ms: needs an operator`;
+    const name = `integrity[${ssdId}#${++this.escalations}]`;
+    void this.step(saga, name, async () => {
+      const check = await rack.firmwareCheckIntegrity(ssdId);
+      if (!check.healthy) {
+        throw ApplicationFailure.create({
+          type: FailureType.NeedsOperator,
+          nonRetryable: true,
+          message:
+            `SSD ${ssdId} cannot be updated: replicas ${check.degraded.join(', ')} of its regions are not healthy, ` +
+            `and taking it offline would leave a region with fewer than 2 healthy replicas; repair them, then retry step ${name}`,
+        });
+      }
+      return check;
+    }).then(
+      () => {
+        p.op = false;
+        p.s = 'pending';
+        delete p.t;
+        delete p.d;
+        this.rescan = true;
+      },
+      () => undefined, // only a cancellation gets here: the rollout is ending
+    );
+  }
+
+  private async runWave(saga: Saga, ids: string[]): Promise<void> {
+    const index = this.nextWave++;
+    const requested = this.nextSize;
+    this.nextSize = Math.min(this.options.maxWaveSize, Math.max(requested + 1, Math.ceil(requested * this.options.growthFactor)));
+    const ssds = ids.map((ssdId) => {
+      const p = this.progress(ssdId);
+      p.a += 1;
+      p.s = 'in-progress';
+      p.d = `${this.chain}:${ssdId}:${p.a}`;
+      delete p.t;
+      this.settledEarly.delete(ssdId);
+      return { ssdId, workflowId: p.d };
+    });
+    const summary: WaveSummary = { index, size: ids.length, done: 0, failed: 0, blocked: 0, deferred: 0, startedAt: new Date().toISOString(), finishedAt: null };
+    this.waves = [...this.waves, summary].slice(-WAVES_KEPT);
+    this.phase = 'wave';
+    this.reason = `wave ${index}: ${ids.length} SSDs`;
+    const pacing = { returnTimeoutMs: this.options.returnTimeoutMs, resyncTimeoutMs: this.options.resyncTimeoutMs, pollIntervalMs: this.options.pollIntervalMs };
+    const result: FirmwareWaveResult = await this.step(saga, `wave[${index}]`, () =>
+      executeChild(ssdFirmwareWave, {
+        workflowId: `${this.chain}:wave-${index}`,
+        args: [{ rolloutWorkflowId: this.workflowId, index, version: this.version, ssds, pacing }],
+      }),
+    );
+    for (const o of result.outcomes) {
+      const p = this.progress(o.ssdId);
+      p.s = o.outcome;
+      p.d = o.detail ?? undefined;
+      summary[o.outcome]++;
+    }
+    for (const b of result.blocked) {
+      summary.blocked++;
+      if (this.settledEarly.has(b.ssdId)) continue;
+      const p = this.progress(b.ssdId);
+      p.s = 'blocked';
+      p.op = true;
+      p.t = new Date().toISOString();
+      p.d = `update paused at ${b.step} for an operator (${b.workflowId}): ${b.error}`;
+    }
+    summary.finishedAt = new Date().toISOString();
+    if (ids.length > 0 && summary.failed / ids.length > this.options.maxFailureRate) await this.halt(saga, summary);
+  }
+
+  /** Halts for an operator decision: `retry` of `halt[<wave>]` resumes; cancelling the workflow stops. */
+  private async halt(saga: Saga, wave: WaveSummary): Promise<void> {
+    this.phase = 'halted';
+    this.reason =
+      `wave ${wave.index}: ${wave.failed} of ${wave.size} SSDs failed, over the ${Math.round(this.options.maxFailureRate * 100)}% allowed`;
+    const reason = this.reason;
+    let asked = false;
+    await this.step(saga, `halt[${wave.index}]`, async () => {
+      if (!asked) {
+        asked = true;
+        throw ApplicationFailure.create({
+          type: FailureType.NeedsOperator,
+          nonRetryable: true,
+          message: `${reason}: the rollout is halted; look at the failed SSDs, then retry this step to resume, or cancel the rollout`,
+        });
+      }
+      return 'resumed';
+    });
+  }
+
+  private carry(): RolloutCarry {
+    return {
+      ssds: Object.fromEntries(this.ssds),
+      waves: this.waves,
+      nextWave: this.nextWave,
+      nextSize: this.nextSize,
+      escalations: this.escalations,
+      runs: this.runs,
+      startedAt: this.startedAt,
+    };
+  }
+
+  status(includeDone: boolean): FirmwareRolloutStatus {
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<SsdRolloutState, number>;
+    const ssds: FirmwareRolloutStatus['ssds'] = [];
+    for (const [ssdId, p] of this.ssds) {
+      counts[p.s]++;
+      if (p.s !== 'done' || includeDone) ssds.push({ ssdId, state: p.s, detail: p.d ?? null, since: p.t ?? null, needsOperator: p.op === true });
+    }
+    // SSDs at the version that this rollout never touched (installed so, or updated before) are done too.
+    counts.done = Math.max(counts.done, this.atVersion);
+    const known = STATES.filter((s) => s !== 'pending').reduce((sum, s) => sum + counts[s], 0);
+    counts.pending = Math.max(0, this.total - known);
+    return {
+      workflowId: this.workflowId,
+      model: this.model,
+      version: this.version,
+      phase: this.phase,
+      reason: this.reason,
+      total: Math.max(this.total, known),
+      counts,
+      waves: this.waves.map((w) => ({ ...w })),
+      ssds,
+      runs: this.runs,
+      startedAt: this.startedAt,
+      updatedAt: new Date().toISOString(),
+    };
+  }
+}
+
+/** Rolls firmware `version` out to every SSD of `model`; see the file header. */
+export async function ssdFirmwareRollout(params: FirmwareRolloutInput): Promise<FirmwareRolloutStatus> {
+  const input = parseWorkflowInput(FirmwareRolloutInput, params, 'ssdFirmwareRollout');
+  const rollout = new Rollout(input);
+  return runSaga('ssdFirmwareRollout', (saga) => rollout.run(saga));
+}

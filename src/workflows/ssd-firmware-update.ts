@@ -1,0 +1,110 @@
+/**
+ * `ssdFirmwareUpdate`: one SSD's firmware update as a reliable saga —
+ * take offline → write firmware → reset → wait for it to come back → verify the version →
+ * (pivot) → online → wait for its regions to resync.
+ *
+ * Before the pivot a failure unwinds: a drive that came back on its old firmware (a failed
+ * update) is brought back online as it was, and the SSD counts as failed in its wave. A drive
+ * that does not come back in time, or regions that do not resync, pause the saga for an
+ * operator (`needs-operator`), never fail it: the wave is told (`ssdBlocked`) and goes on
+ * without it, and when the saga ends it tells the rollout (`ssdSettled`).
+ */
+import { ApplicationFailure, getExternalWorkflowHandle, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { OperatorActivities } from '../activities/notify-operator';
+import { FailureType } from '../schemas/failures';
+import { SsdFirmwareUpdateInput, type SsdUpdateOutcome } from '../schemas/firmware';
+import type { OperatorNotification } from '../schemas/saga';
+import { parseWorkflowInput } from '../schemas/validation';
+import { ssdBlockedSignal, ssdSettledSignal } from './firmware-messages';
+import { describeFailure, runSaga } from './saga';
+import { pollUntil, rack, rackUndo } from './steps/firmware';
+
+const operator = proxyActivities<OperatorActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+});
+
+/** Updates one SSD's firmware; see the file header. */
+export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise<SsdUpdateOutcome> {
+  const input = parseWorkflowInput(SsdFirmwareUpdateInput, params, 'ssdFirmwareUpdate');
+  const { ssdId, version, pacing } = input;
+  const { workflowId, parent } = workflowInfo();
+  let paused = false;
+
+  // The engine calls this when a step pauses for an operator: the wave stops waiting for us.
+  const notifyOperator = async (notification: OperatorNotification): Promise<void> => {
+    if (!paused && parent !== undefined) {
+      paused = true;
+      await getExternalWorkflowHandle(parent.workflowId)
+        .signal(ssdBlockedSignal, { ssdId, workflowId, step: notification.step, error: `${notification.error.type}: ${notification.error.message}` })
+        .catch(() => undefined); // the wave may be gone; the rollout still hears of the end
+    }
+    await operator.notifyOperator(notification);
+  };
+  // Only an update its wave gave up waiting for reports its end to the rollout.
+  const settle = async (outcome: SsdUpdateOutcome): Promise<void> => {
+    if (!paused) return;
+    await getExternalWorkflowHandle(input.rolloutWorkflowId).signal(ssdSettledSignal, outcome).catch(() => undefined);
+  };
+
+  try {
+    const outcome = await runSaga(
+      'ssdFirmwareUpdate',
+      async (saga): Promise<SsdUpdateOutcome> => {
+        const before = await rack.firmwareObserveSsd(ssdId);
+        if (!before.sledOnline) return { ssdId, outcome: 'deferred', detail: 'its sled is offline' };
+        if (before.firmwareVersion === version && before.state === 'online') return { ssdId, outcome: 'done', detail: 'already at the version' };
+
+        await saga.step('take-offline', {
+          action: (ctx) => rack.ssdsOffline({ ssdId }, ctx.key),
+          undo: (ctx) => rackUndo.ssdsOnline({ actionKey: ctx.key }, `${ctx.key}/undo`),
+        });
+        await saga.step('write-firmware', {
+          action: (ctx) => rack.ssdsUpdateFirmware({ ssdId, version }, ctx.key),
+          undo: (ctx) => rackUndo.ssdsClearFirmware({ actionKey: ctx.key }, `${ctx.key}/undo`),
+        });
+        await saga.step('reset', { action: (ctx) => rack.ssdsReset({ ssdId }, ctx.key) });
+        await saga.step('await-return', {
+          action: () =>
+            pollUntil(() => rack.firmwareObserveSsd(ssdId), (o) => o.state !== 'resetting', {
+              timeoutMs: pacing.returnTimeoutMs,
+              intervalMs: pacing.pollIntervalMs,
+              what: `SSD ${ssdId} did not come back within ${pacing.returnTimeoutMs} ms of its reset: reseat or replace it, then retry`,
+            }),
+        });
+        await saga.step('verify-version', {
+          action: async () => {
+            const now = await rack.firmwareObserveSsd(ssdId);
+            if (now.firmwareVersion !== version) {
+              throw ApplicationFailure.create({
+                type: FailureType.Refused,
+                nonRetryable: true,
+                message: `SSD ${ssdId} came back from its reset on firmware ${now.firmwareVersion}, not ${version}: the update failed; it goes back online on its old firmware`,
+              });
+            }
+            return now;
+          },
+        });
+        // The drive runs the new firmware: from here on, only forward.
+        saga.pivot();
+        await saga.step('bring-online', { action: (ctx) => rack.ssdsOnline({ id: ssdId }, ctx.key) });
+        await saga.step('await-resync', {
+          action: () =>
+            pollUntil(() => rack.firmwareObserveSsd(ssdId), (o) => o.resyncing === 0, {
+              timeoutMs: pacing.resyncTimeoutMs,
+              intervalMs: pacing.pollIntervalMs,
+              what: `regions on SSD ${ssdId} did not resync within ${pacing.resyncTimeoutMs} ms: look at the rack, then retry`,
+            }),
+        });
+        return { ssdId, outcome: 'done', detail: null };
+      },
+      { notifyOperator },
+    );
+    await settle(outcome);
+    return outcome;
+  } catch (err) {
+    await settle({ ssdId, outcome: 'failed', detail: describeFailure(err).message });
+    throw err;
+  }
+}
