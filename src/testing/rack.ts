@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Inventory, type RackClient, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
+import { type Inventory, type RackChange, type RackClient, type RackDb, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
 
 /** A started rack with its client; `restart()` closes it and starts again on the same file. */
 export interface TestRack {
@@ -16,11 +16,13 @@ export interface TestRack {
 }
 
 /** Starts a rack on a new database file, seeded with `seed` (the default rack unless told). */
-export async function startTestRack(options: { seed?: RackSeed; timeoutMs?: number } = {}): Promise<TestRack> {
+export async function startTestRack(
+  options: { seed?: RackSeed; timeoutMs?: number; onChange?: (change: RackChange, db: RackDb) => void } = {},
+): Promise<TestRack> {
   const dir = mkdtempSync(join(tmpdir(), 'unwind-rack-'));
   const dbPath = join(dir, 'rack.sqlite');
   const start = async () => {
-    const server = await startRackServer({ dbPath, seed: options.seed });
+    const server = await startRackServer({ dbPath, seed: options.seed, onChange: options.onChange });
     return { server, rack: createRackClient({ baseUrl: server.url, timeoutMs: options.timeoutMs ?? 5_000 }) };
   };
   const t: TestRack = {
