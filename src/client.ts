@@ -232,15 +232,19 @@ export interface SagaHandle<R = unknown> {
    * nothing new was started. Always true for a handle from {@link SagaApi.handle}.
    */
   readonly existing: boolean;
-  /** The saga's status (query; needs a worker). */
-  status(): Promise<SagaStatus>;
+  /**
+   * The saga's status (query; a worker answers it, so without one it waits until `signal`
+   * aborts or the server gives up).
+   */
+  status(options?: { signal?: AbortSignal }): Promise<SagaStatus>;
   /** Visibility's view of the saga: works without a worker. */
   describe(): Promise<SagaSummary>;
   /**
-   * Waits for the saga to finish.
+   * Waits for the saga to finish. Abort `signal` to stop waiting (the saga goes on): the wait
+   * is a long poll that would otherwise hold the connection open.
    * @throws SagaUnwoundError when it unwound; other workflow failures as the SDK throws them.
    */
-  result(): Promise<R>;
+  result(options?: { signal?: AbortSignal }): Promise<R>;
   /** See {@link SagaApi.retry}. */
   retry(decision: OperatorDecisionInput): Promise<SagaDecision>;
   /** See {@link SagaApi.skip}. */
@@ -273,11 +277,13 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
     workflowId,
     existing,
     temporal: handle,
-    status: () => handle.query(sagaStatusQuery),
+    status: ({ signal } = {}) =>
+      signal ? client.withAbortSignal(signal, () => handle.query(sagaStatusQuery)) : handle.query(sagaStatusQuery),
     describe: async () => summarize(await handle.describe()),
-    async result() {
+    async result(options = {}) {
       try {
-        return (await handle.result()) as R;
+        const { signal } = options;
+        return (await (signal ? client.withAbortSignal(signal, () => handle.result()) : handle.result())) as R;
       } catch (error) {
         const details = sagaUnwoundDetailsOf(error);
         if (details) throw new SagaUnwoundError(workflowId, details, { cause: error });

@@ -25,7 +25,11 @@ function step(name: string, fields: Partial<StepStatus> = {}): StepStatus {
   };
 }
 
+// Approval fields by spread: sagas without approvals answer without them.
+const noApprovals = { pendingApproval: null, approvals: [] };
+
 const paused: SagaStatus = {
+  ...noApprovals,
   sagaType: 'diskCreate',
   workflowId: 'disk-create/data-1',
   state: 'needs-operator',
@@ -137,6 +141,25 @@ describe('the step tree', () => {
     // eslint-disable-next-line no-control-regex
     const plain = text.replace(/\x1b\[\d+m/g, '');
     expect(plain).toBe(renderSagaView(summary, paused, { now }));
+  });
+
+  it('names the approvers who must act, since when, and the approvals decided', () => {
+    const pendingApproval = {
+      step: 'approve-swap',
+      request: 'replace sled-3',
+      approvers: ['alice', 'bob'],
+      since: at(5),
+      remindersSent: 1,
+      escalatedAt: null,
+      expiresAt: new Date(now.getTime() + 2 * 86_400_000).toISOString(),
+      onExpire: 'reject' as const,
+    };
+    const approvals = [{ step: 'approve-drain', request: 'drain sled-3', outcome: 'approved' as const, approved: true, by: 'carol', comment: 'ok', at: at(7) }];
+    const status = { ...paused, state: 'awaiting-approval' as const, waitingFor: null, waiting: [], pendingApproval, approvals };
+    const text = renderSagaView(null, status, { now });
+    expect(text).toMatch(/waiting:\s+approve-swap: approval of "replace sled-3" requested 5m ago/);
+    expect(text).toMatch(/who:\s+alice or bob must approve or reject \(expires in 2d, then rejects\)/);
+    expect(text).toMatch(/approvals:\n {2}7m ago {2}approved approve-drain \("drain sled-3"\) by carol: ok$/);
   });
 
   it('says why the steps are missing when no worker answered', () => {

@@ -120,7 +120,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function waitForSaga(context: CliContext, handle: SagaHandle, pollMs = 500): Promise<WaitOutcome> {
   const progress = createProgress(`waiting for ${handle.workflowId}`, { stream: context.io.stderr, color: context.color });
-  const ended: Promise<WaitOutcome> = handle.result().then(
+  // Stops the result's long poll when the wait ends without a result, so the CLI exits at once.
+  const stop = new AbortController();
+  const ended: Promise<WaitOutcome> = handle.result({ signal: stop.signal }).then(
     (result) => ({ outcome: 'completed', result }),
     (error: unknown) => {
       // By name: src/client.ts is loaded only once a command connects.
@@ -133,24 +135,19 @@ export async function waitForSaga(context: CliContext, handle: SagaHandle, pollM
   try {
     for (;;) {
       const finished = await Promise.race([ended, sleep(pollMs).then(() => undefined)]);
-      if (finished) {
-        progress.done();
-        return finished;
-      }
+      if (finished) return finished;
       const status = await handle.status().catch(() => undefined);
       if (!status) {
         progress.update('no worker has answered yet');
         continue;
       }
-      if (status.state === 'needs-operator' || status.state === 'stuck') {
-        progress.done();
-        return { outcome: 'paused', status };
-      }
+      if (status.state === 'needs-operator' || status.state === 'stuck') return { outcome: 'paused', status };
       progress.update(describeProgress(status));
     }
-  } catch (error) {
+  } finally {
     progress.done();
-    throw error;
+    ended.catch(() => undefined);
+    stop.abort();
   }
 }
 

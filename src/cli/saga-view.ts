@@ -132,10 +132,38 @@ function renderHeader(summary: SagaSummary | null, status: SagaStatus | null, o:
     const first = status.waiting[0];
     field('who', `an operator must act (since ${formatAgo(first?.since, o.now)}): ${[...new Set(status.waiting.flatMap((w) => w.actions))].join(' | ')}`);
     for (const command of operatorCommands(workflowId, status.waiting)) field('run', command);
+  } else if (approvalsOf(status).pendingApproval) {
+    const a = approvalsOf(status).pendingApproval;
+    if (a) {
+      field('waiting', `${s.bold(a.step)}: approval of "${a.request}" requested ${formatAgo(a.since, o.now)}`);
+      const escalated = a.escalatedAt ? `; escalated ${formatAgo(a.escalatedAt, o.now)}` : '';
+      field('who', `${a.approvers.join(' or ')} must approve or reject (expires ${formatAgo(a.expiresAt, o.now)}, then ${a.onExpire}s${escalated})`);
+    }
   } else if (state === 'awaiting-approval') {
     field('who', 'an approver must decide');
   }
   return lines;
+}
+
+/**
+ * The approval fields of a status, read structurally: sagas of every version answer the
+ * query, and those without approvals leave them out.
+ */
+interface ApprovalView {
+  pendingApproval?: {
+    step: string;
+    request: string;
+    approvers: string[];
+    since: string;
+    escalatedAt: string | null;
+    expiresAt: string;
+    onExpire: string;
+  } | null;
+  approvals?: { step: string; request: string; outcome: string; by: string | null; comment: string | null; at: string }[];
+}
+
+function approvalsOf(status: SagaStatus | null): ApprovalView {
+  return (status ?? {}) as ApprovalView;
 }
 
 /** The step table: parallel groups indented under their name, the pivot as a rule. */
@@ -220,6 +248,13 @@ export function renderSagaView(
   if (status.decisions.length > 0) {
     out.push('', o.style.bold('decisions:'));
     for (const d of status.decisions) out.push(`  ${formatAgo(d.at, o.now)}  ${d.action} ${d.step} by ${d.operator}: ${d.reason}`);
+  }
+  const approvals = approvalsOf(status).approvals ?? [];
+  if (approvals.length > 0) {
+    out.push('', o.style.bold('approvals:'));
+    for (const a of approvals) {
+      out.push(`  ${formatAgo(a.at, o.now)}  ${a.outcome} ${a.step} ("${a.request}")${a.by ? ` by ${a.by}` : ''}${a.comment ? `: ${a.comment}` : ''}`);
+    }
   }
   return out.join('\n');
 }

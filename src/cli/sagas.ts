@@ -61,7 +61,7 @@ Examples:
     )
     .action(async (id: string, opts: { json?: boolean; graph?: GraphFormat }) => {
       const client = await context.temporal();
-      const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf(client.sagas.status(id))]);
+      const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf((signal) => client.sagas.handle(id).status({ signal }))]);
       const status = 'status' in answer ? answer.status : null;
       const statusError = 'error' in answer ? answer.error : undefined;
       if (opts.graph) {
@@ -111,16 +111,14 @@ ${examples.join('\n')}`,
 }
 
 /** The status query, bounded in time: without a worker it would wait for one indefinitely. */
-async function statusOf(query: Promise<SagaStatus>): Promise<{ status: SagaStatus } | { error: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<{ error: string }>((resolve) => {
-    timer = setTimeout(() => resolve({ error: `no worker answered the status query within ${formatDuration(STATUS_TIMEOUT_MS)}` }), STATUS_TIMEOUT_MS);
-  });
+async function statusOf(query: (signal: AbortSignal) => Promise<SagaStatus>): Promise<{ status: SagaStatus } | { error: string }> {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), STATUS_TIMEOUT_MS);
   try {
-    return await Promise.race([
-      query.then((status) => ({ status }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) })),
-      timeout,
-    ]);
+    return { status: await query(stop.signal) };
+  } catch (error) {
+    if (stop.signal.aborted) return { error: `no worker answered the status query within ${formatDuration(STATUS_TIMEOUT_MS)}` };
+    return { error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,227 @@
+/**
+ * The saga commands of the `unwind` CLI, spawned as a process the way operators run it,
+ * against a dev server with a real worker over the rack simulator.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../src/activities';
+import { type SagaSummary, type UnwindClient, createUnwindClient } from '../src/client';
+import type { SagaState, SagaStatus } from '../src/schemas/saga';
+import { TASK_QUEUE } from '../src/temporal/worker-config';
+import { createDevServerEnv } from '../src/testing/environments';
+import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
+import { createUnwindTestWorker } from '../src/testing/worker';
+import { type CliRun, runUnwind } from './cli-helpers';
+
+let env: TestWorkflowEnvironment;
+let testRack: TestRack;
+let worker: Worker;
+let running: Promise<void>;
+let client: UnwindClient;
+
+beforeAll(async () => {
+  [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
+  worker = await createUnwindTestWorker(env, {
+    taskQueue: TASK_QUEUE,
+    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: () => undefined }),
+  });
+  running = worker.run();
+  client = await createUnwindClient({ address: env.address });
+});
+
+afterAll(async () => {
+  await client?.close();
+  worker?.shutdown();
+  await running;
+  await testRack?.stop();
+  await env?.teardown();
+});
+
+const unwind = (...args: string[]) => runUnwind(['--address', env.address, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => undefined);
+    if (last !== undefined && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
+const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
+  eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
+const untilListed = (workflowId: string, state: SagaState): Promise<SagaSummary[]> =>
+  eventually(() => client.sagas.list({ state }), (rows) => rows.some((r) => r.workflowId === workflowId), `${workflowId} listed as ${state}`);
+
+function expectExit(run: CliRun, code: number): CliRun {
+  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
+  return run;
+}
+
+/** A saga paused on a needs-operator failure of one replica, started with the CLI. */
+async function pausedDisk(name: string): Promise<{ id: string; status: SagaStatus }> {
+  await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+  const run = expectExit(await unwind('disk', 'create', '--name', name, '--size', '10'), 0);
+  const id = run.stdout.trim();
+  expect(id).toBe(`disk-create/${name}`);
+  return { id, status: await untilState(id, 'needs-operator') };
+}
+
+describe('help', () => {
+  it('has examples at every level of the saga commands', async () => {
+    const runs = await Promise.all(
+      [['list'], ['show'], ['retry'], ['skip'], ['unwind'], ['instance'], ['instance', 'create'], ['instance', 'migrate'], ['instance', 'delete'], ['disk', 'create']].map(
+        (args) => unwind(...args, '--help'),
+      ),
+    );
+    for (const run of runs) {
+      expectExit(run, 0);
+      expect(run.stdout).toContain('Examples:');
+      expect(run.stdout).toMatch(/\$ unwind /);
+    }
+    const top = expectExit(await unwind('--help'), 0);
+    for (const command of ['list', 'show', 'retry', 'skip', 'unwind', 'instance', 'disk']) expect(top.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    expect(top.stdout).toContain('6  waiting for an operator');
+  });
+});
+
+describe('starting sagas', () => {
+  it('prints the saga id; --wait follows it to completion (exit 0); the same request again finds the same saga', async () => {
+    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--wait'), 0);
+    expect(waited.stdout).toMatch(/^disk-create\/cli-ok completed\n {2}diskId: \S+\n {2}regions: \[/);
+    expect(waited.stderr).toContain('started saga disk-create/cli-ok');
+    const again = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--json'), 0);
+    expect(JSON.parse(again.stdout)).toEqual({ workflowId: 'disk-create/cli-ok', existing: true });
+    expect(again.stderr).toContain('already exists');
+    expect(await testRack.rack.list('disks', { name: 'cli-ok' })).toHaveLength(1);
+  });
+
+  it('refuses bad input naming every bad flag (exit 2), and starts nothing', async () => {
+    const [disk, instance] = await Promise.all([
+      unwind('disk', 'create', '--name', 'Bad_Name', '--size', 'lots'),
+      unwind('instance', 'create', '--name', 'web-9', '--cpus', '0', '--memory', '1.5', '--nics', '7'),
+    ]);
+    expectExit(disk, 2);
+    expect(disk.stderr).toMatch(/^unwind: invalid request: --name: .+; --size: .+; fix the flags named; nothing was started\n$/);
+    expectExit(instance, 2);
+    for (const flag of ['--cpus', '--memory', '--disk', '--nics']) expect(instance.stderr).toContain(`${flag}: `);
+    expect(instance.stderr).not.toContain('--name');
+    await expect(client.sagas.describe('instance-create/web-9')).rejects.toThrow(/not found/i);
+  });
+
+  it('--wait exits 1 when the saga unwound, naming the failed step and cause', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
+    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-refused', '--size', '10', '--wait'), 1);
+    expect(run.stdout).toMatch(/^disk-create\/cli-refused unwound: step ensure-region\[\d\] failed: Refused: .+\n {2}undone: .*create-disk/);
+    expect(await testRack.rack.list('disks', { name: 'cli-refused' })).toEqual([]);
+  });
+
+  it('--wait exits 6 when the saga pauses for an operator, printing what to run', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait', '--json'), 6);
+    const out = JSON.parse(run.stdout) as { outcome: string; waiting: { step: string; actions: string[] }[] };
+    expect(out.outcome).toBe('needs-operator');
+    expect(out.waiting[0]?.actions).toEqual(['retry', 'unwind']);
+    const text = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait'), 6);
+    expect(text.stdout).toContain('disk-create/cli-wait-paused paused: needs-operator; an operator must act');
+    expect(text.stdout).toContain('unwind retry disk-create/cli-wait-paused --reason "…" --as <you>');
+    await client.sagas.unwind('disk-create/cli-wait-paused', { operator: 'test', reason: 'cleanup' });
+  });
+});
+
+describe('a paused saga, seen and resumed from the CLI', () => {
+  it('lists it by state, type and stall (table and JSON), shows its tree, refuses a wrong action (exit 5), and resumes on retry', async () => {
+    const { id, status } = await pausedDisk('cli-paused');
+    const waitingStep = status.waitingFor?.step ?? '';
+    await untilListed(id, 'needs-operator');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+
+    const [byState, byStateJson, bySaga, stalled, notStalled, badState, show, showJson] = await Promise.all([
+      unwind('list', '--state', 'needs-operator'),
+      unwind('list', '--state', 'needs-operator', '--json'),
+      unwind('list', '--saga', 'diskCreate', '--json'),
+      unwind('list', '--stalled', '1s', '--json'),
+      unwind('list', '--stalled', '1h', '--json'),
+      unwind('list', '--state', 'sleeping'),
+      unwind('show', id),
+      unwind('show', id, '--json'),
+    ]);
+    const lines = expectExit(byState, 0).stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+SAGA\s+STATE\s+STEP\s+STARTED\s+LAST PROGRESS$/);
+    expect(lines.find((l) => l.startsWith(id))).toMatch(new RegExp(`^${id}\\s+diskCreate\\s+needs-operator\\s+ensure-region\\[\\d\\]\\s+\\d+s ago\\s+\\d+s ago$`));
+    const rows = JSON.parse(expectExit(byStateJson, 0).stdout) as SagaSummary[];
+    expect(rows.find((r) => r.workflowId === id)).toMatchObject({ saga: 'diskCreate', state: 'needs-operator', step: waitingStep, status: 'running' });
+    expect(rows.every((r) => r.state === 'needs-operator')).toBe(true);
+    const sagaRows = JSON.parse(expectExit(bySaga, 0).stdout) as SagaSummary[];
+    expect(sagaRows.map((r) => r.workflowId)).toEqual(expect.arrayContaining([id, 'disk-create/cli-ok']));
+    expect((JSON.parse(expectExit(stalled, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).toContain(id);
+    expect(JSON.parse(expectExit(notStalled, 0).stdout)).toEqual([]);
+    expect(expectExit(badState, 2).stderr).toMatch(/--state.*sleeping/);
+
+    const text = expectExit(show, 0).stdout;
+    expect(text.split('\n')[0]).toBe(`diskCreate ${id}`);
+    expect(text).toMatch(/state:\s+needs-operator/);
+    expect(text).toMatch(/pivot:\s+not reached/);
+    expect(text).toMatch(new RegExp(`waiting:\\s+ensure-region\\[\\d\\]: its action failed .*ago: NeedsOperator: `));
+    expect(text).toMatch(/who:\s+an operator must act \(since .*ago\): retry \| unwind/);
+    expect(text).toContain(`unwind retry ${id} --reason "…" --as <you>`);
+    expect(text).toMatch(/^create-disk\s+succeeded\s+1\s+-/m);
+    expect(text).toMatch(/^regions \(parallel\)$/m);
+    expect(text).toMatch(new RegExp(`^ {2}${waitingStep.replace(/[[\]]/g, '\\$&')}\\s+failed\\s+1\\s+-\\s+\\S+\\s+NeedsOperator: `, 'm'));
+    const json = JSON.parse(expectExit(showJson, 0).stdout) as { summary: SagaSummary; status: SagaStatus };
+    expect(json.summary).toMatchObject({ workflowId: id, state: 'needs-operator' });
+    expect(json.status.waitingFor?.step).toBe(waitingStep);
+
+    const [skip, noReason, noOperator, missing] = await Promise.all([
+      unwind('skip', id, '--reason', 'nothing to skip', '--as', 'alice'),
+      unwind('retry', id, '--as', 'alice'),
+      unwind('retry', id, '--reason', 'sled back'),
+      unwind('show', 'disk-create/no-such-saga'),
+    ]);
+    expect(expectExit(skip, 5).stderr).toMatch(new RegExp(`^unwind: saga ${id} refused skip: .+`));
+    expect(expectExit(noReason, 2).stderr).toContain('--reason');
+    expect(expectExit(noOperator, 2).stderr).toContain('--as');
+    expectExit(missing, 4);
+
+    const retry = expectExit(await unwind('retry', id, '--reason', 'sled back online', '--as', 'alice'), 0);
+    expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${waitingStep} by alice: sled back online`);
+    const result = await client.sagas.result<{ regions: unknown[] }>(id);
+    expect(result.regions).toHaveLength(3);
+
+    const [after, mermaid, dot] = await Promise.all([unwind('show', id), unwind('show', id, '--graph', 'mermaid'), unwind('show', id, '--graph', 'dot')]);
+    expect(expectExit(after, 0).stdout).toMatch(/state:\s+completed/);
+    expect(after.stdout).toMatch(new RegExp(`decisions:\\n {2}.*ago {2}retry ${waitingStep.replace(/[[\]]/g, '\\$&')} by alice: sled back online`));
+    const graph = expectExit(mermaid, 0).stdout;
+    expect(graph.split('\n')[0]).toBe('flowchart TD');
+    expect(graph).toContain('subgraph g1["regions (parallel)"]');
+    expect(graph).toMatch(/s0\["create-disk<br\/>succeeded"\]:::succeeded/);
+    expect(graph).toContain(`${waitingStep}<br/>succeeded ×2`);
+    const digraph = expectExit(dot, 0).stdout;
+    expect(digraph).toContain(`digraph "${id}" {`);
+    expect(digraph).toContain('subgraph cluster_1 {');
+    expect(digraph).toMatch(/s0 -> s[123];/);
+  });
+
+  it('unwinds a paused saga on `unwind unwind`; the graph shows the undone steps; acting on a finished saga is refused', async () => {
+    const { id, status } = await pausedDisk('cli-unwind');
+    const run = expectExit(await unwind('unwind', id, '--reason', 'sled-3 being replaced', '--as', 'bob', '--json'), 0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ action: 'unwind', operator: 'bob', step: status.waitingFor?.step });
+    const error = await failureOf(client.sagas.result(id));
+    expect((error as Error).name).toBe('SagaUnwoundError');
+    expect(await testRack.rack.list('disks', { name: 'cli-unwind' })).toEqual([]);
+
+    const [show, mermaid, again] = await Promise.all([
+      unwind('show', id),
+      unwind('show', id, '--graph', 'mermaid'),
+      unwind('retry', id, '--reason', 'too late', '--as', 'bob'),
+    ]);
+    expect(expectExit(show, 0).stdout).toMatch(/state:\s+unwound/);
+    expect(show.stdout).toMatch(/^create-disk\s+undone\s+1\s+undone/m);
+    expect(expectExit(mermaid, 0).stdout).toMatch(/s0\["create-disk<br\/>undone<br\/>undo ×1"\]:::undone/);
+    expect(again.code).not.toBe(0);
+    expect([4, 5]).toContain(again.code);
+  });
+});
