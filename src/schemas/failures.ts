@@ -62,6 +62,8 @@ export const SagaFailureType = {
   InvalidFaults: 'InvalidFaults',
   /** An operator action the saga cannot take now (update validators). */
   InvalidOperatorAction: 'InvalidOperatorAction',
+  /** An approval was rejected, or expired into `reject`: the saga unwinds. */
+  ApprovalRejected: 'ApprovalRejected',
 } as const;
 /** One of the {@link SagaFailureType} values. */
 export type SagaFailureType = (typeof SagaFailureType)[keyof typeof SagaFailureType];

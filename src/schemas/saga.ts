@@ -101,6 +101,64 @@ export const StepStatus = z.object({
 /** See {@link StepStatus}. */
 export type StepStatus = z.infer<typeof StepStatus>;
 
+// ---------------------------------------------------------------------------------------
+// Human approval
+
+/** How an approval ended. `expired` applies the request's `onExpire` outcome. */
+export const ApprovalOutcome = z.enum(['approved', 'rejected', 'expired']);
+/** See {@link ApprovalOutcome}. */
+export type ApprovalOutcome = z.infer<typeof ApprovalOutcome>;
+
+/** The argument of the `approve` and `reject` updates. */
+export const ApprovalDecisionInput = z.object({
+  approver: z.string().trim().min(1, 'approver must name who decides'),
+  comment: z.string().max(2_000).optional(),
+});
+/** See {@link ApprovalDecisionInput}. */
+export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;
+
+/** An approval waiting for a decision, as the status shows it: who must act and since when. */
+export const PendingApproval = z.object({
+  step: z.string(),
+  request: z.string(),
+  /** Who may decide now: the approvers, plus the escalation contacts once escalated. */
+  approvers: z.array(z.string()),
+  since: z.iso.datetime(),
+  remindersSent: z.int(),
+  escalatedAt: z.iso.datetime().nullable(),
+  expiresAt: z.iso.datetime(),
+  onExpire: z.enum(['approve', 'reject']),
+});
+/** See {@link PendingApproval}. */
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+/** A finished approval: the decision, who made it and when (`by` is `null` when it expired). */
+export const ApprovalRecord = z.object({
+  step: z.string(),
+  request: z.string(),
+  outcome: ApprovalOutcome,
+  /** What the saga does: an expiry resolves to its `onExpire` outcome. */
+  approved: z.boolean(),
+  by: z.string().nullable(),
+  comment: z.string().nullable(),
+  at: z.iso.datetime(),
+});
+/** See {@link ApprovalRecord}. */
+export type ApprovalRecord = z.infer<typeof ApprovalRecord>;
+
+/** What approvers are told: a new request, a reminder, an escalation, or that it expired. */
+export const ApprovalNotification = z.object({
+  kind: z.enum(['request', 'reminder', 'escalation', 'expired']),
+  sagaType: z.string(),
+  workflowId: z.string(),
+  step: z.string(),
+  request: z.string(),
+  to: z.array(z.string()),
+  at: z.iso.datetime(),
+});
+/** See {@link ApprovalNotification}. */
+export type ApprovalNotification = z.infer<typeof ApprovalNotification>;
+
 /** The answer of the `sagaStatus` query. */
 export const SagaStatus = z.object({
   sagaType: z.string(),
@@ -113,6 +171,10 @@ export const SagaStatus = z.object({
   waiting: z.array(WaitingFor),
   steps: z.array(StepStatus),
   decisions: z.array(SagaDecision),
+  /** The approval the saga waits for (state `awaiting-approval`), or `null`. */
+  pendingApproval: PendingApproval.nullable(),
+  /** Every finished approval, oldest first. */
+  approvals: z.array(ApprovalRecord),
 });
 /** See {@link SagaStatus}. */
 export type SagaStatus = z.infer<typeof SagaStatus>;

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { RackSeed } from '../rack/schemas';
+import type { ApprovalNotification, OperatorNotification } from '../schemas/saga';
 import { createSagaHarness, type SagaHarness } from './harness';
 import { startTestRack, type TestRack } from './rack';
 import { createUnwindTestWorker } from './worker';
@@ -17,6 +18,10 @@ export interface RackSagaBed {
   worker: Worker;
   harness: SagaHarness;
   taskQueue: string;
+  /** What the sagas told operators (paused, stuck), oldest first. */
+  notifications: OperatorNotification[];
+  /** What the sagas told approvers (requests, reminders, escalations, expiries), oldest first. */
+  approvalNotifications: ApprovalNotification[];
   stop(): Promise<void>;
 }
 
@@ -32,10 +37,18 @@ export interface RackSagaBedOptions {
 /** Starts a rack, a worker and a harness on `env`. */
 export async function startRackSagaBed(env: TestWorkflowEnvironment, options: RackSagaBedOptions): Promise<RackSagaBed> {
   const testRack = await startTestRack({ seed: options.seed });
+  const notifications: OperatorNotification[] = [];
+  const approvalNotifications: ApprovalNotification[] = [];
   const worker = await createUnwindTestWorker(env, {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
-    activities: createActivities({ backoff: { baseMs: 20, capMs: 200 }, ...options.deps, rack: testRack.rack }),
+    activities: createActivities({
+      backoff: { baseMs: 20, capMs: 200 },
+      notifications: (n) => void notifications.push(n),
+      approvalNotifications: (n) => void approvalNotifications.push(n),
+      ...options.deps,
+      rack: testRack.rack,
+    }),
   });
   const running = worker.run();
   const harness = createSagaHarness({ client: env.client, taskQueue: options.taskQueue, appliedEffects: () => testRack.rack.ledger() });
@@ -44,6 +57,8 @@ export async function startRackSagaBed(env: TestWorkflowEnvironment, options: Ra
     worker,
     harness,
     taskQueue: options.taskQueue,
+    notifications,
+    approvalNotifications,
     async stop() {
       worker.shutdown();
       await running;

@@ -11,4 +11,4 @@ export { instanceCreate } from './instance-create';
 export { instanceDelete } from './instance-delete';
 export { instanceMigrate } from './instance-migrate';
 export { ping, pingAfter } from './ping';
-export { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './saga';
+export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './saga';

@@ -9,7 +9,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { WorkflowHandle } from '@temporalio/client';
 import { createTimeSkippingEnv } from '../../src/testing/environments';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
-import type { OperatorNotification, SagaStatus } from '../../src/schemas/saga';
+import type { ApprovalNotification, OperatorNotification, SagaStatus } from '../../src/schemas/saga';
 import { sagaStatusQuery } from '../../src/workflows/saga';
 import { createLedgerActivities, FakeLedger } from './ledger';
 
@@ -25,6 +25,7 @@ export interface SagaTestBed {
   taskQueue: string;
   ledger: FakeLedger;
   notifications: OperatorNotification[];
+  approvalNotifications: ApprovalNotification[];
   workflowBundle: WorkflowBundleWithSourceMap;
   teardown(): Promise<void>;
 }
@@ -34,6 +35,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
   const env = await createTimeSkippingEnv();
   const ledger = new FakeLedger();
   const notifications: OperatorNotification[] = [];
+  const approvalNotifications: ApprovalNotification[] = [];
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger() });
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -41,7 +43,10 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
     workflowBundle,
     activities: {
       ...createLedgerActivities(ledger),
-      ...createOperatorActivities({ sink: (n) => void notifications.push(n) }),
+      ...createOperatorActivities({
+        sink: (n) => void notifications.push(n),
+        approvalSink: (n) => void approvalNotifications.push(n),
+      }),
     },
   });
   const running = worker.run();
@@ -50,6 +55,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
     taskQueue,
     ledger,
     notifications,
+    approvalNotifications,
     workflowBundle,
     async teardown() {
       worker.shutdown();

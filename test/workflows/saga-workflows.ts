@@ -5,16 +5,20 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { LedgerActivities } from '../helpers/ledger';
 import { oneShot, reliable, undo } from '../../src/schemas/retry-profiles';
-import { runSaga, type SagaScope } from '../../src/workflows/saga';
+import { runSaga, type ApprovalOptions, type SagaScope } from '../../src/workflows/saga';
 
-export { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../../src/workflows/saga';
+export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../../src/workflows/saga';
 
 const oneShotLedger = proxyActivities<LedgerActivities>(oneShot);
 const reliableLedger = proxyActivities<LedgerActivities>(reliable);
 const undoLedger = proxyActivities<LedgerActivities>(undo);
 
 /** A plan item: a step (with an undo unless `undo: false`), a parallel group, or the pivot. */
-export type PlanItem = { step: string; undo?: boolean } | { group: string; members: string[][] } | { pivot: true };
+export type PlanItem =
+  | { step: string; undo?: boolean }
+  | { group: string; members: string[][] }
+  | { pivot: true }
+  | { approval: string; options: ApprovalOptions };
 
 /** Input of {@link plannedSaga}. */
 export interface PlannedSagaInput {
@@ -37,6 +41,7 @@ export async function plannedSaga(input: PlannedSagaInput): Promise<Record<strin
     };
     for (const item of input.plan) {
       if ('pivot' in item) saga.pivot();
+      else if ('approval' in item) outputs[item.approval] = (await saga.awaitApproval(item.approval, item.options)).outcome;
       else if ('group' in item) {
         await saga.parallel(
           item.group,

@@ -35,7 +35,8 @@ import {
   type WaitingFor,
 } from '../../schemas/saga';
 import { UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
-import { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
+import { ApprovalDesk, type ApprovalOptions, type ApprovalResult } from './approval';
+import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 
 /** What an action and its undo are given. */
 export interface StepContext {
@@ -108,6 +109,15 @@ export interface Saga extends SagaScope {
    * @throws `InvalidSaga` when called twice or while steps are in flight.
    */
   pivot(): void;
+  /**
+   * Asks people for approval, as a step named `name`: notifies the approvers, reminds them every
+   * `remindEvery`, escalates after `escalateAfter`, expires after `expireAfter` into `onExpire`.
+   * The saga's state is `awaiting-approval` meanwhile; `approveUpdate` / `rejectUpdate` decide.
+   * @returns the approval (also when an expiry resolved to `approve`).
+   * @throws `SagaStepFailed` (cause: `ApprovalRejected`) when rejected or expired into `reject`:
+   *   the saga unwinds. Cancelling the saga while it waits unwinds it too.
+   */
+  awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult>;
 }
 
 /** Options of {@link runSaga}. Activity retry profiles belong to the saga's activity proxies, not here. */
@@ -245,6 +255,9 @@ class RootScope extends Scope implements Saga {
   pivot(): void {
     this.run.pivot();
   }
+  awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
+    return this.run.awaitApproval(name, options);
+  }
 }
 
 /** One saga execution: its stack, records, waits and decisions. The workflow function only wires it. */
@@ -258,6 +271,7 @@ class SagaRun {
   private readonly records: StepRecord[] = [];
   private readonly waits: Wait[] = [];
   private readonly decisions: SagaDecision[] = [];
+  private readonly approvals: ApprovalDesk;
   private readonly undone: string[] = [];
   private readonly skipped: SkippedUndo[] = [];
   private phase: Phase = 'running';
@@ -276,7 +290,13 @@ class SagaRun {
     this.faults = readFaults();
     this.notify = options.notifyOperator ?? proxyActivities<OperatorActivities>(notifyProfile).notifyOperator;
     this.root = new RootScope(this, [], null, null, null);
+    this.approvals = new ApprovalDesk(this, (step) => this.publish(step));
     setHandler(sagaStatusQuery, () => this.status());
+    for (const [definition, kind] of [[approveUpdate, 'approve'], [rejectUpdate, 'reject']] as const) {
+      setHandler(definition, (input) => this.approvals.decide(kind, input), {
+        validator: (input) => void this.approvals.validate(kind, input),
+      });
+    }
     const updates = [
       [retryUpdate, 'retry'],
       [skipUpdate, 'skip'],
@@ -318,7 +338,25 @@ class SagaRun {
       waiting,
       steps: this.records.map((r) => ({ ...r, lastError: r.lastError ? { ...r.lastError } : null })),
       decisions: this.decisions.map((d) => ({ ...d })),
+      pendingApproval: this.approvals.current(),
+      approvals: this.approvals.history(),
     };
+  }
+
+  async awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
+    return this.runStep(this.root, name, {
+      action: async () => {
+        const result = await this.approvals.await(name, options);
+        if (result.approved) return result;
+        const how = result.outcome === 'expired' ? 'expired without a decision' : `was rejected by ${result.by}`;
+        throw ApplicationFailure.create({
+          type: SagaFailureType.ApprovalRejected,
+          nonRetryable: true,
+          message: `approval "${options.request}" ${how}${result.comment ? `: ${result.comment}` : ''}`,
+          details: [result],
+        });
+      },
+    });
   }
 
   pivot(): void {
@@ -614,7 +652,8 @@ class SagaRun {
       case 'unwinding':
         return this.waits.length > 0 ? 'stuck' : 'unwinding';
       case 'running':
-        return this.waits.length > 0 ? 'needs-operator' : 'running';
+        if (this.waits.length > 0) return 'needs-operator';
+        return this.approvals.current() ? 'awaiting-approval' : 'running';
     }
   }
 

@@ -53,7 +53,8 @@
  */
 export { describeFailure, runSaga } from './engine';
 export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition } from './engine';
-export { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
+export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
+export type { ApprovalOptions, ApprovalResult } from './approval';
 export {
   isNeedsOperator,
   isRefused,

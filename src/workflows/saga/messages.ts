@@ -3,7 +3,7 @@
  * `handle.executeUpdate(retryUpdate, { args: [{ operator, reason }] })` is typed end to end.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { OperatorDecisionInput, SagaDecision, SagaStatus } from '../../schemas/saga';
+import type { ApprovalDecisionInput, ApprovalRecord, OperatorDecisionInput, SagaDecision, SagaStatus } from '../../schemas/saga';
 
 /** The saga's status: state, steps, what waits for an operator, decisions. */
 export const sagaStatusQuery = defineQuery<SagaStatus>('sagaStatus');
@@ -26,3 +26,13 @@ export const skipUpdate = defineUpdate<SagaDecision, [OperatorDecisionInput]>('s
  * the saga can only go forward.
  */
 export const unwindUpdate = defineUpdate<SagaDecision, [OperatorDecisionInput]>('unwind');
+
+/**
+ * Approves the pending approval. Refused by the validator (nothing recorded) when no approval
+ * is pending or the approver is not listed.
+ * @returns the decision as recorded.
+ */
+export const approveUpdate = defineUpdate<ApprovalRecord, [ApprovalDecisionInput]>('approve');
+
+/** Rejects the pending approval; the saga unwinds. Same validation as {@link approveUpdate}. */
+export const rejectUpdate = defineUpdate<ApprovalRecord, [ApprovalDecisionInput]>('reject');

@@ -1,0 +1,112 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UnwindState } from '../src/schemas/search-attributes';
+import { sagaUnwoundDetails } from '../src/testing';
+import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
+import { approveUpdate, plannedSaga, rejectUpdate, type PlanItem } from './workflows/saga-workflows';
+
+const HOUR = 3_600_000;
+let bed: SagaTestBed;
+let n = 0;
+
+beforeAll(async () => {
+  bed = await startSagaTestBed('approval');
+});
+afterAll(async () => bed?.teardown());
+
+const powerOff: PlanItem = {
+  approval: 'approve-power-off',
+  options: {
+    request: 'power off sled-7 for replacement',
+    approvers: ['alice', 'bob'],
+    remindEvery: '4 hours',
+    escalateAfter: '12 hours',
+    escalateTo: ['oncall-lead'],
+    expireAfter: '3 days',
+    onExpire: 'reject',
+  },
+};
+
+async function start(plan: PlanItem[]) {
+  return bed.env.client.workflow.start(plannedSaga, {
+    taskQueue: bed.taskQueue,
+    workflowId: `approval-${++n}`,
+    args: [{ plan }],
+  });
+}
+
+/** Approval notifications of one saga, as hours after the request. */
+function timeline(workflowId: string) {
+  const ofSaga = bed.approvalNotifications.filter((x) => x.workflowId === workflowId);
+  const t0 = Date.parse(ofSaga[0]!.at);
+  return ofSaga.map((x) => ({ kind: x.kind, hours: Math.round((Date.parse(x.at) - t0) / HOUR), to: x.to }));
+}
+
+describe('awaitApproval', () => {
+  it('waits as awaiting-approval and goes on when a listed approver approves; who and when are recorded', async () => {
+    const handle = await start([{ step: 'drain' }, powerOff, { step: 'power-off' }]);
+    const waiting = await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    expect(waiting.pendingApproval).toMatchObject({ step: 'approve-power-off', approvers: ['alice', 'bob'], remindersSent: 0 });
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(UnwindState)).toBe('awaiting-approval');
+
+    const record = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', comment: 'window agreed' }] });
+    expect(record).toMatchObject({ outcome: 'approved', by: 'bob', comment: 'window agreed' });
+    expect(await handle.result()).toMatchObject({ 'approve-power-off': 'approved', 'power-off': expect.any(String) });
+    const done = await waitForStatus(handle, (s) => s.state === 'completed');
+    expect(done.approvals).toEqual([expect.objectContaining({ step: 'approve-power-off', outcome: 'approved', by: 'bob' })]);
+    expect(done.pendingApproval).toBeNull();
+  });
+
+  it('refuses a decision from someone not listed, recording nothing', async () => {
+    const handle = await start([powerOff]);
+    await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    const refusal = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'mallory' }] }).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(String((refusal as WorkflowUpdateFailedError).cause?.message)).toMatch(/mallory may not decide .*approvers are alice, bob/);
+    const status = await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    expect(status.approvals).toEqual([]);
+    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'not this week' }] });
+    await expect(handle.result()).rejects.toThrow();
+  });
+
+  it('unwinds when rejected, naming who rejected', async () => {
+    const handle = await start([{ step: 'drain' }, powerOff, { step: 'power-off' }]);
+    await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'customer freeze' }] });
+    const details = sagaUnwoundDetails(await handle.result().catch((err: unknown) => err));
+    expect(details).toMatchObject({ failedStep: 'approve-power-off', undone: ['drain'] });
+    expect(details?.cause).toMatchObject({ type: 'ApprovalRejected' });
+    expect(details?.cause.message).toMatch(/rejected by alice: customer freeze/);
+  });
+
+  it('reminds every 4 hours, escalates after 12, and expires after 3 days into a rejection', async () => {
+    const handle = await start([{ step: 'drain' }, powerOff]);
+    const details = sagaUnwoundDetails(await handle.result().catch((err: unknown) => err));
+    expect(details?.cause.message).toMatch(/expired without a decision/);
+    const events = timeline(handle.workflowId);
+    expect(events[0]).toEqual({ kind: 'request', hours: 0, to: ['alice', 'bob'] });
+    const reminders = events.filter((e) => e.kind === 'reminder').map((e) => e.hours);
+    expect(reminders).toEqual(Array.from({ length: 17 }, (_, i) => 4 * (i + 1))); // 4h … 68h; 72h is the expiry
+    expect(events.find((e) => e.kind === 'escalation')).toEqual({ kind: 'escalation', hours: 12, to: ['alice', 'bob', 'oncall-lead'] });
+    expect(events.filter((e) => e.kind === 'reminder' && e.hours > 12).every((e) => e.to.includes('oncall-lead'))).toBe(true);
+    expect(events.at(-1)).toMatchObject({ kind: 'expired', hours: 72 });
+  });
+
+  it('lets an escalation contact decide once escalated, not before', async () => {
+    const handle = await start([powerOff]);
+    await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    const early = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'oncall-lead' }] }).catch((err: unknown) => err);
+    expect(early).toBeInstanceOf(WorkflowUpdateFailedError);
+    await bed.env.sleep('13 hours');
+    const escalated = await waitForStatus(handle, (s) => s.pendingApproval?.escalatedAt !== null);
+    expect(escalated.pendingApproval?.approvers).toContain('oncall-lead');
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'oncall-lead' }] });
+    expect(await handle.result()).toMatchObject({ 'approve-power-off': 'approved' });
+  });
+
+  it('expires into an approval when told to', async () => {
+    const handle = await start([{ approval: 'approve-firmware', options: { ...powerOff.options, onExpire: 'approve' } }]);
+    expect(await handle.result()).toEqual({ 'approve-firmware': 'expired' });
+  });
+});
