@@ -24,7 +24,12 @@ beforeAll(async () => {
   [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
   worker = await createUnwindTestWorker(env, {
     taskQueue: TASK_QUEUE,
-    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: () => undefined }),
+    activities: createActivities({
+      rack: testRack.rack,
+      backoff: { baseMs: 20, capMs: 200 },
+      notifications: () => undefined,
+      stream: { chunkMs: 5 },
+    }),
   });
   running = worker.run();
   client = await createUnwindClient({ address: env.address });
@@ -223,5 +228,32 @@ describe('a paused saga, seen and resumed from the CLI', () => {
     expect(expectExit(mermaid, 0).stdout).toMatch(/s0\["create-disk<br\/>undone<br\/>undo ×1"\]:::undone/);
     expect(again.code).not.toBe(0);
     expect([4, 5]).toContain(again.code);
+  });
+});
+
+describe('instance commands', () => {
+  it('create, migrate and delete an instance, each followed with --wait', async () => {
+    const create = expectExit(await unwind('instance', 'create', '--name', 'vm-1', '--cpus', '2', '--memory', '4', '--disk', '10', '--wait', '--json'), 0);
+    const created = JSON.parse(create.stdout) as { workflowId: string; existing: boolean; outcome: string; result: { instanceId: string; sledId: string } };
+    expect(created).toMatchObject({ workflowId: 'instance-create/vm-1', existing: false, outcome: 'completed' });
+    const { instanceId, sledId } = created.result;
+    expect((await testRack.rack.get('instances', instanceId)).state).toBe('running');
+
+    const target = (await testRack.rack.list('sleds')).find((s) => s.id !== sledId && s.state === 'online' && s.provisionable);
+    expect(target).toBeDefined();
+    const migrate = expectExit(await unwind('instance', 'migrate', instanceId, '--to', target?.id ?? '', '--request-id', 'move-1', '--wait'), 0);
+    expect(migrate.stdout).toMatch(new RegExp(`^instance-migrate/${instanceId}/${target?.id}/move-1 completed\n`));
+    expect(migrate.stdout).toContain(`fromSledId: ${sledId}`);
+    expect(migrate.stdout).toContain(`toSledId: ${target?.id}`);
+    expect((await testRack.rack.get('instances', instanceId)).sledId).toBe(target?.id);
+
+    const remove = expectExit(await unwind('instance', 'delete', instanceId, '--wait'), 0);
+    expect(remove.stdout).toMatch(new RegExp(`^instance-delete/${instanceId} completed\n`));
+    expect((await testRack.rack.list('instances')).map((i) => i.id)).not.toContain(instanceId);
+  });
+
+  it('names bad migrate input by its flag and argument (exit 2)', async () => {
+    const run = expectExit(await unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
+    expect(run.stderr).toMatch(/^unwind: invalid request: --request-id: expected 1 to 64 letters/);
   });
 });
