@@ -61,7 +61,13 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
     .exitOverride()
     .addHelpText(
       'after',
-      `\nTLS is used when any TLS flag or TEMPORAL_TLS_* variable is set (TEMPORAL_TLS=true for server TLS only).\n` +
+      `\nExamples:\n` +
+        `  $ unwind list --state needs-operator\n` +
+        `  $ unwind show instance-create/web-1\n` +
+        `  $ unwind retry instance-create/web-1 --reason 'sled-3 back online' --as alice\n` +
+        `  $ unwind instance create --name web-1 --cpus 2 --memory 4 --disk 20 --wait\n` +
+        `  $ unwind rack status\n` +
+        `\nTLS is used when any TLS flag or TEMPORAL_TLS_* variable is set (TEMPORAL_TLS=true for server TLS only).\n` +
         `Set UNWIND_DEBUG=1 to see stack traces.\n\n${EXIT_CODES_HELP}\n`,
     );
 
