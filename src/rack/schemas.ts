@@ -217,6 +217,8 @@ export const SledUpdateInput = z.strictObject({
   sledId: Id,
   state: Sled.shape.state.optional(),
   provisionable: z.boolean().optional(),
+  /** The serial new hardware reports after a technician replaced the sled. */
+  serial: z.string().min(1).max(64).optional(),
 });
 /** Changes a sled's power state or whether new work may be placed on it. */
 export type SledUpdateInput = z.infer<typeof SledUpdateInput>;

@@ -527,7 +527,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
   'sleds.update': (ctx, input) => {
     const sled = getResource(ctx.db, 'sleds', input.sledId, 'sledId');
     const provisionable = input.provisionable === undefined ? undefined : input.provisionable ? 1 : 0;
-    updateRow(ctx, 'sleds', 'sled', sled.id, { state: input.state, provisionable });
+    updateRow(ctx, 'sleds', 'sled', sled.id, { state: input.state, provisionable, serial: input.serial });
     return getResource(ctx.db, 'sleds', sled.id);
   },
 
