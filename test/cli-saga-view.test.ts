@@ -26,7 +26,7 @@ function step(name: string, fields: Partial<StepStatus> = {}): StepStatus {
 }
 
 // Approval fields by spread: sagas without approvals answer without them.
-const noApprovals = { pendingApproval: null, approvals: [] };
+const noApprovals = { pendingApproval: null, approvals: [], reports: {} };
 
 const paused: SagaStatus = {
   ...noApprovals,

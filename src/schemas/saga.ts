@@ -175,6 +175,8 @@ export const SagaStatus = z.object({
   pendingApproval: PendingApproval.nullable(),
   /** Every finished approval, oldest first. */
   approvals: z.array(ApprovalRecord),
+  /** What the saga reports of its own progress (e.g. `evacuation: { total, migrated }`), by name. */
+  reports: z.record(z.string(), z.unknown()),
 });
 /** See {@link SagaStatus}. */
 export type SagaStatus = z.infer<typeof SagaStatus>;

@@ -118,6 +118,11 @@ export interface Saga extends SagaScope {
    *   the saga unwinds. Cancelling the saga while it waits unwinds it too.
    */
   awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult>;
+  /**
+   * Publishes progress under `name` in the status (`reports`), e.g. how many of a sled's
+   * instances are migrated. JSON values only; the latest value per name is kept.
+   */
+  report(name: string, value: unknown): void;
 }
 
 /** Options of {@link runSaga}. Activity retry profiles belong to the saga's activity proxies, not here. */
@@ -258,6 +263,9 @@ class RootScope extends Scope implements Saga {
   awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
     return this.run.awaitApproval(name, options);
   }
+  report(name: string, value: unknown): void {
+    this.run.reports[name] = value;
+  }
 }
 
 /** One saga execution: its stack, records, waits and decisions. The workflow function only wires it. */
@@ -272,6 +280,7 @@ class SagaRun {
   private readonly waits: Wait[] = [];
   private readonly decisions: SagaDecision[] = [];
   private readonly approvals: ApprovalDesk;
+  readonly reports: Record<string, unknown> = {};
   private readonly undone: string[] = [];
   private readonly skipped: SkippedUndo[] = [];
   private phase: Phase = 'running';
@@ -340,6 +349,7 @@ class SagaRun {
       decisions: this.decisions.map((d) => ({ ...d })),
       pendingApproval: this.approvals.current(),
       approvals: this.approvals.history(),
+      reports: structuredClone(this.reports),
     };
   }
 
