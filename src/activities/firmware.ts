@@ -108,16 +108,22 @@ export function createFirmwareActivities(rack: RackClient, options: FirmwareActi
       return planWave(input, { ssds, sledOnline, regions, target: targets[0]?.version ?? null });
     },
 
-    /** One SSD's maintenance state, firmware, sled and resync. */
-    async firmwareObserveSsd(ssdId: string): Promise<SsdObservation> {
-      const ssd = await rack.get('ssds', ssdId);
-      const [sled, regions] = await Promise.all([rack.get('sleds', ssd.sledId), rack.list('regions', { ssdId })]);
+    /**
+     * One SSD's maintenance state and firmware, and — when asked, as each costs a read — whether
+     * its sled is online (`null` unless asked) and how many of its replicas still resync (`null` unless asked).
+     */
+    async firmwareObserveSsd(ssdId: string, include: { sled?: boolean; resync?: boolean } = {}): Promise<SsdObservation> {
+      const [ssd, regions] = await Promise.all([
+        rack.get('ssds', ssdId),
+        include.resync === true ? rack.list('regions', { ssdId }) : undefined,
+      ]);
+      const sled = include.sled === true ? await rack.get('sleds', ssd.sledId) : undefined;
       return {
         ssdId,
         state: ssd.state,
         firmwareVersion: ssd.firmwareVersion,
-        sledOnline: sled.state === 'online',
-        resyncing: regions.filter((r) => r.resyncing).length,
+        sledOnline: sled === undefined ? null : sled.state === 'online',
+        resyncing: regions === undefined ? null : regions.filter((r) => r.resyncing).length,
       };
     },
 

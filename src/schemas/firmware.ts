@@ -214,9 +214,10 @@ export const SsdObservation = z.object({
   ssdId: z.string(),
   state: z.enum(['online', 'offline', 'resetting']),
   firmwareVersion: z.string(),
-  sledOnline: z.boolean(),
-  /** Replicas on it still resyncing. */
-  resyncing: z.int(),
+  /** Whether its sled is online; null when not asked. */
+  sledOnline: z.boolean().nullable(),
+  /** Replicas on it still resyncing; null when not asked. */
+  resyncing: z.int().nullable(),
 });
 /** See {@link SsdObservation}. */
 export type SsdObservation = z.infer<typeof SsdObservation>;

@@ -52,8 +52,8 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
     const outcome = await runSaga(
       'ssdFirmwareUpdate',
       async (saga): Promise<SsdUpdateOutcome> => {
-        const before = await rack.firmwareObserveSsd(ssdId);
-        if (!before.sledOnline) return { ssdId, outcome: 'deferred', detail: 'its sled is offline' };
+        const before = await rack.firmwareObserveSsd(ssdId, { sled: true });
+        if (before.sledOnline === false) return { ssdId, outcome: 'deferred', detail: 'its sled is offline' };
         if (before.firmwareVersion === version && before.state === 'online') return { ssdId, outcome: 'done', detail: 'already at the version' };
 
         await saga.step('take-offline', {
@@ -65,7 +65,7 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
           undo: (ctx) => rackUndo.ssdsClearFirmware({ actionKey: ctx.key }, `${ctx.key}/undo`),
         });
         await saga.step('reset', { action: (ctx) => rack.ssdsReset({ ssdId }, ctx.key) });
-        await saga.step('await-return', {
+        const back = await saga.step('await-return', {
           action: () =>
             pollUntil(() => rack.firmwareObserveSsd(ssdId), (o) => o.state !== 'resetting', {
               timeoutMs: pacing.returnTimeoutMs,
@@ -75,7 +75,8 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
         });
         await saga.step('verify-version', {
           action: async () => {
-            const now = await rack.firmwareObserveSsd(ssdId);
+            // What the drive runs once back is final until its next reset: the return's observation is enough.
+            const now = back;
             if (now.firmwareVersion !== version) {
               throw ApplicationFailure.create({
                 type: FailureType.Refused,
@@ -91,7 +92,7 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
         await saga.step('bring-online', { action: (ctx) => rack.ssdsOnline({ id: ssdId }, ctx.key) });
         await saga.step('await-resync', {
           action: () =>
-            pollUntil(() => rack.firmwareObserveSsd(ssdId), (o) => o.resyncing === 0, {
+            pollUntil(() => rack.firmwareObserveSsd(ssdId, { resync: true }), (o) => o.resyncing === 0, {
               timeoutMs: pacing.resyncTimeoutMs,
               intervalMs: pacing.pollIntervalMs,
               what: `regions on SSD ${ssdId} did not resync within ${pacing.resyncTimeoutMs} ms: look at the rack, then retry`,

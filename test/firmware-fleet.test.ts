@@ -1,0 +1,101 @@
+/**
+ * The fleet run: 10,000 SSDs on 1,000 sleds, on the dev server, against a real rack. Prints
+ * wall time and the history size of every kind of workflow (visibility's HistoryLength), and
+ * asserts every history stays under 10,000 events. `FLEET_SLEDS` scales it down for a quick look.
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../src/activities';
+import { rolloutWorkflowId } from '../src/schemas/firmware';
+import { createDevServerEnv } from '../src/testing/environments';
+import { startTestRack, type TestRack } from '../src/testing/rack';
+import { createUnwindTestWorker } from '../src/testing/worker';
+import { ssdFirmwareRollout } from '../src/workflows';
+import { MODEL, createDisks, fleetSeed } from './helpers/firmware';
+
+const SLEDS = Number(process.env.FLEET_SLEDS ?? 1_000);
+const SSDS_PER_SLED = 10;
+const CELL = 10; // sleds per cell: a redundancy group is one slot of one cell
+const DISKS = SLEDS * 2;
+const taskQueue = 'firmware-fleet';
+
+let env: TestWorkflowEnvironment;
+let testRack: TestRack;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  const started = Date.now();
+  env = await createDevServerEnv();
+  testRack = await startTestRack({
+    seed: fleetSeed(SLEDS, SSDS_PER_SLED, (sled, slot) => `cell-${Math.floor(sled / CELL)}-slot-${slot}`),
+    timeoutMs: 30_000,
+  });
+  // Each disk's replicas: three sleds of one cell, three different slots (so three groups).
+  const cells = SLEDS / CELL;
+  await createDisks(testRack.rack, DISKS, (d) => {
+    const cell = d % cells;
+    const k = Math.floor(d / cells) % CELL;
+    const slot = Math.floor(d / (cells * CELL)) % SSDS_PER_SLED;
+    return [0, 1, 2].map((r) => {
+      const sled = `sled-${cell * CELL + ((k + 3 * r) % CELL)}`;
+      return [sled, `${sled}-ssd-${(slot + r) % SSDS_PER_SLED}`] as [string, string];
+    });
+  });
+  worker = await createUnwindTestWorker(env, {
+    taskQueue,
+    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 500 } }),
+  });
+  running = worker.run();
+  console.log(`fleet of ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds with ${DISKS} disks set up in ${Date.now() - started} ms`);
+}, 600_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await testRack?.stop();
+  await env?.teardown();
+});
+
+async function historyLengths(workflowType: string): Promise<number[]> {
+  const lengths: number[] = [];
+  for await (const execution of env.client.workflow.list({ query: `WorkflowType = '${workflowType}'` })) lengths.push(execution.historyLength);
+  return lengths;
+}
+
+describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server)`, () => {
+  it('updates every SSD with every workflow history under 10,000 events', async () => {
+    const target = '3.0.0';
+    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, 'fleet/target');
+    const started = Date.now();
+    const handle = await env.client.workflow.start(ssdFirmwareRollout, {
+      taskQueue,
+      workflowId: rolloutWorkflowId(MODEL, target),
+      args: [{ model: MODEL, version: target, options: { untilIdle: true, growthFactor: 4, maxWaveSize: 1_000, pollIntervalMs: 1_000 } }],
+    });
+    const status = await handle.result();
+    const wallMs = Date.now() - started;
+    expect(status.counts.done).toBe(SLEDS * SSDS_PER_SLED);
+    const ssds = await testRack.rack.list('ssds');
+    expect(ssds.filter((s) => s.firmwareVersion !== target)).toEqual([]);
+
+    // Visibility is eventually consistent: wait until it lists every per-SSD workflow.
+    let updates: number[] = [];
+    for (let i = 0; i < 60 && updates.length < SLEDS * SSDS_PER_SLED; i++) {
+      updates = await historyLengths('ssdFirmwareUpdate');
+      if (updates.length < SLEDS * SSDS_PER_SLED) await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const rollouts = await historyLengths('ssdFirmwareRollout');
+    const waves = await historyLengths('ssdFirmwareWave');
+    const max = (xs: number[]) => Math.max(...xs);
+    console.log(
+      [
+        `fleet rollout: ${SLEDS * SSDS_PER_SLED} SSDs in ${wallMs} ms, ${status.waves.length} waves (${status.waves.map((w) => w.size).join(', ')}), ${status.runs} run(s)`,
+        `history events: ssdFirmwareRollout ${rollouts.join(', ')}; ssdFirmwareWave max ${max(waves)} (of ${waves.length}); ` +
+          `ssdFirmwareUpdate max ${max(updates)} (of ${updates.length})`,
+      ].join('\n'),
+    );
+    expect(max([...rollouts, ...waves, ...updates])).toBeLessThan(10_000);
+  }, 900_000);
+});
