@@ -37,7 +37,7 @@ async function start(plan: PlanItem[]) {
 
 /** Approval notifications of one saga, as hours after the request. */
 function timeline(workflowId: string) {
-  const ofSaga = bed.approvalNotifications.filter((x) => x.workflowId === workflowId);
+  const ofSaga = bed.personNotifications.filter((x) => x.workflowId === workflowId);
   const t0 = Date.parse(ofSaga[0]!.at);
   return ofSaga.map((x) => ({ kind: x.kind, hours: Math.round((Date.parse(x.at) - t0) / HOUR), to: x.to }));
 }

@@ -6,7 +6,7 @@ import type { RackClient } from '../rack/client';
 import { withBoundaries, type BackoffOptions } from './boundary';
 import { createFirmwareActivities } from './firmware';
 import { createInstanceActivities, type StreamOptions } from './instances';
-import { createOperatorActivities, type ApprovalNotificationSink, type OperatorNotificationSink } from './notify-operator';
+import { createOperatorActivities, type PersonNotificationSink, type OperatorNotificationSink } from './notify-operator';
 import { createRackActivities } from './rack';
 
 /** What the activities act upon. */
@@ -16,7 +16,7 @@ export interface ActivityDeps {
   /** Where operator notifications go; logged unless told. */
   notifications?: OperatorNotificationSink;
   /** Where approval requests, reminders and escalations go; logged unless told. */
-  approvalNotifications?: ApprovalNotificationSink;
+  personNotifications?: PersonNotificationSink;
   /** Backoff of transient failures; 1 s base, 60 s cap unless told. */
   backoff?: BackoffOptions;
   /** How fast migrations stream guest memory. */
@@ -33,7 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...withBoundaries(createRackActivities(deps.rack), deps.backoff),
     ...withBoundaries(createFirmwareActivities(deps.rack), deps.backoff),
     ...withBoundaries(createInstanceActivities(deps.rack, deps.stream), deps.backoff),
-    ...createOperatorActivities({ sink: deps.notifications, approvalSink: deps.approvalNotifications, backoff: deps.backoff }),
+    ...createOperatorActivities({ sink: deps.notifications, personSink: deps.personNotifications, backoff: deps.backoff }),
   };
 }
 

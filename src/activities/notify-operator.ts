@@ -4,7 +4,7 @@
  * runs sagas registers it (spread {@link createOperatorActivities} into the activity object).
  */
 import { Context } from '@temporalio/activity';
-import { ApprovalNotification, OperatorNotification } from '../schemas/saga';
+import { PersonNotification, OperatorNotification } from '../schemas/saga';
 import { withBoundaries, type BoundaryOptions } from './boundary';
 
 /** Where notifications go: a pager, a chat room, a test's array. A throw counts as a failed delivery. */
@@ -17,39 +17,39 @@ export const logNotificationSink: OperatorNotificationSink = (n) => {
   });
 };
 
-/** Where approval requests, reminders and escalations go. */
-export type ApprovalNotificationSink = (notification: ApprovalNotification) => void | Promise<void>;
+/** Where requests to people (approvals, hardware swaps), reminders and escalations go. */
+export type PersonNotificationSink = (notification: PersonNotification) => void | Promise<void>;
 
-/** Logs the approval notification at WARN: the default when no sink is given. */
-export const logApprovalSink: ApprovalNotificationSink = (n) => {
-  Context.current().log.warn(`approval ${n.kind} to ${n.to.join(', ')}: ${n.request} (saga ${n.sagaType} ${n.workflowId})`, { ...n });
+/** Logs the notification to people at WARN: the default when no sink is given. */
+export const logPersonSink: PersonNotificationSink = (n) => {
+  Context.current().log.warn(`${n.kind} to ${n.to.join(', ')}: ${n.request} (saga ${n.sagaType} ${n.workflowId})`, { ...n });
 };
 
 /** Dependencies of {@link createOperatorActivities}. */
 export interface OperatorActivityDeps {
   /** Default {@link logNotificationSink}. */
   readonly sink?: OperatorNotificationSink;
-  /** Default {@link logApprovalSink}. */
-  readonly approvalSink?: ApprovalNotificationSink;
+  /** Default {@link logPersonSink}. */
+  readonly personSink?: PersonNotificationSink;
   /** Backoff of transient delivery failures. */
   readonly backoff?: BoundaryOptions;
 }
 
 /**
  * Creates the operator activities: `notifyOperator(notification)` (a saga paused) and
- * `notifyApprovers(notification)` (an approval requested, reminded, escalated, expired) validate
+ * `notifyPeople(notification)` (an approval requested, reminded, escalated, expired) validate
  * the notification and hand it to its sink; a sink error is classified at the boundary.
  */
 export function createOperatorActivities(deps: OperatorActivityDeps = {}) {
   const sink = deps.sink ?? logNotificationSink;
-  const approvalSink = deps.approvalSink ?? logApprovalSink;
+  const personSink = deps.personSink ?? logPersonSink;
   return withBoundaries(
     {
       async notifyOperator(notification: OperatorNotification): Promise<void> {
         await sink(OperatorNotification.parse(notification));
       },
-      async notifyApprovers(notification: ApprovalNotification): Promise<void> {
-        await approvalSink(ApprovalNotification.parse(notification));
+      async notifyPeople(notification: PersonNotification): Promise<void> {
+        await personSink(PersonNotification.parse(notification));
       },
     },
     deps.backoff,

@@ -146,8 +146,11 @@ export const ApprovalRecord = z.object({
 /** See {@link ApprovalRecord}. */
 export type ApprovalRecord = z.infer<typeof ApprovalRecord>;
 
-/** What approvers are told: a new request, a reminder, an escalation, or that it expired. */
-export const ApprovalNotification = z.object({
+/**
+ * What the people a saga waits on (approvers, technicians) are told: a new request, a reminder,
+ * an escalation, or that the request expired.
+ */
+export const PersonNotification = z.object({
   kind: z.enum(['request', 'reminder', 'escalation', 'expired']),
   sagaType: z.string(),
   workflowId: z.string(),
@@ -156,8 +159,8 @@ export const ApprovalNotification = z.object({
   to: z.array(z.string()),
   at: z.iso.datetime(),
 });
-/** See {@link ApprovalNotification}. */
-export type ApprovalNotification = z.infer<typeof ApprovalNotification>;
+/** See {@link PersonNotification}. */
+export type PersonNotification = z.infer<typeof PersonNotification>;
 
 /** The answer of the `sagaStatus` query. */
 export const SagaStatus = z.object({

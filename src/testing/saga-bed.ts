@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { RackSeed } from '../rack/schemas';
-import type { ApprovalNotification, OperatorNotification } from '../schemas/saga';
+import type { PersonNotification, OperatorNotification } from '../schemas/saga';
 import { createSagaHarness, type SagaHarness } from './harness';
 import { startTestRack, type TestRack } from './rack';
 import { createUnwindTestWorker } from './worker';
@@ -21,7 +21,7 @@ export interface RackSagaBed {
   /** What the sagas told operators (paused, stuck), oldest first. */
   notifications: OperatorNotification[];
   /** What the sagas told approvers (requests, reminders, escalations, expiries), oldest first. */
-  approvalNotifications: ApprovalNotification[];
+  personNotifications: PersonNotification[];
   stop(): Promise<void>;
 }
 
@@ -38,14 +38,14 @@ export interface RackSagaBedOptions {
 export async function startRackSagaBed(env: TestWorkflowEnvironment, options: RackSagaBedOptions): Promise<RackSagaBed> {
   const testRack = await startTestRack({ seed: options.seed });
   const notifications: OperatorNotification[] = [];
-  const approvalNotifications: ApprovalNotification[] = [];
+  const personNotifications: PersonNotification[] = [];
   const worker = await createUnwindTestWorker(env, {
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities: createActivities({
       backoff: { baseMs: 20, capMs: 200 },
       notifications: (n) => void notifications.push(n),
-      approvalNotifications: (n) => void approvalNotifications.push(n),
+      personNotifications: (n) => void personNotifications.push(n),
       ...options.deps,
       rack: testRack.rack,
     }),
@@ -58,7 +58,7 @@ export async function startRackSagaBed(env: TestWorkflowEnvironment, options: Ra
     harness,
     taskQueue: options.taskQueue,
     notifications,
-    approvalNotifications,
+    personNotifications,
     async stop() {
       worker.shutdown();
       await running;

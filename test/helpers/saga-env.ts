@@ -9,7 +9,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import type { WorkflowHandle } from '@temporalio/client';
 import { createTimeSkippingEnv } from '../../src/testing/environments';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
-import type { ApprovalNotification, OperatorNotification, SagaStatus } from '../../src/schemas/saga';
+import type { PersonNotification, OperatorNotification, SagaStatus } from '../../src/schemas/saga';
 import { sagaStatusQuery } from '../../src/workflows/saga';
 import { createLedgerActivities, FakeLedger } from './ledger';
 
@@ -25,7 +25,7 @@ export interface SagaTestBed {
   taskQueue: string;
   ledger: FakeLedger;
   notifications: OperatorNotification[];
-  approvalNotifications: ApprovalNotification[];
+  personNotifications: PersonNotification[];
   workflowBundle: WorkflowBundleWithSourceMap;
   teardown(): Promise<void>;
 }
@@ -35,7 +35,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
   const env = await createTimeSkippingEnv();
   const ledger = new FakeLedger();
   const notifications: OperatorNotification[] = [];
-  const approvalNotifications: ApprovalNotification[] = [];
+  const personNotifications: PersonNotification[] = [];
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger() });
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -45,7 +45,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
       ...createLedgerActivities(ledger),
       ...createOperatorActivities({
         sink: (n) => void notifications.push(n),
-        approvalSink: (n) => void approvalNotifications.push(n),
+        personSink: (n) => void personNotifications.push(n),
       }),
     },
   });
@@ -55,7 +55,7 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
     taskQueue,
     ledger,
     notifications,
-    approvalNotifications,
+    personNotifications,
     workflowBundle,
     async teardown() {
       worker.shutdown();

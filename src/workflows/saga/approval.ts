@@ -11,7 +11,7 @@ import type { OperatorActivities } from '../../activities/notify-operator';
 import { SagaFailureType } from '../../schemas/failures';
 import {
   ApprovalDecisionInput,
-  type ApprovalNotification,
+  type PersonNotification,
   type ApprovalOutcome,
   type ApprovalRecord,
   type PendingApproval,
@@ -55,7 +55,7 @@ const now = (): string => new Date().toISOString();
 export class ApprovalDesk {
   private pending: (PendingApproval & { decision?: ApprovalRecord }) | undefined;
   private readonly records: ApprovalRecord[] = [];
-  private readonly notifyApprovers = proxyActivities<OperatorActivities>(notifyProfile).notifyApprovers;
+  private readonly notifyPeople = proxyActivities<OperatorActivities>(notifyProfile).notifyPeople;
 
   constructor(
     private readonly saga: { sagaType: string; workflowId: string },
@@ -173,9 +173,9 @@ export class ApprovalDesk {
   }
 
   /** Best effort: the approval waits whether or not a notification got through. */
-  private async tell(kind: ApprovalNotification['kind'], pending: PendingApproval, to: readonly string[]): Promise<void> {
+  private async tell(kind: PersonNotification['kind'], pending: PendingApproval, to: readonly string[]): Promise<void> {
     try {
-      await this.notifyApprovers({
+      await this.notifyPeople({
         kind,
         sagaType: this.saga.sagaType,
         workflowId: this.saga.workflowId,
