@@ -31,6 +31,7 @@ import {
   Client,
   Connection,
   WorkflowFailedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
@@ -102,7 +103,7 @@ export class SagaUnwoundError extends Error {
 
 /**
  * The saga refused an operator action (its update validator said no): e.g. `retry` while no
- * step waits, or `unwind` after the pivot. Nothing was recorded.
+ * step waits, `unwind` after the pivot, or any action once the saga finished. Nothing was recorded.
  */
 export class OperatorActionRefusedError extends Error {
   /** The saga's workflow id. */
@@ -269,6 +270,15 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
       if (error instanceof WorkflowUpdateFailedError) {
         const reason = error.cause instanceof Error ? error.cause.message : error.message;
         throw new OperatorActionRefusedError(workflowId, action, reason, { cause: error });
+      }
+      // A finished saga takes no updates, and the server says "not found": tell that apart
+      // from an unknown id.
+      if (error instanceof WorkflowNotFoundError) {
+        const closed = await handle.describe().catch(() => undefined);
+        if (closed) {
+          const state = closed.typedSearchAttributes.get(UnwindState) ?? closed.status.name.toLowerCase();
+          throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${state})`, { cause: error });
+        }
       }
       throw error;
     }
