@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { type CliContext, type CliContextOptions, type CliIo, DEFAULT_RACK_URL, createCliContext } from './context';
 import { EXIT_CODES_HELP, ExitCode, toCliError } from './exit-codes';
+import { register as registerFirmware } from './firmware';
 import { register as registerDisk } from './disk';
 import { register as registerInstance } from './instance';
 import { register as registerRack } from './rack';
@@ -29,7 +30,7 @@ import { register as registerSagas } from './sagas';
 export type RegisterCommands = (program: Command, context: CliContext) => void;
 
 /** Every command group, in the order `unwind --help` lists them. */
-export const commandGroups: readonly RegisterCommands[] = [registerSagas, registerInstance, registerDisk, registerRack];
+export const commandGroups: readonly RegisterCommands[] = [registerSagas, registerInstance, registerDisk, registerFirmware, registerRack];
 
 /**
  * Builds the program and its context. Nothing connects until a command runs.
