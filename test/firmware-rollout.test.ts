@@ -7,13 +7,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
-import type { RackChange, RackDb } from '../src/rack';
+import { mulberry32, type RackChange, type RackDb } from '../src/rack';
 import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
 import type { OperatorNotification } from '../src/schemas/saga';
 import { createTimeSkippingEnv } from '../src/testing/environments';
 import { startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
 import { firmwareReconciler, retryUpdate, sagaStatusQuery, ssdFirmwareRollout } from '../src/workflows';
+import { firmwareRolloutStatusQuery } from '../src/workflows/firmware-messages';
 import { MODEL, createDisks, fleetSeed, groupViolations, integrityViolations, waitForRollout } from './helpers/firmware';
 
 const taskQueue = 'firmware-rollout';
@@ -54,6 +55,13 @@ function startRollout(target: string, options: RolloutOptionsInput = {}) {
   });
 }
 
+/** Every SSD holding a replica of a disk that also has a replica on `ssdId`. */
+async function mirrorsOf(ssdId: string): Promise<Set<string>> {
+  const regions = await testRack.rack.list('regions');
+  const disks = new Set(regions.filter((r) => r.ssdId === ssdId).map((r) => r.diskId));
+  return new Set(regions.filter((r) => disks.has(r.diskId) && r.ssdId !== ssdId && r.ssdId !== null).map((r) => r.ssdId as string));
+}
+
 async function versions(): Promise<Map<string, string>> {
   return new Map((await testRack.rack.list('ssds')).map((s) => [s.id, s.firmwareVersion]));
 }
@@ -92,5 +100,149 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     // Four redundancy groups: no wave takes more than four SSDs out.
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
     console.log(`rollout of 32 SSDs: waves ${sizes.join(', ')}`);
+  });
+
+  it('blocks exactly the SSDs whose update would break a degraded mirror, asks an operator past the limit, updates the rest', async () => {
+    const target = await freshRack();
+    const degraded = 'sled-2-ssd-0';
+    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    const expected = await mirrorsOf(degraded);
+    expect(expected.size).toBeGreaterThan(0);
+    const handle = await startRollout(target, { untilIdle: true, integrityWaitLimitMs: 20 * 60_000 });
+    const status = await handle.result();
+    const blocked = status.ssds.filter((s) => s.state === 'blocked');
+    expect(new Set(blocked.map((s) => s.ssdId))).toEqual(expected);
+    expect(blocked.every((s) => s.needsOperator && /mirrors not healthy/.test(s.detail ?? ''))).toBe(true);
+    expect(status.counts.done).toBe(32 - expected.size);
+    const now = await versions();
+    for (const [id, v] of now) expect(v, id).toBe(expected.has(id) ? '1.0.0' : target);
+    const asked = notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout').map((n) => n.step);
+    expect(asked.sort()).toEqual([...expected].map((id) => expect.stringMatching(new RegExp(`^integrity\\[${id}#`))).sort());
+  });
+
+  it('pages an operator for a drive that never returns while the rollout goes on elsewhere; retry finishes it', async () => {
+    const target = await freshRack();
+    const stuck = 'sled-3-ssd-1';
+    await testRack.rack.faults.drive({ ssdId: stuck, kind: 'never-returns' });
+    const handle = await startRollout(target, { untilIdle: true, returnTimeoutMs: 10 * 60_000 });
+    // Move time on until the drive's update gives up waiting and everything else that can run has.
+    let status: FirmwareRolloutStatus | undefined;
+    for (let i = 0; i < 30; i++) {
+      await env.sleep('5 minutes');
+      status = await handle.query(firmwareRolloutStatusQuery, {});
+      const others = [...(await versions())].filter(([id]) => !id.endsWith('-ssd-1'));
+      if (status.ssds.some((s) => s.ssdId === stuck && s.needsOperator) && others.every(([, v]) => v === target)) break;
+    }
+    const entry = status?.ssds.find((s) => s.ssdId === stuck);
+    expect(entry).toMatchObject({ state: 'blocked', needsOperator: true });
+    expect(entry?.detail).toMatch(/paused at await-return/);
+    expect(notifications.some((n) => n.sagaType === 'ssdFirmwareUpdate' && n.step === 'await-return')).toBe(true);
+    // Every other redundancy group went on; rg-1 waits for its SSD that is out of service.
+    const now = await versions();
+    for (const [id, v] of now) if (!id.endsWith('-ssd-1')) expect(v, id).toBe(target);
+    expect((await testRack.rack.get('ssds', stuck)).state).toBe('resetting');
+
+    // The operator reseats the drive, then retries the paused step.
+    await testRack.rack.faults.clearDrive(stuck);
+    const updateId = /\(([^)]+)\)/.exec(entry?.detail ?? '')?.[1] as string;
+    await env.client.workflow.getHandle(updateId).executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'drive reseated' }] });
+    const final = await handle.result();
+    expect(final.counts).toMatchObject({ done: 32, blocked: 0, failed: 0 });
+    expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
+  });
+
+  it('halts when a wave fails over the threshold (a failed canary), until an operator retries', async () => {
+    const target = await freshRack();
+    await testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
+    const handle = await startRollout(target, { untilIdle: true });
+    const halted = await waitForRollout(handle, (s) => s.phase === 'halted');
+    expect(halted.reason).toMatch(/wave 0: 1 of 1 SSDs failed/);
+    expect(halted.ssds.find((s) => s.ssdId === 'sled-0-ssd-0')).toMatchObject({ state: 'failed' });
+    // The failed update unwound: the SSD is back online on its old firmware.
+    expect(await testRack.rack.get('ssds', 'sled-0-ssd-0')).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
+    const saga = await handle.query(sagaStatusQuery);
+    expect(saga.state).toBe('needs-operator');
+    expect(saga.waitingFor?.step).toBe('halt[0]');
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'one bad drive; go on' }] });
+    const final = await handle.result();
+    expect(final.counts).toMatchObject({ done: 31, failed: 1 });
+  });
+
+  it('updates an SSD added mid-rollout', async () => {
+    const target = await freshRack();
+    const handle = await startRollout(target, { untilIdle: true, maxWaveSize: 2 });
+    await waitForRollout(handle, (s) => s.waves.length >= 2);
+    await testRack.rack.ssds.install({ sledId: 'sled-2', id: 'sled-2-ssd-new', model: MODEL, redundancyGroup: 'rg-9', firmwareVersion: '1.0.0' }, 'test/install');
+    const final = await handle.result();
+    expect(final.counts.done).toBe(33);
+    expect((await testRack.rack.get('ssds', 'sled-2-ssd-new')).firmwareVersion).toBe(target);
+  });
+
+  it('defers the SSDs of an offline sled, then updates them after the sled returns and the reconciler runs', async () => {
+    checking = false;
+    await testRack.rack.reset(fleetSeed(8, 4));
+    // No replica on sled-5, so its absence degrades no mirror.
+    const sleds = [0, 1, 2, 3, 4, 6, 7];
+    await createDisks(testRack.rack, 12, (d) => [0, 1, 2].map((r) => {
+      const sled = `sled-${sleds[(d + r * 2) % sleds.length]}`;
+      return [sled, `${sled}-ssd-${d % 4}`] as [string, string];
+    }));
+    await testRack.rack.sleds.update({ sledId: 'sled-5', state: 'offline' }, 'test/sled-5-off');
+    violations = [];
+    checking = true;
+    const target = `2.${version++}.0`;
+    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+    const handle = await startRollout(target);
+    const idle = await waitForRollout(handle, (s) => s.phase === 'idle');
+    expect(idle.counts).toMatchObject({ done: 28, deferred: 4 });
+    expect(idle.ssds.filter((s) => s.state === 'deferred').map((s) => s.ssdId).sort()).toEqual([0, 1, 2, 3].map((j) => `sled-5-ssd-${j}`));
+
+    // Nothing to do while the sled is away: the reconciler starts nothing.
+    const before = await env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-a`, args: [] });
+    expect(before.rollouts).toEqual([]);
+    await testRack.rack.sleds.update({ sledId: 'sled-5', state: 'online' }, 'test/sled-5-on');
+    const after = await env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-b`, args: [] });
+    expect(after.rollouts).toEqual([rolloutWorkflowId(MODEL, target)]);
+    const done = await waitForRollout(handle, (s) => s.counts.done === 32 && s.phase === 'idle');
+    expect(done.counts.deferred).toBe(0);
+    // The reconciler nudged the running rollout: still the first run of that workflow id.
+    expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
+    await handle.terminate('test done');
+  });
+
+  it('keeps every disk at 2+ healthy replicas and every redundancy group at 1 SSD out, after every rack change, across a randomized run', async () => {
+    const seed = Number(process.env.FIRMWARE_SEED ?? Date.now() % 1_000_000);
+    console.log(`randomized rollout: FIRMWARE_SEED=${seed}`);
+    const random = mulberry32(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+    checking = false;
+    await testRack.rack.reset(fleetSeed(8, 4));
+    await createDisks(testRack.rack, 16, () => {
+      const sleds = [0, 1, 2, 3, 4, 5, 6, 7].sort(() => random() - 0.5).slice(0, 3);
+      return sleds.map((i) => [`sled-${i}`, `sled-${i}-ssd-${Math.floor(random() * 4)}`] as [string, string]);
+    });
+    const all = (await testRack.rack.list('ssds')).map((s) => s.id);
+    const degraded = pick(all);
+    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    const failing = new Set([pick(all), pick(all)].filter((id) => id !== degraded));
+    for (const ssdId of failing) await testRack.rack.faults.drive({ ssdId, kind: 'update-fails' });
+    await testRack.rack.faults.seed(seed);
+    await testRack.rack.faults.setRule({ operation: '*', transientRate: 0.05, ambiguousRate: 0.05 });
+    const mirrors = await mirrorsOf(degraded);
+    violations = [];
+    notifications.length = 0;
+    checking = true;
+    const target = `2.${version++}.0`;
+    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+    const handle = await startRollout(target, { untilIdle: true, maxFailureRate: 1, integrityWaitLimitMs: 60_000, growthFactor: 1 + random() * 3 });
+    const final = await handle.result();
+    checking = false;
+    await testRack.rack.faults.clear();
+    const failed = final.ssds.filter((s) => s.state === 'failed').map((s) => s.ssdId);
+    const blocked = final.ssds.filter((s) => s.state === 'blocked').map((s) => s.ssdId);
+    expect(final.counts.done + failed.length + blocked.length, JSON.stringify(final.counts)).toBe(32);
+    for (const id of failed) expect(failing.has(id), `${id} failed without an injected update failure`).toBe(true);
+    for (const id of blocked) expect(mirrors.has(id), `${id} blocked without a degraded mirror`).toBe(true);
+    console.log(`randomized rollout: ${final.waves.length} waves, ${final.counts.done} done, ${failed.length} failed, ${blocked.length} blocked`);
   });
 });
