@@ -131,14 +131,18 @@ class Rollout {
       }
       const waitingForMirrors = this.applyPlan(saga, plan);
       if (plan.wave.length > 0) {
+        this.report(saga);
         await this.runWave(saga, plan.wave);
+        this.report(saga);
         continue;
       }
-      if (plan.waiting > 0 || waitingForMirrors > 0) {
+      const waitingForOperator = [...this.ssds.values()].filter((p) => p.op === true).length;
+      if (plan.waiting > 0 || waitingForMirrors > 0 || (waitingForOperator > 0 && this.options.untilIdle)) {
         this.phase = 'waiting';
         this.reason =
           `${plan.waiting} SSDs wait for their redundancy group or a shared disk, ` +
-          `${waitingForMirrors} for degraded mirrors; looking again every ${this.options.pollIntervalMs} ms`;
+          `${waitingForMirrors} for degraded mirrors, ${waitingForOperator} for an operator; looking again every ${this.options.pollIntervalMs} ms`;
+        this.report(saga);
         await condition(() => this.rescan, this.options.pollIntervalMs);
         continue;
       }
@@ -149,8 +153,15 @@ class Rollout {
       }
       this.phase = 'idle';
       this.reason = 'nothing to do until the rack changes: the reconciler asks for a rescan';
+      this.report(saga);
       await condition(() => this.rescan, IDLE_RECHECK_MS);
     }
+  }
+
+  /** Publishes the rollout's progress in the saga's own status (`unwind show`): counts and every SSD not done. */
+  private report(saga: Saga): void {
+    const { phase, reason, total, counts, ssds, waves } = this.status(false);
+    saga.report('firmware', { phase, reason, total, counts, waves: waves.length, ssds });
   }
 
   /** A forward-only step; counted, so a run continues-as-new before its status grows long. */
