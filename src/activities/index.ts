@@ -8,6 +8,7 @@ import { createFirmwareActivities } from './firmware';
 import { createInstanceActivities, type StreamOptions } from './instances';
 import { createOperatorActivities, type PersonNotificationSink, type OperatorNotificationSink } from './notify-operator';
 import { createRackActivities } from './rack';
+import { createSledActivities } from './sleds';
 
 /** What the activities act upon. */
 export interface ActivityDeps {
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...withBoundaries(createRackActivities(deps.rack), deps.backoff),
     ...withBoundaries(createFirmwareActivities(deps.rack), deps.backoff),
     ...withBoundaries(createInstanceActivities(deps.rack, deps.stream), deps.backoff),
+    ...withBoundaries(createSledActivities(deps.rack), deps.backoff),
     ...createOperatorActivities({ sink: deps.notifications, personSink: deps.personNotifications, backoff: deps.backoff }),
   };
 }

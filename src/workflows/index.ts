@@ -11,4 +11,6 @@ export { instanceCreate } from './instance-create';
 export { instanceDelete } from './instance-delete';
 export { instanceMigrate } from './instance-migrate';
 export { ping, pingAfter } from './ping';
+export { remindPeople } from './remind-people';
+export { hardwareReplacedSignal, sledReplace } from './sled-replace';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './saga';

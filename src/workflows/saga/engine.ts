@@ -349,7 +349,7 @@ class SagaRun {
       decisions: this.decisions.map((d) => ({ ...d })),
       pendingApproval: this.approvals.current(),
       approvals: this.approvals.history(),
-      reports: structuredClone(this.reports),
+      reports: JSON.parse(JSON.stringify(this.reports)) as Record<string, unknown>,
     };
   }
 

@@ -1,0 +1,186 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RackSeed } from '../src/rack/schemas';
+import type { SagaStatus } from '../src/schemas/saga';
+import { sledReplaceId, type SledReplaceRequest } from '../src/schemas/sled';
+import { createTimeSkippingEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import {
+  approveUpdate,
+  hardwareReplacedSignal,
+  instanceCreate,
+  rejectUpdate,
+  remindPeople,
+  retryUpdate,
+  sagaStatusQuery,
+  sledReplace,
+} from '../src/workflows';
+
+const HOUR = 3_600_000;
+const ssds = [{}, {}];
+// sled-0 is the roomiest, so new instances land there first.
+const seed: RackSeed = {
+  ipPool: '10.0.0.0/24',
+  sleds: [{ cpus: 64, memoryGiB: 2048, ssds }, ...Array.from({ length: 5 }, () => ({ cpus: 64, memoryGiB: 256, ssds }))],
+};
+
+let env: TestWorkflowEnvironment;
+let bed: RackSagaBed;
+let n = 0;
+const taskQueue = 'sled-replace';
+const rack = () => bed.testRack.rack;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  bed = await startRackSagaBed(env, { taskQueue, seed, deps: { stream: { chunkMs: 1 } } });
+});
+afterAll(async () => {
+  await bed?.stop();
+  await env?.teardown();
+});
+
+/** Creates instances until `count` of them run on `sledId`. */
+async function fill(sledId: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let tries = 0; ids.length < count; tries++) {
+    if (tries > 20) throw new Error(`20 instances created, only ${ids.length} on ${sledId}: is it provisionable?`);
+    const vm = await env.client.workflow.execute(instanceCreate, {
+      taskQueue,
+      workflowId: `create-${++n}`,
+      args: [{ name: `vm-${n}`, cpus: 1, memoryGiB: 2, diskGiB: 10, nics: 1 }],
+    });
+    if (vm.sledId === sledId) ids.push(vm.instanceId);
+  }
+  return ids;
+}
+
+async function startReplace(request: SledReplaceRequest) {
+  return env.client.workflow.start(sledReplace, { taskQueue, workflowId: sledReplaceId({ sledId: request.sledId, requestId: request.requestId }), args: [request as never] });
+}
+
+async function waitFor(handle: { query: (q: typeof sagaStatusQuery) => Promise<SagaStatus> }, done: (s: SagaStatus) => boolean): Promise<SagaStatus> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const status = await handle.query(sagaStatusQuery).catch(() => undefined);
+    if (status && done(status)) return status;
+    if (Date.now() > deadline) throw new Error(`never reached; last status ${JSON.stringify(status)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const people = { approvers: ['alice'], escalateTo: ['lead'], technicians: ['tech-1'] };
+
+describe('sledReplace on the time-skipping server', () => {
+  it('completes a three-week replacement in seconds: evacuates, re-replicates, asks, waits, verifies, re-admits', async () => {
+    const wallStart = Date.now();
+    const instances = await fill('sled-0', 3);
+    const handle = await startReplace({ sledId: 'sled-0', ...people, requestId: 'three-weeks' });
+
+    const asking = await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    expect(asking.reports.evacuation).toMatchObject({ total: 3, failed: [], inProgress: [] });
+    expect((asking.reports.evacuation as { migrated: string[] }).migrated.sort()).toEqual([...instances].sort());
+    expect(await rack().list('instances', { sledId: 'sled-0' })).toEqual([]);
+    expect(await rack().list('regions', { sledId: 'sled-0' })).toEqual([]);
+    expect((await rack().get('sleds', 'sled-0')).provisionable).toBe(false);
+
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', comment: 'go' }] });
+    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
+    expect((await rack().get('sleds', 'sled-0')).state).toBe('offline');
+
+    const simulatedStart = Number(await env.currentTimeMs());
+    await env.sleep('21 days');
+    await rack().sleds.update({ sledId: 'sled-0', serial: 'NEW-0001' }, 'technician/swap-sled-0');
+    await handle.signal(hardwareReplacedSignal, { serial: 'NEW-0001', technician: 'tech-1' });
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ sledId: 'sled-0', newSerial: 'NEW-0001' });
+    expect(result.evacuated.sort()).toEqual([...instances].sort());
+    expect(await rack().get('sleds', 'sled-0')).toMatchObject({ state: 'online', provisionable: true, serial: 'NEW-0001' });
+    for (const id of instances) expect((await rack().get('instances', id)).state).toBe('running');
+
+    const toTechnicians = bed.personNotifications.filter((x) => x.workflowId === handle.workflowId && x.step === 'await-hardware');
+    const hours = (x: { at: string }) => Math.round((Date.parse(x.at) - simulatedStart) / HOUR);
+    const reminders = toTechnicians.filter((x) => x.kind === 'reminder');
+    expect(reminders.length).toBeGreaterThanOrEqual(62); // every 8 h for 21 days
+    expect(reminders.slice(0, 3).map(hours)).toEqual([8, 16, 24]);
+    const escalation = toTechnicians.find((x) => x.kind === 'escalation');
+    expect(escalation && hours(escalation)).toBe(48);
+    expect(escalation?.to).toEqual(['tech-1', 'lead']);
+
+    // Weeks of reminders never weigh on one history: the reminder child continues as new.
+    const parentEvents = (await handle.fetchHistory()).events?.length ?? 0;
+    const reminderHandle = env.client.workflow.getHandle(`${handle.workflowId}/reminders/await-hardware`);
+    const reminderEvents = (await reminderHandle.fetchHistory()).events?.length ?? 0;
+    expect(parentEvents).toBeLessThan(1_000);
+    expect(reminderEvents).toBeLessThan(600);
+    console.log(`sledReplace: 3 weeks simulated in ${Date.now() - wallStart} ms; history: saga ${parentEvents} events, reminder run ${reminderEvents}`);
+    expect(Date.now() - wallStart).toBeLessThan(120_000);
+  });
+
+  it('unwinds when the power-off is rejected: the sled is re-admitted, moved instances stay where they run', async () => {
+    const instances = await fill('sled-0', 1);
+    const handle = await startReplace({ sledId: 'sled-0', ...people, requestId: 'rejected' });
+    await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'false alarm' }] });
+    const details = sagaUnwoundDetails(await handle.result().catch((err: unknown) => err));
+    expect(details).toMatchObject({ failedStep: 'approve-power-off', undone: ['mark-non-provisionable'] });
+    expect(await rack().get('sleds', 'sled-0')).toMatchObject({ state: 'online', provisionable: true });
+    const moved = await rack().get('instances', instances[0]!);
+    expect(moved.state).toBe('running');
+    expect(moved.sledId).not.toBe('sled-0');
+  });
+
+  it('refuses to move a replica off the sled while the disk has a degraded mirror, until it is repaired', async () => {
+    await fill('sled-0', 1);
+    const region = (await rack().list('regions', { sledId: 'sled-0' }))[0]!;
+    const mirror = (await rack().list('regions', { diskId: region.diskId })).find((r) => r.id !== region.id)!;
+    await rack().ssds.update({ ssdId: mirror.ssdId!, health: 'degraded' }, `test/degrade-${mirror.ssdId}`);
+    const handle = await startReplace({ sledId: 'sled-0', ...people, requestId: 'degraded' });
+    const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 're-replicate', error: { type: 'NeedsOperator' } });
+    expect(paused.waitingFor?.error.message).toMatch(/would leave disk .* with 1 healthy replica/);
+    expect((await rack().get('regions', region.id)).sledId).toBe('sled-0');
+
+    await rack().ssds.update({ ssdId: mirror.ssdId!, health: 'healthy' }, `test/repair-${mirror.ssdId}`);
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired' }] });
+    await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    expect(await rack().list('regions', { sledId: 'sled-0' })).toEqual([]);
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    expect((await rack().get('sleds', 'sled-0')).provisionable).toBe(true);
+  });
+
+  it('pages an operator when the new hardware reports another serial', async () => {
+    const handle = await startReplace({ sledId: 'sled-1', ...people, requestId: 'wrong-serial' });
+    await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
+    await rack().sleds.update({ sledId: 'sled-1', serial: 'ACTUAL-9' }, 'technician/swap-sled-1');
+    await handle.signal(hardwareReplacedSignal, { serial: 'TYPO-9', technician: 'tech-1' });
+    const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'verify-new-sled', actions: ['retry'] });
+    expect(paused.waitingFor?.error.message).toMatch(/reports serial ACTUAL-9, but the technician reported TYPO-9/);
+    await rack().sleds.update({ sledId: 'sled-1', serial: 'TYPO-9' }, 'technician/reseat-sled-1');
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'serial checked on the chassis' }] });
+    expect(await handle.result()).toMatchObject({ newSerial: 'TYPO-9' });
+  });
+});
+
+describe('remindPeople', () => {
+  it('continues as new on long waits: ten weeks of reminders, every run small', async () => {
+    const first = await env.client.workflow.start(remindPeople, {
+      taskQueue,
+      workflowId: 'reminders-ten-weeks',
+      args: [{ sagaType: 'test', workflowId: 'parent', step: 'wait', request: 'swap it', to: ['tech'], escalateTo: [], remindEvery: '8h', since: new Date(Number(await env.currentTimeMs())).toISOString() }],
+    });
+    await env.sleep('70 days');
+    const latest = env.client.workflow.getHandle('reminders-ten-weeks');
+    const runId = (await latest.describe()).runId;
+    expect(runId).not.toBe(first.firstExecutionRunId);
+    const firstRun = env.client.workflow.getHandle('reminders-ten-weeks', first.firstExecutionRunId);
+    expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+    expect((await firstRun.fetchHistory()).events?.length).toBeLessThan(600);
+    const sent = bed.personNotifications.filter((x) => x.workflowId === 'parent' && x.kind === 'reminder');
+    expect(sent.length).toBeGreaterThanOrEqual(200); // 70 days / 8 h = 210
+    await latest.terminate('test done');
+  });
+});
