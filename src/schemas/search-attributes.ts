@@ -12,9 +12,14 @@ export const UnwindState = defineSearchAttributeKey('UnwindState', SearchAttribu
 export const UnwindStep = defineSearchAttributeKey('UnwindStep', SearchAttributeType.KEYWORD);
 /** When the saga last changed state: `--stalled` finds sagas whose value is old. */
 export const UnwindProgressAt = defineSearchAttributeKey('UnwindProgressAt', SearchAttributeType.DATETIME);
+/**
+ * The type of the failure that unwound the saga or that it waits on (`Refused`,
+ * `NeedsOperator`, …), unset otherwise: `unwind errors` groups by it without reading histories.
+ */
+export const UnwindError = defineSearchAttributeKey('UnwindError', SearchAttributeType.KEYWORD);
 
 /** Every unwind search attribute, for registration. */
-export const unwindSearchAttributes = [UnwindSaga, UnwindState, UnwindStep, UnwindProgressAt] as const;
+export const unwindSearchAttributes = [UnwindSaga, UnwindState, UnwindStep, UnwindProgressAt, UnwindError] as const;
 
 const cliTypeNames: Record<SearchAttributeType, string> = {
   TEXT: 'Text',

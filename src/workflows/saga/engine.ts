@@ -34,7 +34,7 @@ import {
   type StepStatus,
   type WaitingFor,
 } from '../../schemas/saga';
-import { UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
+import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
 import { ApprovalDesk, type ApprovalOptions, type ApprovalResult } from './approval';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 
@@ -290,6 +290,8 @@ class SagaRun {
   /** The step during which a cancellation was noticed after its action succeeded. */
   private cancelledAt: string | undefined;
   private published: { state: SagaState; step: string | null; at: number } | undefined;
+  /** The failure the saga unwound from, for `UnwindError`. */
+  private unwoundBy: string | undefined;
 
   constructor(
     readonly sagaType: string,
@@ -519,6 +521,7 @@ class SagaRun {
       ? (this.records.filter((r) => r.state === 'failed' || r.state === 'running').at(-1)?.name ?? this.cancelledAt ?? null)
       : stepOf(err);
     const cause = cancelled ? { type: 'Cancelled', message: 'the saga was cancelled' } : describeFailure(err);
+    this.unwoundBy = cause.type;
     this.phase = 'unwinding';
     this.publish(failedStep);
     // Cancelling a saga unwinds it; it never abandons the unwinding.
@@ -677,11 +680,14 @@ class SagaRun {
     const at = new Date();
     const first = this.published === undefined;
     this.published = { state, step, at: at.getTime() };
+    // The error a person should know of: what the saga waits on, else what unwound it.
+    const error = this.waits[0]?.error.type ?? this.unwoundBy ?? null;
     upsertSearchAttributes([
       ...(first ? [{ key: UnwindSaga, value: this.sagaType }] : []),
       { key: UnwindState, value: state },
       { key: UnwindStep, value: step },
       { key: UnwindProgressAt, value: at },
+      { key: UnwindError, value: error },
     ]);
   }
 
