@@ -55,7 +55,7 @@ Examples:
 
   withStartOptions(instance.command('migrate'))
     .description('start instanceMigrate: move a running instance to another sled')
-    .argument('<instanceId>', 'the instance to move, e.g. inst-3')
+    .argument('<instance>', 'the instance to move: its id, or its name (looked up in the rack)')
     .option('--to <sled>', 'the target sled (default: the sled with the most free capacity)')
     .option('--request-id <id>', 'tells two migrations of the same instance apart (letters, digits, . _ -)')
     .addHelpText(
@@ -66,28 +66,38 @@ Examples:
   $ unwind instance migrate inst-3 --wait
   $ unwind instance migrate inst-3 --to sled-2 --request-id drain-2024-06 --wait`,
     )
-    .action(async (instanceId: string, opts: StartOptions & { to?: string; requestId?: string }) => {
-      const request = { instanceId, targetSledId: opts.to, requestId: opts.requestId };
+    .action(async (instance: string, opts: StartOptions & { to?: string; requestId?: string }) => {
+      const request = { instanceId: await instanceIdOf(context, instance), targetSledId: opts.to, requestId: opts.requestId };
       await startSaga(
         context,
         opts,
-        { instanceId: '<instanceId>', targetSledId: '--to', requestId: '--request-id' },
+        { instanceId: '<instance>', targetSledId: '--to', requestId: '--request-id' },
         (client) => client.instances.migrate(request),
       );
     });
 
   withStartOptions(instance.command('delete'))
     .description('start instanceDelete: stop an instance and remove its VMM, NICs and disk')
-    .argument('<instanceId>', 'the instance to delete, e.g. inst-3')
+    .argument('<instance>', 'the instance to delete: its id, or its name (looked up in the rack)')
     .addHelpText(
       'after',
       `${WAIT_HELP}
 
 Examples:
   $ unwind instance delete inst-3
-  $ unwind instance delete inst-3 --wait`,
+  $ unwind instance delete web-1 --wait`,
     )
-    .action(async (instanceId: string, opts: StartOptions) => {
-      await startSaga(context, opts, { instanceId: '<instanceId>' }, (client) => client.instances.delete({ instanceId }));
+    .action(async (instance: string, opts: StartOptions) => {
+      const instanceId = await instanceIdOf(context, instance);
+      await startSaga(context, opts, { instanceId: '<instance>' }, (client) => client.instances.delete({ instanceId }));
     });
+}
+
+/**
+ * The id of the instance an operator named: a name the rack knows resolves to its id, anything
+ * else is taken as an id (the saga reports an unknown one).
+ */
+async function instanceIdOf(context: CliContext, idOrName: string): Promise<string> {
+  const named = await context.rack().list('instances', { name: idOrName });
+  return named.length === 1 ? named[0]!.id : idOrName;
 }
