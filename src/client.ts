@@ -50,6 +50,8 @@ import {
   sagaIds,
 } from './schemas/instance';
 import {
+  ApprovalDecisionInput,
+  type ApprovalRecord,
   type OperatorAction,
   OperatorDecisionInput,
   SAGA_UNWOUND,
@@ -58,11 +60,16 @@ import {
   type SagaStatus,
   SagaUnwoundDetails,
 } from './schemas/saga';
-import { UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
+import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
+import { HardwareReplaced, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from './schemas/sled';
+import { ErrorGrouper, type ErrorGroup, type ErrorGroupDraft } from './saga-errors';
 import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
 import { TASK_QUEUE } from './temporal/worker-config';
 import { connectionConfig, sdkTlsOptions, type ConnectionConfig } from './temporal/connection';
-import { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
+import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
+import { hardwareReplacedSignal } from './workflows/sled-replace';
+
+export type { ErrorGroup } from './saga-errors';
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -101,19 +108,23 @@ export class SagaUnwoundError extends Error {
   }
 }
 
+/** What a person can ask of a saga: an operator decision, an approval, or reporting new hardware. */
+export type SagaAction = OperatorAction | 'approve' | 'reject' | 'hardwareReplaced';
+
 /**
  * The saga refused an operator action (its update validator said no): e.g. `retry` while no
- * step waits, `unwind` after the pivot, or any action once the saga finished. Nothing was recorded.
+ * step waits, `unwind` after the pivot, `approve` by someone not listed, `hardwareReplaced`
+ * while no hardware is awaited, or any action once the saga finished. Nothing was recorded.
  */
 export class OperatorActionRefusedError extends Error {
   /** The saga's workflow id. */
   readonly workflowId: string;
   /** The refused action. */
-  readonly action: OperatorAction;
+  readonly action: SagaAction;
   /** Why the saga refused, in its own words. */
   readonly reason: string;
 
-  constructor(workflowId: string, action: OperatorAction, reason: string, options?: { cause?: unknown }) {
+  constructor(workflowId: string, action: SagaAction, reason: string, options?: { cause?: unknown }) {
     super(`saga ${workflowId} refused ${action}: ${reason}`, options);
     this.name = 'OperatorActionRefusedError';
     this.workflowId = workflowId;
@@ -252,18 +263,23 @@ export interface SagaHandle<R = unknown> {
   skip(decision: OperatorDecisionInput): Promise<SagaDecision>;
   /** See {@link SagaApi.unwind}. */
   unwind(decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /** See {@link SagaApi.approve}. */
+  approve(decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
+  /** See {@link SagaApi.reject}. */
+  reject(decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
   /** The Temporal handle, for what unwind does not wrap. */
   readonly temporal: WorkflowHandle;
 }
 
 const operatorUpdates = { retry: retryUpdate, skip: skipUpdate, unwind: unwindUpdate } as const;
+const approvalUpdates = { approve: approveUpdate, reject: rejectUpdate } as const;
 
 function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): SagaHandle<R> {
   const handle = client.workflow.getHandle(workflowId);
-  const act = async (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
-    const input = parseRequest(OperatorDecisionInput, decision, `sagas.${action}`);
+  /** Sends an update; the validator's refusal, or a finished saga, becomes OperatorActionRefusedError. */
+  const send = async <T>(action: SagaAction, update: () => Promise<T>): Promise<T> => {
     try {
-      return await handle.executeUpdate(operatorUpdates[action], { args: [input] });
+      return await update();
     } catch (error) {
       // The validator's refusal arrives as the update's failure; anything else (not found,
       // unreachable) is the SDK's error, unchanged.
@@ -275,13 +291,18 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
       // from an unknown id.
       if (error instanceof WorkflowNotFoundError) {
         const closed = await handle.describe().catch(() => undefined);
-        if (closed) {
-          const state = closed.typedSearchAttributes.get(UnwindState) ?? closed.status.name.toLowerCase();
-          throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${state})`, { cause: error });
-        }
+        if (closed) throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(closed)})`, { cause: error });
       }
       throw error;
     }
+  };
+  const act = (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
+    const input = parseRequest(OperatorDecisionInput, decision, `sagas.${action}`);
+    return send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [input] }));
+  };
+  const decide = (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
+    const input = parseRequest(ApprovalDecisionInput, decision, `sagas.${action}`);
+    return send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [input] }));
   };
   return {
     workflowId,
@@ -303,7 +324,14 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
     retry: (decision) => act('retry', decision),
     skip: (decision) => act('skip', decision),
     unwind: (decision) => act('unwind', decision),
+    approve: (decision) => decide('approve', decision),
+    reject: (decision) => decide('reject', decision),
   };
+}
+
+/** A closed workflow's saga state (`UnwindState`), else its execution status. */
+function finishedState(info: Omit<WorkflowExecutionInfo, 'raw'>): string {
+  return info.typedSearchAttributes.get(UnwindState) ?? info.status.name.toLowerCase();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -343,6 +371,43 @@ export interface DiskApi {
   create(request: DiskCreateParams): Promise<SagaHandle<DiskCreateResult>>;
 }
 
+/** Replacing sleds: the `sledReplace` saga and what its technician reports. */
+export interface SledApi {
+  /**
+   * Starts `sledReplace` (id `sled-replace/<sledId>[/<requestId>]`): evacuate, re-replicate,
+   * ask to power off, wait for the technician, verify, re-admit. The same request finds the
+   * same saga (`existing: true`).
+   * @throws InvalidRequestError naming every bad field; nothing is started.
+   */
+  replace(request: SledReplaceRequest): Promise<SagaHandle<SledReplaceResult>>;
+  /**
+   * Tells the replacement `workflowId` that the new hardware is in (the `hardwareReplaced`
+   * signal), after checking that it waits for exactly that.
+   * @returns the report as sent.
+   * @throws InvalidRequestError when `serial` or `technician` is empty; WorkflowNotFoundError for
+   *   an unknown id; OperatorActionRefusedError when the saga is not a replacement waiting for
+   *   hardware (e.g. still awaiting the power-off approval, or finished) — nothing is sent.
+   */
+  hardwareReplaced(workflowId: string, report: HardwareReplaced): Promise<HardwareReplaced>;
+}
+
+/** Filter of {@link SagaApi.errors}. */
+export const SagaErrorsFilter = z.strictObject({
+  /** Failures whose saga last changed state after this time; an hour ago unless told. */
+  since: z.union([z.date(), z.iso.datetime({ offset: true }).transform((t) => new Date(t))]).optional(),
+  /** At most this many groups, largest first; 50 unless told. */
+  limit: z.int().min(1).max(1_000).default(50),
+  /** Visibility page size: every matching saga is read, this many per request. */
+  pageSize: z.int().min(1).max(1_000).default(1_000),
+});
+/** See {@link SagaErrorsFilter}. */
+export type SagaErrorsFilter = z.input<typeof SagaErrorsFilter>;
+
+/** The visibility query of {@link SagaApi.errors}: sagas with a failure, changed since `since`. */
+export function sagaErrorsQuery(since: Date): string {
+  return `UnwindSaga IS NOT NULL AND UnwindError IS NOT NULL AND UnwindProgressAt > ${quote(since.toISOString())}`;
+}
+
 /** Finding sagas, reading their status and sending operator decisions. */
 export interface SagaApi {
   /** A handle on the saga `workflowId` (no call is made). */
@@ -369,6 +434,24 @@ export interface SagaApi {
   skip(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
   /** Unwinds a saga paused before its pivot (`needs-operator`). Throws as {@link retry}. */
   unwind(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
+  /**
+   * Approves the saga's pending approval (state `awaiting-approval`).
+   * @returns the decision as the saga recorded it (who, when, comment).
+   * @throws InvalidRequestError when `approver` is empty; OperatorActionRefusedError with the
+   *   saga's own message when it refuses (the approver is not listed, nothing is pending, it
+   *   finished) — nothing is recorded.
+   */
+  approve(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
+  /** Rejects the saga's pending approval: before its pivot the saga unwinds. Throws as {@link approve}. */
+  reject(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
+  /**
+   * Recent failures grouped by saga type, step and error type, largest group first, with one
+   * example each (the most recent; its message read from that one saga only). Reads every
+   * saga with `UnwindError` set and `UnwindProgressAt` after `since` from visibility, however
+   * many: visibility alone does the counting.
+   * @throws InvalidRequestError naming every bad filter field.
+   */
+  errors(filter?: SagaErrorsFilter): Promise<ErrorGroup[]>;
   /** Waits for the saga's result. @throws SagaUnwoundError when it unwound. */
   result<R = unknown>(workflowId: string): Promise<R>;
 }
@@ -377,6 +460,7 @@ export interface SagaApi {
 export interface UnwindClient {
   readonly instances: InstanceApi;
   readonly disks: DiskApi;
+  readonly sleds: SledApi;
   readonly sagas: SagaApi;
   /** The underlying Temporal client, for what unwind does not wrap. */
   readonly temporal: Client;
@@ -442,7 +526,59 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     retry: (workflowId, decision) => sagaHandle(temporal, workflowId, true).retry(decision),
     skip: (workflowId, decision) => sagaHandle(temporal, workflowId, true).skip(decision),
     unwind: (workflowId, decision) => sagaHandle(temporal, workflowId, true).unwind(decision),
+    approve: (workflowId, decision) => sagaHandle(temporal, workflowId, true).approve(decision),
+    reject: (workflowId, decision) => sagaHandle(temporal, workflowId, true).reject(decision),
     result: <R>(workflowId: string) => sagaHandle<R>(temporal, workflowId, true).result(),
+    async errors(filter = {}) {
+      const f = parseRequest(SagaErrorsFilter, filter, 'sagas.errors');
+      const since = f.since ?? new Date(Date.now() - 3_600_000);
+      const grouper = new ErrorGrouper();
+      for await (const info of temporal.workflow.list({ query: sagaErrorsQuery(since), pageSize: f.pageSize })) {
+        const attrs = info.typedSearchAttributes;
+        const errorType = attrs.get(UnwindError);
+        if (!errorType) continue;
+        grouper.add({
+          workflowId: info.workflowId,
+          saga: attrs.get(UnwindSaga) ?? info.type,
+          step: attrs.get(UnwindStep) ?? null,
+          errorType,
+          progressAt: attrs.get(UnwindProgressAt)?.toISOString() ?? null,
+          running: info.status.name === 'RUNNING',
+        });
+      }
+      const groups = grouper.result().slice(0, f.limit);
+      // One saga per group is read for its message, a few at a time.
+      return mapBounded(groups, EXAMPLE_CONCURRENCY, async (group): Promise<ErrorGroup> => ({
+        ...group,
+        example: { workflowId: group.example.workflowId, message: await exampleMessage(temporal, group) },
+      }));
+    },
+  };
+
+  const sleds: SledApi = {
+    replace: (request) => start('sledReplace', 'sleds.replace', SledReplaceParams, request, sledReplaceId),
+    async hardwareReplaced(workflowId, report) {
+      const input = parseRequest(HardwareReplaced, report, 'sleds.hardwareReplaced');
+      const handle = temporal.workflow.getHandle(workflowId);
+      const refuse = (why: string) => new OperatorActionRefusedError(workflowId, 'hardwareReplaced', why);
+      const info = await handle.describe();
+      if (info.status.name !== 'RUNNING') throw refuse(`the saga has finished (${finishedState(info)})`);
+      const sagaType = info.typedSearchAttributes.get(UnwindSaga) ?? info.type;
+      if (sagaType !== 'sledReplace') throw refuse(`it is a ${sagaType} saga, not a sled replacement`);
+      const status = await sagaHandle(temporal, workflowId, true).status();
+      const hardware = status.reports.hardware as { replacedBy?: string; serial?: string } | undefined;
+      if (hardware?.replacedBy) throw refuse(`${hardware.replacedBy} already reported the new hardware (serial ${hardware.serial ?? '?'})`);
+      const waits = status.steps.some((s) => s.name === AWAIT_HARDWARE && s.state === 'running');
+      if (!waits) {
+        const at = status.pendingApproval?.step ?? status.waitingFor?.step ?? status.steps.at(-1)?.name;
+        throw refuse(
+          `it is not waiting for hardware: it is ${status.state}${at ? ` at ${at}` : ''}; ` +
+            `the technician reports the new hardware only once the sled is powered off (step ${AWAIT_HARDWARE})`,
+        );
+      }
+      await handle.signal(hardwareReplacedSignal, input);
+      return input;
+    },
   };
 
   return {
@@ -454,8 +590,51 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     disks: {
       create: (request) => start('diskCreate', 'disks.create', DiskCreateParams, request, diskSagaIds.diskCreate),
     },
+    sleds,
     sagas,
     temporal,
     close: () => connection.close(),
   };
+}
+
+/** The `sledReplace` step that waits for the technician. */
+const AWAIT_HARDWARE = 'await-hardware';
+/** How many example sagas `errors` reads at once. */
+const EXAMPLE_CONCURRENCY = 8;
+/** How long `errors` waits for one example's message (a status query needs a worker). */
+const EXAMPLE_TIMEOUT_MS = 3_000;
+
+/**
+ * The failure message of a group's example: what its step waits on (status query) while the
+ * saga runs, else the cause of its final failure. `null` when neither can be read in time.
+ */
+async function exampleMessage(client: Client, group: ErrorGroupDraft): Promise<string | null> {
+  const handle = sagaHandle(client, group.example.workflowId, true);
+  if (!group.example.running) {
+    // Closed: its final failure is in history, no worker needed.
+    const signal = AbortSignal.timeout(EXAMPLE_TIMEOUT_MS);
+    try {
+      await handle.result({ signal });
+      return null;
+    } catch (error) {
+      if (error instanceof SagaUnwoundError) return error.details.cause.message;
+      if (!signal.aborted) return error instanceof Error ? error.message : String(error);
+    }
+  }
+  // Running (paused on the error), or closed a moment ago: its status says what it waits on.
+  const status = await handle.status({ signal: AbortSignal.timeout(EXAMPLE_TIMEOUT_MS) }).catch(() => undefined);
+  if (!status) return null;
+  const wait = status.waiting.find((w) => w.step === group.step) ?? status.waitingFor;
+  return wait?.error.message ?? status.steps.find((s) => s.name === group.step)?.lastError?.message ?? null;
+}
+
+/** Maps `items` with at most `limit` calls in flight, keeping the order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
