@@ -10,7 +10,7 @@
  * (it needs internet access this project's machines may not have).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -86,8 +86,27 @@ export function findDevServer(): ServerExecutable | undefined {
 export function findTestServer(): ServerExecutable | undefined {
   const env = fromEnv('TEMPORAL_TEST_SERVER');
   if (env) return { type: 'existing-path', path: env, source: 'env' };
-  if (existsSync(testServerCachePath())) return { type: 'existing-path', path: testServerCachePath(), source: 'cache' };
+  if (existsSync(testServerCachePath())) {
+    writeLauncher(testServerCacheDir());
+    return { type: 'existing-path', path: testServerCachePath(), source: 'cache' };
+  }
   return undefined;
+}
+
+/**
+ * The SDK starts the executable as `<path> <port> [extra args]`, exactly TestServer's
+ * arguments. The JVM flags favour start-up time: the SDK gives the server 5 s to answer.
+ * Rewritten when it changed, so a cache built by an older unwind picks up new flags.
+ */
+function writeLauncher(dir: string): void {
+  const launcher = join(dir, 'temporal-test-server');
+  const text =
+    '#!/bin/sh\nDIR="$(cd "$(dirname "$0")" && pwd)"\n' +
+    'exec java ${UNWIND_TEST_SERVER_JAVA_OPTS:--Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData} ' +
+    '-cp "$DIR/lib/*" io.temporal.testserver.TestServer "$@"\n';
+  if (existsSync(launcher) && readFileSync(launcher, 'utf8') === text) return;
+  writeFileSync(launcher, text);
+  chmodSync(launcher, 0o755);
 }
 
 /** Runs a command, streaming its output as progress lines; rejects with its tail on failure. */
@@ -203,13 +222,7 @@ export async function ensureTestServer(
   if (!jars.some((f) => f.startsWith('temporal-test-server'))) {
     throw new ServerUnavailableError(`Maven resolved ${jars.length} jars but not temporal-test-server; see ${staging}.`);
   }
-  // The SDK starts the executable as `<path> <port> [extra args]`, exactly TestServer's arguments.
-  const launcher = join(staging, 'temporal-test-server');
-  writeFileSync(
-    launcher,
-    `#!/bin/sh\nDIR="$(cd "$(dirname "$0")" && pwd)"\nexec java \${UNWIND_TEST_SERVER_JAVA_OPTS:--Xmx512m} -cp "$DIR/lib/*" io.temporal.testserver.TestServer "$@"\n`,
-  );
-  chmodSync(launcher, 0o755);
+  writeLauncher(staging);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   progress(`Time-skipping test server cached at ${testServerCachePath()} (${jars.length} jars)`);

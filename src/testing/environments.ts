@@ -13,18 +13,29 @@ const HOW_TO_GET_SERVERS =
   'Run `npm run setup:temporal` (needs Go for the dev server, Java 17 and Maven for the test server), ' +
   'or set TEMPORAL_CLI / TEMPORAL_TEST_SERVER to existing binaries.';
 
+/**
+ * The SDK gives a server 5 s to answer; a JVM starting on a loaded two-core machine can miss
+ * that. Such a miss is retried; any other failure is explained at once.
+ */
+const START_ATTEMPTS = 3;
+
 async function startOrExplain(
   kind: string,
   executable: ServerExecutable,
   start: () => Promise<TestWorkflowEnvironment>,
 ): Promise<TestWorkflowEnvironment> {
-  try {
-    return await start();
-  } catch (err) {
-    const where = executable.type === 'existing-path' ? executable.path : 'the SDK download';
-    throw new Error(`Could not start the Temporal ${kind} from ${where}: ${(err as Error).message}\n${HOW_TO_GET_SERVERS}`, {
-      cause: err,
-    });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const slow = /did not start within/.test((err as Error).message);
+      if (slow && attempt < START_ATTEMPTS) continue;
+      const where = executable.type === 'existing-path' ? executable.path : 'the SDK download';
+      const tries = slow ? ` (${attempt} attempts)` : '';
+      throw new Error(`Could not start the Temporal ${kind} from ${where}${tries}: ${(err as Error).message}\n${HOW_TO_GET_SERVERS}`, {
+        cause: err,
+      });
+    }
   }
 }
 
