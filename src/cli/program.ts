@@ -20,17 +20,29 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { type CliContext, type CliContextOptions, type CliIo, DEFAULT_RACK_URL, createCliContext } from './context';
 import { EXIT_CODES_HELP, ExitCode, toCliError } from './exit-codes';
+import { register as registerApprovals } from './approvals';
+import { register as registerErrors } from './errors';
 import { register as registerFirmware } from './firmware';
 import { register as registerDisk } from './disk';
 import { register as registerInstance } from './instance';
 import { register as registerRack } from './rack';
 import { register as registerSagas } from './sagas';
+import { register as registerSled } from './sled';
 
 /** A command group: registers its commands on the program and uses the shared context when run. */
 export type RegisterCommands = (program: Command, context: CliContext) => void;
 
 /** Every command group, in the order `unwind --help` lists them. */
-export const commandGroups: readonly RegisterCommands[] = [registerSagas, registerInstance, registerDisk, registerFirmware, registerRack];
+export const commandGroups: readonly RegisterCommands[] = [
+  registerSagas,
+  registerApprovals,
+  registerErrors,
+  registerInstance,
+  registerDisk,
+  registerSled,
+  registerFirmware,
+  registerRack,
+];
 
 /**
  * Builds the program and its context. Nothing connects until a command runs.
@@ -66,6 +78,9 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
         `  $ unwind list --state needs-operator\n` +
         `  $ unwind show instance-create/web-1\n` +
         `  $ unwind retry instance-create/web-1 --reason 'sled-3 back online' --as alice\n` +
+        `  $ unwind list --state awaiting-approval\n` +
+        `  $ unwind approve sled-replace/sled-3 --as alice --comment 'evacuated, go'\n` +
+        `  $ unwind errors --since 1h\n` +
         `  $ unwind instance create --name web-1 --cpus 2 --memory 4 --disk 20 --wait\n` +
         `  $ unwind rack status\n` +
         `\nTLS is used when any TLS flag or TEMPORAL_TLS_* variable is set (TEMPORAL_TLS=true for server TLS only).\n` +

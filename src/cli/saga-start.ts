@@ -160,7 +160,16 @@ export function describeProgress(status: SagaStatus): string {
 /** An `InvalidRequestError` from the client, as a usage error naming the flags the operator typed. */
 function asFlagError(error: unknown, flags: Readonly<Record<string, string>>): unknown {
   if (!(error instanceof Error) || error.name !== 'InvalidRequestError') return error;
-  const problems = (error as Error & { problems: readonly { field: string; message: string }[] }).problems;
-  const text = problems.map((p) => `${flags[p.field] ?? p.field}: ${p.message}`).join('; ');
+  return invalidFlags((error as Error & { problems: readonly { field: string; message: string }[] }).problems, flags);
+}
+
+/**
+ * The usage error (exit 2) for a request's bad fields, named by the flags the operator typed.
+ * Commands that check a request before connecting throw it themselves.
+ */
+export function invalidFlags(problems: readonly { field: string; message: string }[], flags: Readonly<Record<string, string>>): Error {
+  // `approvers.1` is the second `--approver`: an element of a list names the list's flag.
+  const flag = (field: string) => flags[field] ?? flags[field.replace(/\.\d+$/, '')] ?? field;
+  const text = problems.map((p) => `${flag(p.field)}: ${p.message}`).join('; ');
   return usageError(`invalid request: ${text}`, 'fix the flags named; nothing was started');
 }
