@@ -158,7 +158,8 @@ describe('the step tree', () => {
     const status = { ...paused, state: 'awaiting-approval' as const, waitingFor: null, waiting: [], pendingApproval, approvals };
     const text = renderSagaView(null, status, { now });
     expect(text).toMatch(/waiting:\s+approve-swap: approval of "replace sled-3" requested 5m ago/);
-    expect(text).toMatch(/who:\s+alice or bob must approve or reject \(expires in 2d, then rejects\)/);
+    expect(text).toMatch(/who:\s+alice or bob must approve or reject \(since 5m ago; expires in 2d, then rejects\)/);
+    expect(text).toMatch(/run:\s+unwind approve disk-create\/data-1 --as <you> --comment "…"\n {2}run:\s+unwind reject disk-create\/data-1 --as <you>/);
     expect(text).toMatch(/approvals:\n {2}7m ago {2}approved approve-drain \("drain sled-3"\) by carol: ok$/);
   });
 

@@ -7,6 +7,7 @@
  */
 import type { SagaSummary } from '../client';
 import type { SagaStatus, SagaState, StepState, StepStatus, WaitingFor } from '../schemas/saga';
+import { EvacuationProgress } from '../schemas/sled';
 import { type Styles, formatAgo, formatDuration, renderTable, styles, truncate } from './format';
 
 /** Options shared by the renderers. */
@@ -137,10 +138,60 @@ function renderHeader(summary: SagaSummary | null, status: SagaStatus | null, o:
     if (a) {
       field('waiting', `${s.bold(a.step)}: approval of "${a.request}" requested ${formatAgo(a.since, o.now)}`);
       const escalated = a.escalatedAt ? `; escalated ${formatAgo(a.escalatedAt, o.now)}` : '';
-      field('who', `${a.approvers.join(' or ')} must approve or reject (expires ${formatAgo(a.expiresAt, o.now)}, then ${a.onExpire}s${escalated})`);
+      field(
+        'who',
+        `${a.approvers.join(' or ')} must approve or reject (since ${formatAgo(a.since, o.now)}; expires ${formatAgo(a.expiresAt, o.now)}, then ${a.onExpire}s${escalated})`,
+      );
+      field('run', `unwind approve ${shellWord(workflowId)} --as <you> --comment "…"`);
+      field('run', `unwind reject ${shellWord(workflowId)} --as <you> --comment "…"`);
     }
   } else if (state === 'awaiting-approval') {
     field('who', 'an approver must decide');
+  } else if (status) {
+    const hardware = hardwareWait(status);
+    if (hardware) {
+      field('waiting', `${s.bold(AWAIT_HARDWARE)}: the new hardware, since ${formatAgo(hardware.since, o.now)}`);
+      field('who', `${hardware.waitingFor.join(' or ')} must swap the hardware and report its serial (since ${formatAgo(hardware.since, o.now)})`);
+      field('run', `unwind sled hardware-replaced ${shellWord(workflowId)} --serial <serial> --as <technician>`);
+    }
+  }
+  if (status) lines.push(...renderReports(status, o).map((line) => `  ${line}`));
+  return lines;
+}
+
+/** The `sledReplace` step that waits for the technician. */
+const AWAIT_HARDWARE = 'await-hardware';
+
+/** The technician wait a `sledReplace` reports (`reports.hardware`) while its step runs, else `undefined`. */
+function hardwareWait(status: SagaStatus): { waitingFor: string[]; since: string } | undefined {
+  const report = status.reports.hardware as { waitingFor?: unknown; since?: unknown } | undefined;
+  if (!report || !Array.isArray(report.waitingFor) || typeof report.since !== 'string') return undefined;
+  if (!status.steps.some((x) => x.name === AWAIT_HARDWARE && x.state === 'running')) return undefined;
+  return { waitingFor: report.waitingFor.map(String), since: report.since };
+}
+
+/**
+ * What a saga reports of its own progress, as header fields: a `sledReplace`'s evacuation
+ * (and rebalance) progress and who replaced the hardware.
+ */
+export function renderReports(status: SagaStatus, options: ViewOptions = {}): string[] {
+  const now = options.now ?? new Date();
+  const lines: string[] = [];
+  const field = (name: string, value: string) => lines.push(`${`${name}: `.padEnd(10)}${value}`);
+  for (const name of ['evacuation', 'rebalance'] as const) {
+    const parsed = EvacuationProgress.safeParse(status.reports[name]);
+    if (!parsed.success) continue;
+    const p = parsed.data;
+    const parts = [`${p.migrated.length} of ${p.total} instance${p.total === 1 ? '' : 's'} moved`];
+    if (p.inProgress.length > 0) parts.push(`${p.inProgress.length} moving (${truncate(p.inProgress.join(', '), 60)})`);
+    if (p.failed.length > 0) {
+      parts.push(`${p.failed.length} failed (${truncate(p.failed.map((f) => `${f.instanceId}: ${f.error}`).join('; '), 100)})`);
+    }
+    field(name === 'evacuation' ? 'evacuate' : 'rebalance', parts.join(', '));
+  }
+  const hardware = status.reports.hardware as { replacedBy?: unknown; serial?: unknown; at?: unknown } | undefined;
+  if (hardware && typeof hardware.replacedBy === 'string') {
+    field('hardware', `replaced by ${hardware.replacedBy}, serial ${String(hardware.serial)}, reported ${formatAgo(typeof hardware.at === 'string' ? hardware.at : null, now)}`);
   }
   return lines;
 }
