@@ -46,13 +46,16 @@ function mirrorsBySsd(regions: readonly Region[]): Map<string, { regionId: strin
  * Plans the next wave over the rack as it is now (pure, for tests): SSDs of `model` not at
  * `version` and not in `skip`, on online sleds, online themselves, whose every region's other
  * replicas are healthy; at most one per redundancy group (counting SSDs of any model already out
- * of service), no two holding replicas of the same disk; at most `size`.
+ * of service), no two holding replicas of the same disk; at most `size`. An SSD with a mirror
+ * that is degraded (not merely away for maintenance) is `blocked`; one whose mirror is away, or
+ * whose group or disk is taken, `waiting`.
  */
 export function planWave(input: PlanWaveInput, state: { ssds: Ssd[]; sledOnline: Map<string, boolean>; regions: Region[]; target: string | null }): PlanWaveResult {
   const skip = new Set(input.skip);
   const mine = state.ssds.filter((s) => s.model === input.model);
   const mirrors = mirrorsBySsd(state.regions);
   const busyGroups = new Set(state.ssds.filter((s) => s.state !== 'online').map((s) => s.redundancyGroup));
+  const ssdState = new Map(state.ssds.map((s) => [s.id, s.state]));
   const takenDisks = new Set<string>();
   const wave: string[] = [];
   const deferred: string[] = [];
@@ -69,12 +72,20 @@ export function planWave(input: PlanWaveInput, state: { ssds: Ssd[]; sledOnline:
       continue;
     }
     const held = mirrors.get(ssd.id) ?? [];
-    const degraded = held.flatMap((h) => h.others.filter((o) => o.health !== 'healthy').map((o) => o.id));
+    const unhealthy = held.flatMap((h) => h.others.filter((o) => o.health !== 'healthy'));
+    // A mirror away for maintenance (its SSD out of service, or resyncing after it) comes back on
+    // its own: wait for it. Any other unhealthy mirror is a degraded one: blocked.
+    const degraded = unhealthy.filter((o) => !o.resyncing && (o.ssdId === null || ssdState.get(o.ssdId) === 'online'));
     if (degraded.length > 0) {
-      blocked.push({ ssdId: ssd.id, regions: degraded });
+      blocked.push({ ssdId: ssd.id, regions: degraded.map((o) => o.id) });
       continue;
     }
-    if (wave.length >= input.size || busyGroups.has(ssd.redundancyGroup) || held.some((h) => takenDisks.has(h.diskId))) {
+    if (
+      unhealthy.length > 0 ||
+      wave.length >= input.size ||
+      busyGroups.has(ssd.redundancyGroup) ||
+      held.some((h) => takenDisks.has(h.diskId))
+    ) {
       waiting++;
       continue;
     }
