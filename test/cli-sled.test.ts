@@ -73,6 +73,27 @@ async function fill(sledId: string, count: number): Promise<string[]> {
 
 const fast = ['--remind-every', '1s', '--escalate-after', '1h', '--expire-after', '1d', '--hardware-remind-every', '1s', '--hardware-escalate-after', '2s'];
 
+describe('help', () => {
+  it('has examples at every level of the sled, approval and errors commands', async () => {
+    const runs = await Promise.all(
+      [['sled'], ['sled', 'replace'], ['sled', 'hardware-replaced'], ['approve'], ['reject'], ['errors']].map((args) => unwind(...args, '--help')),
+    );
+    for (const run of runs) {
+      expectExit(run, 0);
+      expect(run.stdout).toContain('Examples:');
+      expect(run.stdout).toMatch(/\$ unwind /);
+    }
+    const top = expectExit(await unwind('--help'), 0).stdout;
+    for (const command of ['approve', 'reject', 'errors', 'sled']) expect(top).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    expect(top).toContain('$ unwind approve sled-replace/sled-3 --as alice');
+  });
+
+  it('names every bad flag of a replacement (exit 2) before connecting', async () => {
+    const run = expectExit(await runUnwind(['--address', '127.0.0.1:1', 'sled', 'replace', 'sled-3', '--remind-every', 'soon', '--concurrency', '99']), 2);
+    expect(run.stderr).toMatch(/^unwind: invalid request: --approver: name at least one approver; --technician: name at least one technician; --remind-every: .+; --concurrency: .+; fix the flags named/);
+  });
+});
+
 describe('unwind sled replace, approve and hardware-replaced', () => {
   it('lists the saga awaiting approval, refuses a non-approver, approves, waits for the technician and completes', async () => {
     const instances = await fill('sled-0', 2);
