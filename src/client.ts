@@ -296,13 +296,14 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
       throw error;
     }
   };
-  const act = (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
+  // Async, so that bad input rejects the promise rather than throwing at the call.
+  const act = async (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
     const input = parseRequest(OperatorDecisionInput, decision, `sagas.${action}`);
-    return send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [input] }));
+    return await send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [input] }));
   };
-  const decide = (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
+  const decide = async (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
     const input = parseRequest(ApprovalDecisionInput, decision, `sagas.${action}`);
-    return send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [input] }));
+    return await send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [input] }));
   };
   return {
     workflowId,
