@@ -43,7 +43,8 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const unwind = (...args: string[]) => runUnwind(['--address', env.address, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
+const unwind = (...args: string[]) =>
+  runUnwind(['--address', env.address, '--rack-url', testRack.server.url, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -93,11 +93,14 @@ Examples:
     });
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
- * The id of the instance an operator named: a name the rack knows resolves to its id, anything
- * else is taken as an id (the saga reports an unknown one).
+ * The id of the instance an operator named: an id (a UUID) as it is, a name looked up in the
+ * rack; a name the rack does not know is passed on as an id, and the saga reports it unknown.
  */
 async function instanceIdOf(context: CliContext, idOrName: string): Promise<string> {
+  if (UUID.test(idOrName)) return idOrName;
   const named = await context.rack().list('instances', { name: idOrName });
   return named.length === 1 ? named[0]!.id : idOrName;
 }
