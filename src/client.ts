@@ -566,7 +566,14 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
       if (info.status.name !== 'RUNNING') throw refuse(`the saga has finished (${finishedState(info)})`);
       const sagaType = info.typedSearchAttributes.get(UnwindSaga) ?? info.type;
       if (sagaType !== 'sledReplace') throw refuse(`it is a ${sagaType} saga, not a sled replacement`);
-      const status = await sagaHandle(temporal, workflowId, true).status();
+      // The check needs the status query, which a worker answers: bounded, so a missing worker is said.
+      const signal = AbortSignal.timeout(STATUS_CHECK_TIMEOUT_MS);
+      const status = await sagaHandle(temporal, workflowId, true)
+        .status({ signal })
+        .catch((error: unknown) => {
+          if (!signal.aborted) throw error;
+          throw new Error(`${workflowId}: no worker answered its status query within ${STATUS_CHECK_TIMEOUT_MS / 1_000} s; nothing was sent: is a worker running?`, { cause: error });
+        });
       const hardware = status.reports.hardware as { replacedBy?: string; serial?: string } | undefined;
       if (hardware?.replacedBy) throw refuse(`${hardware.replacedBy} already reported the new hardware (serial ${hardware.serial ?? '?'})`);
       const waits = status.steps.some((s) => s.name === AWAIT_HARDWARE && s.state === 'running');
@@ -600,6 +607,8 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
 
 /** The `sledReplace` step that waits for the technician. */
 const AWAIT_HARDWARE = 'await-hardware';
+/** How long `sleds.hardwareReplaced` waits for the status that says whether hardware is awaited. */
+const STATUS_CHECK_TIMEOUT_MS = 10_000;
 /** How many example sagas `errors` reads at once. */
 const EXAMPLE_CONCURRENCY = 8;
 /** How long `errors` waits for one example's message (a status query needs a worker). */
