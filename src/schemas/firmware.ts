@@ -27,6 +27,8 @@ export const RolloutOptions = z.strictObject({
   growthFactor: z.number().min(1).max(100).default(2),
   /** …up to this many SSDs (a wave is also bounded by one SSD per redundancy group). */
   maxWaveSize: z.int().min(1).max(2_000).default(200),
+  /** SSD updates of one wave in flight at once (the rest of the wave queues): paces the control plane, not integrity. */
+  updateConcurrency: z.int().min(1).max(2_000).default(100),
   /** A wave whose share of failed SSDs is above this halts the rollout for an operator decision. */
   maxFailureRate: z.number().min(0).max(1).default(0.1),
   /** How long an SSD may wait for a degraded mirror before an operator is asked. */
@@ -166,6 +168,8 @@ export const FirmwareWaveInput = z.strictObject({
   version: Version,
   ssds: z.array(z.object({ ssdId: z.string(), workflowId: z.string() })),
   pacing: SsdUpdatePacing,
+  /** Updates in flight at once. */
+  concurrency: z.int().min(1).default(100),
 });
 /** See {@link FirmwareWaveInput}. */
 export type FirmwareWaveInput = z.input<typeof FirmwareWaveInput>;

@@ -275,7 +275,7 @@ class Rollout {
     const result: FirmwareWaveResult = await this.step(saga, `wave[${index}]`, () =>
       executeChild(ssdFirmwareWave, {
         workflowId: `${this.chain}:wave-${index}`,
-        args: [{ rolloutWorkflowId: this.workflowId, index, version: this.version, ssds, pacing }],
+        args: [{ rolloutWorkflowId: this.workflowId, index, version: this.version, ssds, pacing, concurrency: this.options.updateConcurrency }],
       }),
     );
     for (const o of result.outcomes) {

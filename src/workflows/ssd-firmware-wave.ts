@@ -22,24 +22,29 @@ export async function ssdFirmwareWave(params: FirmwareWaveInput): Promise<Firmwa
 
   const outcomes: SsdUpdateOutcome[] = [];
   const blocked: BlockedUpdate[] = [];
+  const update = async ({ ssdId, workflowId }: { ssdId: string; workflowId: string }): Promise<void> => {
+    try {
+      const handle = await startChild(ssdFirmwareUpdate, {
+        workflowId,
+        args: [{ ssdId, version: input.version, rolloutWorkflowId: input.rolloutWorkflowId, pacing: input.pacing }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      const ended = handle.result().then(
+        (outcome) => outcome,
+        (err: unknown): SsdUpdateOutcome => ({ ssdId, outcome: 'failed', detail: describeFailure(err).message }),
+      );
+      const settled = await Promise.race([ended, condition(() => paused.has(ssdId)).then(() => undefined)]);
+      if (settled !== undefined) outcomes.push(settled);
+      else blocked.push(paused.get(ssdId) as BlockedUpdate);
+    } catch (err) {
+      outcomes.push({ ssdId, outcome: 'failed', detail: `could not start its update ${workflowId}: ${describeFailure(err).message}` });
+    }
+  };
+  // At most `concurrency` updates in flight; the next starts as one ends or pauses.
+  const queue = [...input.ssds];
   await Promise.all(
-    input.ssds.map(async ({ ssdId, workflowId }) => {
-      try {
-        const handle = await startChild(ssdFirmwareUpdate, {
-          workflowId,
-          args: [{ ssdId, version: input.version, rolloutWorkflowId: input.rolloutWorkflowId, pacing: input.pacing }],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-        });
-        const ended = handle.result().then(
-          (outcome) => outcome,
-          (err: unknown): SsdUpdateOutcome => ({ ssdId, outcome: 'failed', detail: describeFailure(err).message }),
-        );
-        const settled = await Promise.race([ended, condition(() => paused.has(ssdId)).then(() => undefined)]);
-        if (settled !== undefined) outcomes.push(settled);
-        else blocked.push(paused.get(ssdId) as BlockedUpdate);
-      } catch (err) {
-        outcomes.push({ ssdId, outcome: 'failed', detail: `could not start its update ${workflowId}: ${describeFailure(err).message}` });
-      }
+    Array.from({ length: Math.min(input.concurrency, queue.length) }, async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await update(next);
     }),
   );
   return { index: input.index, outcomes, blocked };
