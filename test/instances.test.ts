@@ -63,6 +63,17 @@ describe('instanceCreate', () => {
     console.log(`unwindsIdempotently(instanceCreate): ${report.steps.length} steps in ${report.wallMs} ms`);
   });
 
+  it('shows nested parallel groups as paths in its status', async () => {
+    const params = newInstance();
+    await create(params);
+    const status = await env.client.workflow.getHandle(`create-${params.name}`).query(sagaStatusQuery);
+    const groupOf = (name: string) => status.steps.find((s) => s.name === name)?.group;
+    expect(groupOf('create-disk')).toBe('disk-and-nics');
+    expect(groupOf('ensure-region[0]')).toBe('disk-and-nics/regions');
+    expect(groupOf('allocate-ip[0]')).toBe('disk-and-nics/nics');
+    expect(groupOf('create-vmm')).toBeNull();
+  });
+
   it('unwinds with a reason a user understands when no sled has room', async () => {
     const params = { ...newInstance(), cpus: 64, memoryGiB: 1024 };
     const error = await create(params).catch((err: unknown) => err);

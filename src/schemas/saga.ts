@@ -83,7 +83,7 @@ export type WaitingFor = z.infer<typeof WaitingFor>;
 /** One step of a saga as the status query shows it. */
 export const StepStatus = z.object({
   name: z.string(),
-  /** The parallel group the step ran in (innermost), or `null`. */
+  /** The parallel group the step ran in, as a path for nested groups (`disk-and-nics/regions`), or `null`. */
   group: z.string().nullable(),
   /** True for a step started after the pivot: it is never undone, and its failure pauses the saga. */
   afterPivot: z.boolean(),

@@ -430,7 +430,8 @@ class SagaRun {
     const settled = await Promise.allSettled(
       members.map(async (member, i) => {
         try {
-          return await member(new Scope(this, memberStacks[i] ?? [], name, groupState, scope));
+          const path = scope.group === null ? name : `${scope.group}/${name}`;
+          return await member(new Scope(this, memberStacks[i] ?? [], path, groupState, scope));
         } catch (err) {
           if (!groupState.failed) {
             groupState.failed = true;
