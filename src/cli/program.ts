@@ -57,7 +57,9 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
 
   program
     .description('Operate unwind sagas and the rack they run against.')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    // Only `-V` is the program's own flag: subcommands may take a `--version` (`firmware set-target`);
+    // a leading `--version` still prints the version (runCli maps it).
+    .version(packageVersion(), '-V', 'print the version (or --version as the first argument)')
     .helpOption('-h, --help', 'show help for a command')
     .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS; default localhost:7233)')
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
@@ -108,7 +110,7 @@ export async function runCli(argv: readonly string[], options: CliContextOptions
   const { program, context } = createProgram(options);
   const { io } = context;
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(argv[2] === '--version' ? [...argv.slice(0, 2), '-V', ...argv.slice(3)] : [...argv]);
     return context.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
