@@ -4,7 +4,8 @@
  * (`unwind firmware …`) and by tests; the desired versions themselves live in the rack
  * (`firmware.setTarget`).
  */
-import { type Client, ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
+// Types only: the CLI loads this module for every command, and the Temporal SDK is slow to load.
+import type { Client, ScheduleOverlapPolicy, WorkflowHandle } from '@temporalio/client';
 import {
   type FirmwareRolloutStatus,
   type ReconcileResult,
@@ -15,7 +16,13 @@ import {
   rolloutWorkflowId,
 } from './schemas/firmware';
 import { TASK_QUEUE } from './temporal/worker-config';
-import { firmwareRolloutStatusQuery } from './workflows/firmware-messages';
+
+/** The rollout's status query, by name (src/workflows/firmware-messages.ts defines it). */
+const STATUS_QUERY = 'firmwareRolloutStatus';
+const SKIP = 'SKIP' as ScheduleOverlapPolicy;
+const ALLOW_ALL = 'ALLOW_ALL' as ScheduleOverlapPolicy;
+
+const isNamed = (err: unknown, name: string): boolean => err instanceof Error && err.name === name;
 
 /** Options shared by the helpers: where workflows run. */
 export interface FirmwareClientOptions {
@@ -46,11 +53,11 @@ export async function ensureReconcilerSchedule(
       scheduleId: RECONCILER_SCHEDULE_ID,
       spec,
       action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      policies: { overlap: SKIP },
     });
     return { scheduleId: RECONCILER_SCHEDULE_ID, created: true };
   } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    if (!isNamed(err, 'ScheduleAlreadyRunning')) throw err;
     await client.schedule.getHandle(RECONCILER_SCHEDULE_ID).update((previous) => ({ ...previous, spec, action }));
     return { scheduleId: RECONCILER_SCHEDULE_ID, created: false };
   }
@@ -65,10 +72,10 @@ export async function triggerReconciler(
   options: FirmwareClientOptions = {},
 ): Promise<{ via: 'schedule'; scheduleId: string } | { via: 'workflow'; workflowId: string; result: ReconcileResult }> {
   try {
-    await client.schedule.getHandle(RECONCILER_SCHEDULE_ID).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    await client.schedule.getHandle(RECONCILER_SCHEDULE_ID).trigger(ALLOW_ALL);
     return { via: 'schedule', scheduleId: RECONCILER_SCHEDULE_ID };
   } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    if (!isNamed(err, 'ScheduleNotFoundError')) throw err;
   }
   const workflowId = `${RECONCILER_WORKFLOW_ID}:manual:${new Date().toISOString()}`;
   const result = (await client.workflow.execute('firmwareReconciler', {
@@ -110,7 +117,7 @@ export async function listRollouts(
   for await (const execution of client.workflow.list({ query: `WorkflowType = 'ssdFirmwareRollout' AND ExecutionStatus = 'Running'` })) {
     if (!execution.workflowId.startsWith(prefix)) continue;
     try {
-      rollouts.push(await client.workflow.getHandle(execution.workflowId).query(firmwareRolloutStatusQuery, { includeDone: filter.includeDone }));
+      rollouts.push(await client.workflow.getHandle(execution.workflowId).query<FirmwareRolloutStatus, [{ includeDone?: boolean }]>(STATUS_QUERY, { includeDone: filter.includeDone }));
     } catch {
       unanswered.push(execution.workflowId);
     }

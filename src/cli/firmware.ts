@@ -6,6 +6,7 @@
  * Temporal (the firmware helpers load the Temporal SDK on demand).
  */
 import type { Command } from 'commander';
+import * as firmwareClient from '../firmware-client';
 import type { FirmwareRolloutStatus } from '../schemas/firmware';
 import type { CliContext } from './context';
 import { usageError } from './exit-codes';
@@ -15,11 +16,8 @@ interface JsonOpts {
   json?: boolean;
 }
 
-function loadFirmwareClient(): typeof import('../firmware-client') {
-  // As in context.ts: a require keeps `unwind firmware set-target` from loading the Temporal SDK.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('../firmware-client') as typeof import('../firmware-client');
-}
+// The firmware client imports only types from the Temporal SDK: loading it costs nothing.
+const loadFirmwareClient = () => firmwareClient;
 
 /** `[##########----------]  50%`: a text progress bar, `width` cells wide. */
 export function progressBar(done: number, total: number, width = 30): string {
