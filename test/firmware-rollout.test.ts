@@ -288,5 +288,5 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     for (const id of failed) expect(failing.has(id), `${id} failed without an injected update failure`).toBe(true);
     for (const id of blocked) expect(mirrors.has(id), `${id} blocked without a degraded mirror`).toBe(true);
     console.log(`randomized rollout: ${final.waves.length} waves, ${final.counts.done} done, ${failed.length} failed, ${blocked.length} blocked`);
-  });
+  }, 300_000);
 });
