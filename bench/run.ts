@@ -1,17 +1,117 @@
 /**
- * `npm run bench`: the runs too long for the test suite. Today: the fleet firmware rollout of
- * issue 6 — 10,000 SSDs on 1,000 sleds on the dev server — printing its wall time and the
- * history size of every workflow kind (test/firmware-fleet.test.ts at full scale).
+ * `npm run bench [-- name…]`: unwind's speed and memory, measured on real parts — a dev server,
+ * the rack simulator over HTTP, a worker with the real activities. Prints one line per measure.
  *
- * FLEET_SLEDS overrides the scale (10 SSDs per sled).
+ *   harness      wall time of the three harness proofs on diskCreate and instanceCreate
+ *   throughput   instanceCreate sagas completed per second, 50 at once; worker memory after
+ *   rack         rack simulator mutations per second over HTTP (keyed, one transaction each)
+ *   fleet        (only when named) the firmware rollout of 10,000 SSDs on 1,000 sleds: wall time
+ *                and every workflow's history size (test/firmware-fleet.test.ts at full scale,
+ *                its own dev server; FLEET_SLEDS sets the scale, 10 SSDs per sled)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createDevServerEnv, findOrphans, startRackSagaBed, startTestRack, type RackSagaBed } from '../src/testing';
+import { diskCreate, instanceCreate } from '../src/workflows';
 
-const root = join(__dirname, '..');
-const result = spawnSync('npx', ['vitest', 'run', 'test/firmware-fleet.test.ts'], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, FLEET_SLEDS: process.env.FLEET_SLEDS ?? '1000', FLEET_TIMEOUT_MS: process.env.FLEET_TIMEOUT_MS ?? '3600000' },
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+type Bench = (env: TestWorkflowEnvironment, bed: RackSagaBed) => Promise<void>;
+
+const report = (name: string, value: string) => console.log(`${name.padEnd(44)} ${value}`);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+const benches: Record<string, Bench> = {
+  async harness(_env, bed) {
+    let n = 0;
+    const clean = async () => {
+      const orphans = findOrphans(await bed.testRack.rack.inventory());
+      if (orphans.length) throw new Error(`residue: ${orphans.join(', ')}`);
+    };
+    const prove = async <P, R>(saga: (params: P) => Promise<R>, makeParams: () => P) => {
+      const started = Date.now();
+      await bed.harness.succeedsIdempotently(saga, makeParams, async () => undefined);
+      const every = await bed.harness.unwindsFromEveryStep(saga, makeParams, clean);
+      await bed.harness.unwindsIdempotently(saga, makeParams, clean);
+      report(`harness: ${saga.name} (${every.steps.length} steps, 3 proofs)`, `${((Date.now() - started) / 1000).toFixed(1)} s`);
+    };
+    await prove(diskCreate, () => ({ name: `bench-disk-${++n}`, sizeGiB: 10 }));
+    await prove(instanceCreate, () => ({ name: `bench-vm-${++n}`, cpus: 1, memoryGiB: 1, diskGiB: 10, nics: 1 }));
+  },
+
+  async throughput(env, bed) {
+    const count = 50;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        env.client.workflow.execute(instanceCreate, {
+          taskQueue: bed.taskQueue,
+          workflowId: `bench-${randomUUID()}`,
+          args: [{ name: `tp-${i}-${randomUUID().slice(0, 6)}`, cpus: 1, memoryGiB: 1, diskGiB: 10, nics: 1 }],
+        }),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    report(`throughput: ${count} instanceCreate at once`, `${(count / seconds).toFixed(1)} sagas/s (${seconds.toFixed(1)} s)`);
+    report('throughput: worker process RSS after', mib(process.memoryUsage().rss));
+  },
+
+  async rack() {
+    const rack = await startTestRack();
+    try {
+      const count = 2_000;
+      const started = Date.now();
+      for (let i = 0; i < count; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) => rack.rack.disks.create({ name: `d-${i + j}`, sizeGiB: 1 }, `bench/${i + j}`)),
+        );
+      }
+      const seconds = (Date.now() - started) / 1000;
+      report(`rack: ${count} keyed mutations, 50 in flight`, `${(count / seconds).toFixed(0)} /s`);
+    } finally {
+      await rack.stop();
+    }
+  },
+};
+
+/** Benches too long to run unless named; each runs on its own servers. */
+const namedOnly: Record<string, () => number> = {
+  fleet() {
+    const result = spawnSync('npx', ['vitest', 'run', 'test/firmware-fleet.test.ts'], {
+      cwd: join(__dirname, '..'),
+      stdio: 'inherit',
+      env: { ...process.env, FLEET_SLEDS: process.env.FLEET_SLEDS ?? '1000', FLEET_TIMEOUT_MS: process.env.FLEET_TIMEOUT_MS ?? '3600000' },
+    });
+    return result.status ?? 1;
+  },
+};
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2);
+  for (const name of requested.filter((n) => n in namedOnly)) {
+    const status = namedOnly[name]?.() ?? 1;
+    if (status !== 0) throw new Error(`bench ${name} failed (exit ${status})`);
+  }
+  const wanted = requested.filter((n) => !(n in namedOnly));
+  if (requested.length > 0 && wanted.length === 0) return;
+  const unknown = wanted.filter((name) => !(name in benches));
+  if (unknown.length) throw new Error(`unknown bench ${unknown.join(', ')}; choose from ${[...Object.keys(benches), ...Object.keys(namedOnly)].join(', ')}`);
+  const env = await createDevServerEnv();
+  const bed = await startRackSagaBed(env, { taskQueue: 'bench', seed: { ipPool: '10.0.0.0/16', sleds: Array.from({ length: 16 }, () => ({ cpus: 256, memoryGiB: 4096, ssds: [{}, {}] })) } });
+  try {
+    for (const [name, bench] of Object.entries(benches)) {
+      if (wanted.length === 0 || wanted.includes(name)) await bench(env, bed);
+    }
+  } finally {
+    await bed.stop();
+    await env.teardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
 });
-process.exit(result.status ?? 1);
