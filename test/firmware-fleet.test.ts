@@ -1,7 +1,7 @@
 /**
  * The fleet run on the dev server against a real rack: 10 SSDs per sled, wall time and the
  * history size of every kind of workflow (visibility's HistoryLength), every history under
- * 10,000 events. The suite runs 500 SSDs on 50 sleds; `npm run bench` runs the 10,000 SSDs on
+ * 10,000 events. The suite runs 500 SSDs on 50 sleds; `npm run bench -- fleet` runs the 10,000 SSDs on
  * 1,000 sleds of issue 6 (`FLEET_SLEDS=1000`), which takes longer than CI allows a test.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
