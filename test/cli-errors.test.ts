@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorGroup, SagaUnwoundError, type UnwindClient, createUnwindClient } from '../src/client';
 import { createDevServerEnv } from '../src/testing/environments';
 import { startRackSagaBed, type RackSagaBed } from '../src/testing/saga-bed';
-import { type CliRun, runUnwind } from './cli-helpers';
+import { eventually, expectExit, runUnwind } from './cli-helpers';
 
 const taskQueue = 'cli-errors';
 let env: TestWorkflowEnvironment;
@@ -30,21 +30,7 @@ afterAll(async () => {
 
 const unwind = (...args: string[]) => runUnwind(['--address', env.address, ...args], { UNWIND_TASK_QUEUE: taskQueue });
 
-function expectExit(run: CliRun, code: number): CliRun {
-  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
-  return run;
-}
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2_000)}`);
-}
 
 /** What one saga says of its own failure: the ground truth the grouping must agree with. */
 interface Failure {

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /** What a CLI run left behind. */
 export interface CliRun {
@@ -39,4 +40,25 @@ export async function freePort(): Promise<number> {
   const port = typeof address === 'object' && address ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Asserts a CLI run's exit code, showing its output when it differs. */
+export function expectExit(run: CliRun, code: number): CliRun {
+  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
+  return run;
+}
+
+/**
+ * Reads until `done` holds (a read that throws counts as not yet), for what visibility and
+ * sagas reach eventually; fails with the last value seen after `timeoutMs`.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read().catch(() => undefined);
+    if (last !== undefined && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2_000)}`);
 }

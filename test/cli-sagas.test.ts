@@ -12,7 +12,7 @@ import { TASK_QUEUE } from '../src/temporal/worker-config';
 import { createDevServerEnv } from '../src/testing/environments';
 import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
-import { type CliRun, runUnwind } from './cli-helpers';
+import { eventually, expectExit, runUnwind } from './cli-helpers';
 
 let env: TestWorkflowEnvironment;
 let testRack: TestRack;
@@ -46,26 +46,12 @@ afterAll(async () => {
 const unwind = (...args: string[]) =>
   runUnwind(['--address', env.address, '--rack-url', testRack.server.url, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-}
 
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
   eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
 const untilListed = (workflowId: string, state: SagaState): Promise<SagaSummary[]> =>
   eventually(() => client.sagas.list({ state }), (rows) => rows.some((r) => r.workflowId === workflowId), `${workflowId} listed as ${state}`);
 
-function expectExit(run: CliRun, code: number): CliRun {
-  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
-  return run;
-}
 
 /** A saga paused on a needs-operator failure of one replica, started with the CLI. */
 async function pausedDisk(name: string): Promise<{ id: string; status: SagaStatus }> {

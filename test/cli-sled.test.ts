@@ -12,7 +12,7 @@ import type { RackSeed } from '../src/rack/schemas';
 import type { SagaStatus } from '../src/schemas/saga';
 import { createDevServerEnv } from '../src/testing/environments';
 import { startRackSagaBed, type RackSagaBed } from '../src/testing/saga-bed';
-import { type CliRun, runUnwind } from './cli-helpers';
+import { eventually, expectExit, runUnwind } from './cli-helpers';
 
 const taskQueue = 'cli-sled';
 const ssds = [{}, {}];
@@ -41,21 +41,7 @@ afterAll(async () => {
 
 const unwind = (...args: string[]) => runUnwind(['--address', env.address, ...args], { UNWIND_TASK_QUEUE: taskQueue });
 
-function expectExit(run: CliRun, code: number): CliRun {
-  expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(code);
-  return run;
-}
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2_000)}`);
-}
 
 const statusOf = (id: string, done: (s: SagaStatus) => boolean, what: string) => eventually(() => client.sagas.status(id), done, `${id}: ${what}`);
 

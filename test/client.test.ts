@@ -19,6 +19,7 @@ import {
 import type { OperatorNotification, SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
 import { createDevServerEnv } from '../src/testing/environments';
+import { eventually } from './cli-helpers';
 import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
 
@@ -48,16 +49,6 @@ afterAll(async () => {
 });
 
 /** Polls `read` until `done` holds (visibility and status are eventually consistent). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-}
 
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
   eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
