@@ -33,10 +33,11 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { z } from 'zod';
 import { DiskCreateParams, type DiskCreateResult, diskSagaIds } from './schemas/disk';
 import {
@@ -52,6 +53,8 @@ import {
 import {
   ApprovalDecisionInput,
   type ApprovalRecord,
+  FINAL_SAGA_STATES,
+  OUTCOME_MEMO_KEY,
   type OperatorAction,
   OperatorDecisionInput,
   SAGA_UNWOUND,
@@ -59,6 +62,7 @@ import {
   SagaState,
   type SagaStatus,
   SagaUnwoundDetails,
+  type WaitingFor,
 } from './schemas/saga';
 import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
 import { HardwareReplaced, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from './schemas/sled';
@@ -108,13 +112,36 @@ export class SagaUnwoundError extends Error {
   }
 }
 
+/**
+ * A saga was cancelled (Temporal status `CANCELED`): before its pivot it unwound, a stoppable
+ * saga past its pivot stopped. `details` are what it left in its memo (`unwindOutcome`): what
+ * was undone and skipped, its last reports; `null` when it left none (e.g. cancelled before a
+ * worker ran it).
+ */
+export class SagaCancelledError extends Error {
+  /** The saga's workflow id. */
+  readonly workflowId: string;
+  /** The cancellation (`cause.type` `Cancelled`), what was undone and skipped; `null` when unknown. */
+  readonly details: SagaUnwoundDetails | null;
+
+  constructor(workflowId: string, details: SagaUnwoundDetails | null, options?: { cause?: unknown }) {
+    const undone = details === null ? '' : `: undone ${details.undone.length ? details.undone.join(', ') : 'nothing'}`;
+    super(`saga ${workflowId} was cancelled${undone}`, options);
+    this.name = 'SagaCancelledError';
+    this.workflowId = workflowId;
+    this.details = details;
+  }
+}
+
 /** What a person can ask of a saga: an operator decision, an approval, or reporting new hardware. */
 export type SagaAction = OperatorAction | 'approve' | 'reject' | 'hardwareReplaced';
 
 /**
  * The saga refused an operator action (its update validator said no): e.g. `retry` while no
- * step waits, `unwind` after the pivot, `approve` by someone not listed, `hardwareReplaced`
- * while no hardware is awaited, or any action once the saga finished. Nothing was recorded.
+ * step waits, `unwind` after the pivot, `approve` by someone not listed, a decision for a wait
+ * that has ended (`waitId`), `hardwareReplaced` while no hardware is awaited, or any action once
+ * the saga finished. Also raised by the client before sending, when it fills in the wait and
+ * there is none, or several and none was named. Nothing was recorded.
  */
 export class OperatorActionRefusedError extends Error {
   /** The saga's workflow id. */
@@ -144,6 +171,11 @@ export function sagaUnwoundDetailsOf(error: unknown): SagaUnwoundDetails | undef
   return parsed.success ? parsed.data : undefined;
 }
 
+/** True when `error` is a workflow's cancellation, as `handle.result()` throws it. */
+function isCancelled(error: unknown): boolean {
+  return error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure;
+}
+
 function parseRequest<S extends z.ZodType>(schema: S, input: unknown, request: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (!result.success) throw new InvalidRequestError(request, fieldProblems(result.error));
@@ -155,7 +187,7 @@ function parseRequest<S extends z.ZodType>(schema: S, input: unknown, request: s
 
 /** Filter of {@link SagaApi.list}; every field optional, all given fields must match. */
 export const SagaListFilter = z.strictObject({
-  /** Only sagas in this state (`UnwindState`). */
+  /** Only sagas in this state (see {@link sagaStateClause} for what each state matches). */
   state: SagaState.optional(),
   /** Only sagas of this type (`UnwindSaga`), e.g. `instanceCreate`. */
   saga: z
@@ -179,7 +211,12 @@ export interface SagaSummary {
   runId: string;
   /** The saga's type (`UnwindSaga`); the workflow type when the attribute is missing. */
   saga: string;
-  /** The saga's state (`UnwindState`); `null` before the saga set it. */
+  /**
+   * The saga's state (`UnwindState`); `null` before the saga set it. Never stale: a closed
+   * workflow whose `UnwindState` still says it is live (terminated or timed out from outside,
+   * so the saga never recorded its end) is `failed`, or `cancelled` when it was cancelled;
+   * `status` says how it closed (see {@link sagaState}).
+   */
   state: SagaState | null;
   /** The step it is at or waits on (`UnwindStep`). */
   step: string | null;
@@ -193,14 +230,53 @@ export interface SagaSummary {
   status: ExecutionStatus;
 }
 
+/** The states of a saga still going (its workflow open): every state but the final ones. */
+export const LIVE_SAGA_STATES: readonly SagaState[] = SagaState.options.filter((s) => !FINAL_SAGA_STATES.includes(s));
+
+/**
+ * A saga's state from its recorded `UnwindState` and its workflow's execution status: the
+ * recorded state, except that a closed workflow cannot be live. One closed with a live state
+ * was ended from outside (terminated, timed out, cancelled before the saga could record it):
+ * `cancelled` when its workflow was cancelled, `failed` when it failed, was terminated or timed
+ * out, `null` (unknown) otherwise.
+ */
+export function sagaState(recorded: SagaState | null, status: ExecutionStatus): SagaState | null {
+  if (recorded === null || status === 'running' || status === 'paused' || FINAL_SAGA_STATES.includes(recorded)) return recorded;
+  if (status === 'cancelled') return 'cancelled';
+  if (status === 'failed' || status === 'terminated' || status === 'timed_out') return 'failed';
+  return null;
+}
+
 /** Quotes a value for a visibility query (the values are validated; this is belt and braces). */
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+const liveStatesList = `(${LIVE_SAGA_STATES.map(quote).join(', ')})`;
+
+/**
+ * The visibility clause for sagas in `state`, as {@link sagaState} reads them (the search
+ * attribute alone may be stale when a workflow was ended from outside):
+ * - a live state (`running`, `unwinding`, `needs-operator`, `stuck`, `awaiting-approval`):
+ *   that `UnwindState` on a running workflow — a closed workflow is never listed as live;
+ * - `failed`: `UnwindState = 'failed'` (an error escaped the saga), or a workflow closed as
+ *   Failed, Terminated or TimedOut whose `UnwindState` is still live;
+ * - `cancelled`: `UnwindState = 'cancelled'`, or a workflow closed as Canceled whose
+ *   `UnwindState` is still live;
+ * - `completed`, `unwound`: that `UnwindState`.
+ */
+export function sagaStateClause(state: SagaState): string {
+  const recorded = `UnwindState = ${quote(state)}`;
+  if (LIVE_SAGA_STATES.includes(state)) return `${recorded} AND ExecutionStatus = 'Running'`;
+  if (state === 'failed') return `(${recorded} OR (ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut') AND UnwindState IN ${liveStatesList}))`;
+  if (state === 'cancelled') return `(${recorded} OR (ExecutionStatus = 'Canceled' AND UnwindState IN ${liveStatesList}))`;
+  return recorded;
+}
+
 /**
  * The visibility query of a {@link SagaListFilter}, e.g.
- * `UnwindSaga IS NOT NULL AND UnwindState = 'needs-operator'`.
+ * `UnwindSaga IS NOT NULL AND UnwindState = 'needs-operator' AND ExecutionStatus = 'Running'`.
+ * See {@link sagaStateClause} for what each state matches.
  * @param now the clock `stalledFor` counts back from.
  * @throws InvalidRequestError naming every bad field.
  */
@@ -208,27 +284,30 @@ export function sagaListQuery(filter: SagaListFilter = {}, now: Date = new Date(
   const f = parseRequest(SagaListFilter, filter, 'sagas.list');
   const clauses = ['UnwindSaga IS NOT NULL'];
   if (f.saga !== undefined) clauses.push(`UnwindSaga = ${quote(f.saga)}`);
-  if (f.state !== undefined) clauses.push(`UnwindState = ${quote(f.state)}`);
+  if (f.state !== undefined) clauses.push(sagaStateClause(f.state));
   if (f.stalledFor !== undefined) {
-    clauses.push(`ExecutionStatus = 'Running'`, `UnwindProgressAt < ${quote(new Date(now.getTime() - f.stalledFor).toISOString())}`);
+    const running = `ExecutionStatus = 'Running'`;
+    if (!clauses.some((c) => c.endsWith(running))) clauses.push(running);
+    clauses.push(`UnwindProgressAt < ${quote(new Date(now.getTime() - f.stalledFor).toISOString())}`);
   }
   return clauses.join(' AND ');
 }
 
 function summarize(info: Omit<WorkflowExecutionInfo, 'raw'>): SagaSummary {
   const attrs = info.typedSearchAttributes;
-  const state = SagaState.safeParse(attrs.get(UnwindState));
+  const recorded = SagaState.safeParse(attrs.get(UnwindState));
   const progressAt = attrs.get(UnwindProgressAt);
+  const status = info.status.name.toLowerCase() as ExecutionStatus;
   return {
     workflowId: info.workflowId,
     runId: info.runId,
     saga: attrs.get(UnwindSaga) ?? info.type,
-    state: state.success ? state.data : null,
+    state: sagaState(recorded.success ? recorded.data : null, status),
     step: attrs.get(UnwindStep) ?? null,
     startTime: info.startTime.toISOString(),
     progressAt: progressAt ? progressAt.toISOString() : null,
     closeTime: info.closeTime ? info.closeTime.toISOString() : null,
-    status: info.status.name.toLowerCase() as ExecutionStatus,
+    status,
   };
 }
 
@@ -254,7 +333,8 @@ export interface SagaHandle<R = unknown> {
   /**
    * Waits for the saga to finish. Abort `signal` to stop waiting (the saga goes on): the wait
    * is a long poll that would otherwise hold the connection open.
-   * @throws SagaUnwoundError when it unwound; other workflow failures as the SDK throws them.
+   * @throws SagaUnwoundError when it unwound; SagaCancelledError when it was cancelled (with
+   *   what it undid, from its memo); other workflow failures as the SDK throws them.
    */
   result(options?: { signal?: AbortSignal }): Promise<R>;
   /** See {@link SagaApi.retry}. */
@@ -273,6 +353,61 @@ export interface SagaHandle<R = unknown> {
 
 const operatorUpdates = { retry: retryUpdate, skip: skipUpdate, unwind: unwindUpdate } as const;
 const approvalUpdates = { approve: approveUpdate, reject: rejectUpdate } as const;
+
+/** `"ensure-region[1]" (wait 3: retry/unwind)`: an open wait, as refusals list them. */
+function describeWait(wait: Pick<WaitingFor, 'step' | 'waitId' | 'actions'>): string {
+  return `"${wait.step}" (wait ${wait.waitId}: ${wait.actions.join('/')})`;
+}
+
+/**
+ * The open operator wait a decision without `waitId` is meant for: the one waiting step, or the
+ * one named `step`. When there is none, or several and no step was named, the refusal says
+ * why (listing what waits): the decision is not sent.
+ */
+export function operatorWait(status: Pick<SagaStatus, 'state' | 'waiting'>, step?: string): { wait: WaitingFor } | { refusal: string } {
+  const open = status.waiting;
+  if (open.length === 0) return { refusal: `the saga is ${status.state} and no step waits for an operator` };
+  const list = open.map(describeWait).join(', ');
+  const candidates = step === undefined ? open : open.filter((w) => w.step === step);
+  const [wait] = candidates;
+  if (wait === undefined) return { refusal: `step "${step}" does not wait for an operator; waiting: ${list}` };
+  if (candidates.length > 1) {
+    return { refusal: `${open.length} steps wait: ${list}; name one by its step or wait id` };
+  }
+  return { wait };
+}
+
+/**
+ * The status of a saga about to be acted on, read to fill in what the action needs (the wait it
+ * decides). Refuses when the workflow has closed; bounded in time, because a worker must answer.
+ * `check` may refuse from visibility's view first (no worker needed).
+ */
+async function liveStatus(
+  client: Client,
+  workflowId: string,
+  action: SagaAction,
+  check?: (info: WorkflowExecutionDescription) => string | undefined,
+): Promise<SagaStatus> {
+  const handle = client.workflow.getHandle(workflowId);
+  const info = await handle.describe();
+  if (info.status.name !== 'RUNNING') throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(info)})`);
+  const refusal = check?.(info);
+  if (refusal !== undefined) throw new OperatorActionRefusedError(workflowId, action, refusal);
+  const signal = AbortSignal.timeout(STATUS_CHECK_TIMEOUT_MS);
+  try {
+    return await client.withAbortSignal(signal, () => handle.query(sagaStatusQuery));
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    throw new Error(`${workflowId}: no worker answered its status query within ${STATUS_CHECK_TIMEOUT_MS / 1_000} s; nothing was sent: is a worker running?`, { cause: error });
+  }
+}
+
+/** A cancelled saga's outcome, from its memo (`unwindOutcome`); `null` when it left none. */
+async function cancelledOutcome(handle: WorkflowHandle): Promise<SagaUnwoundDetails | null> {
+  const info = await handle.describe().catch(() => undefined);
+  const parsed = SagaUnwoundDetails.safeParse(info?.memo?.[OUTCOME_MEMO_KEY]);
+  return parsed.success ? parsed.data : null;
+}
 
 function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): SagaHandle<R> {
   const handle = client.workflow.getHandle(workflowId);
@@ -299,11 +434,26 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
   // Async, so that bad input rejects the promise rather than throwing at the call.
   const act = async (action: OperatorAction, decision: OperatorDecisionInput): Promise<SagaDecision> => {
     const input = parseRequest(OperatorDecisionInput, decision, `sagas.${action}`);
-    return await send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [input] }));
+    // Without a wait id, the wait open now is the one decided: sent with its id, the decision
+    // is refused if that wait ends before it arrives, never applied to a later one.
+    let sent = input;
+    if (input.waitId === undefined) {
+      const picked = operatorWait(await liveStatus(client, workflowId, action), input.step);
+      if ('refusal' in picked) throw new OperatorActionRefusedError(workflowId, action, picked.refusal);
+      sent = { ...input, step: picked.wait.step, waitId: picked.wait.waitId };
+    }
+    return await send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [sent] }));
   };
   const decide = async (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
     const input = parseRequest(ApprovalDecisionInput, decision, `sagas.${action}`);
-    return await send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [input] }));
+    let sent = input;
+    if (input.waitId === undefined) {
+      const status = await liveStatus(client, workflowId, action);
+      const pending = status.pendingApproval;
+      if (!pending) throw new OperatorActionRefusedError(workflowId, action, `no approval is pending: the saga is ${status.state}`);
+      sent = { ...input, waitId: pending.waitId };
+    }
+    return await send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [sent] }));
   };
   return {
     workflowId,
@@ -319,6 +469,7 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
       } catch (error) {
         const details = sagaUnwoundDetailsOf(error);
         if (details) throw new SagaUnwoundError(workflowId, details, { cause: error });
+        if (isCancelled(error)) throw new SagaCancelledError(workflowId, await cancelledOutcome(handle), { cause: error });
         throw error;
       }
     },
@@ -330,9 +481,14 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
   };
 }
 
-/** A closed workflow's saga state (`UnwindState`), else its execution status. */
+/**
+ * How a closed workflow ended, for refusals: its saga state when the saga recorded its end
+ * (`unwound`, `cancelled`, …), else its execution status (`terminated`, `timed_out`).
+ */
 function finishedState(info: Omit<WorkflowExecutionInfo, 'raw'>): string {
-  return info.typedSearchAttributes.get(UnwindState) ?? info.status.name.toLowerCase();
+  const recorded = SagaState.safeParse(info.typedSearchAttributes.get(UnwindState));
+  if (recorded.success && FINAL_SAGA_STATES.includes(recorded.data)) return recorded.data;
+  return info.status.name.toLowerCase();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -419,16 +575,23 @@ export interface SagaApi {
   describe(workflowId: string): Promise<SagaSummary>;
   /**
    * Sagas matching `filter`, newest first (visibility is eventually consistent: a saga started
-   * a moment ago may take a second to appear).
+   * a moment ago may take a second to appear). A live state lists only open workflows; `failed`
+   * and `cancelled` include workflows ended from outside (see {@link sagaStateClause}).
    * @throws InvalidRequestError naming every bad filter field (e.g. an unknown state).
    */
   list(filter?: SagaListFilter): Promise<SagaSummary[]>;
   /**
    * Runs the waiting step again: its action (`needs-operator`) or its undo (`stuck`).
-   * `step` is needed only when several steps wait at once.
-   * @returns the decision as the saga recorded it.
+   *
+   * A decision decides one wait (`waitId`, as the status shows it in `waiting`). Given, it is
+   * sent as is: the saga refuses it if that wait has ended, saying how. Left out, the client
+   * reads the saga's status (a worker must answer, within 10 s) and sends the decision for the
+   * wait open now — the one named by `step`, needed only when several steps wait — so a wait
+   * that ends in the meantime is refused, never replaced by a later one.
+   * @returns the decision as the saga recorded it (with its `waitId`).
    * @throws InvalidRequestError when `operator` or `reason` is empty; OperatorActionRefusedError
-   *   when the saga refuses (nothing waits for `retry`).
+   *   when the saga refuses (nothing waits for `retry`, the wait has ended, it finished) or, with
+   *   no `waitId`, when nothing waits or several steps do and no `step` was named.
    */
   retry(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
   /** Gives up on a failed undo (`stuck`); the residue is recorded with the reason. Throws as {@link retry}. */
@@ -436,11 +599,13 @@ export interface SagaApi {
   /** Unwinds a saga paused before its pivot (`needs-operator`). Throws as {@link retry}. */
   unwind(workflowId: string, decision: OperatorDecisionInput): Promise<SagaDecision>;
   /**
-   * Approves the saga's pending approval (state `awaiting-approval`).
-   * @returns the decision as the saga recorded it (who, when, comment).
+   * Approves the saga's pending approval (state `awaiting-approval`). Like {@link retry}, the
+   * decision names the approval by its `waitId` (`pendingApproval.waitId`), filled in from the
+   * status when left out.
+   * @returns the decision as the saga recorded it (who, when, comment, wait).
    * @throws InvalidRequestError when `approver` is empty; OperatorActionRefusedError with the
-   *   saga's own message when it refuses (the approver is not listed, nothing is pending, it
-   *   finished) — nothing is recorded.
+   *   saga's own message when it refuses (the approver is not listed, nothing is pending, that
+   *   approval has ended, it finished) — nothing is recorded.
    */
   approve(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
   /** Rejects the saga's pending approval: before its pivot the saga unwinds. Throws as {@link approve}. */
@@ -453,7 +618,7 @@ export interface SagaApi {
    * @throws InvalidRequestError naming every bad filter field.
    */
   errors(filter?: SagaErrorsFilter): Promise<ErrorGroup[]>;
-  /** Waits for the saga's result. @throws SagaUnwoundError when it unwound. */
+  /** Waits for the saga's result. @throws SagaUnwoundError when it unwound, SagaCancelledError when it was cancelled. */
   result<R = unknown>(workflowId: string): Promise<R>;
 }
 
@@ -560,20 +725,11 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     replace: (request) => start('sledReplace', 'sleds.replace', SledReplaceParams, request, sledReplaceId),
     async hardwareReplaced(workflowId, report) {
       const input = parseRequest(HardwareReplaced, report, 'sleds.hardwareReplaced');
-      const handle = temporal.workflow.getHandle(workflowId);
       const refuse = (why: string) => new OperatorActionRefusedError(workflowId, 'hardwareReplaced', why);
-      const info = await handle.describe();
-      if (info.status.name !== 'RUNNING') throw refuse(`the saga has finished (${finishedState(info)})`);
-      const sagaType = info.typedSearchAttributes.get(UnwindSaga) ?? info.type;
-      if (sagaType !== 'sledReplace') throw refuse(`it is a ${sagaType} saga, not a sled replacement`);
-      // The check needs the status query, which a worker answers: bounded, so a missing worker is said.
-      const signal = AbortSignal.timeout(STATUS_CHECK_TIMEOUT_MS);
-      const status = await sagaHandle(temporal, workflowId, true)
-        .status({ signal })
-        .catch((error: unknown) => {
-          if (!signal.aborted) throw error;
-          throw new Error(`${workflowId}: no worker answered its status query within ${STATUS_CHECK_TIMEOUT_MS / 1_000} s; nothing was sent: is a worker running?`, { cause: error });
-        });
+      const status = await liveStatus(temporal, workflowId, 'hardwareReplaced', (info) => {
+        const sagaType = info.typedSearchAttributes.get(UnwindSaga) ?? info.type;
+        return sagaType === 'sledReplace' ? undefined : `it is a ${sagaType} saga, not a sled replacement`;
+      });
       const hardware = status.reports.hardware as { replacedBy?: string; serial?: string } | undefined;
       if (hardware?.replacedBy) throw refuse(`${hardware.replacedBy} already reported the new hardware (serial ${hardware.serial ?? '?'})`);
       const waits = status.steps.some((s) => s.name === AWAIT_HARDWARE && s.state === 'running');
@@ -584,7 +740,7 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
             `the technician reports the new hardware only once the sled is powered off (step ${AWAIT_HARDWARE})`,
         );
       }
-      await handle.signal(hardwareReplacedSignal, input);
+      await temporal.workflow.getHandle(workflowId).signal(hardwareReplacedSignal, input);
       return input;
     },
   };
@@ -628,6 +784,7 @@ async function exampleMessage(client: Client, group: ErrorGroupDraft): Promise<s
       return null;
     } catch (error) {
       if (error instanceof SagaUnwoundError) return error.details.cause.message;
+      if (error instanceof SagaCancelledError) return error.details?.cause.message ?? error.message;
       if (!signal.aborted) return error instanceof Error ? error.message : String(error);
     }
   }
