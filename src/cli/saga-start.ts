@@ -4,8 +4,8 @@
  * saga id, and `--wait`: following the saga until it completes, unwinds or pauses.
  *
  * With `--wait` the exit code says how it ended: 0 completed, 1 unwound (the rack is back where
- * it was), 6 paused for an operator (it holds what it made until someone runs `unwind retry`,
- * `skip` or `unwind`; the commands to run are printed).
+ * it was) or cancelled (what it undid is printed), 6 paused for an operator (it holds what it
+ * made until someone runs `unwind retry`, `skip` or `unwind`; the commands to run are printed).
  *
  * The client is only a type here: the SDK loads when a command connects, not when the CLI starts.
  */
@@ -23,16 +23,20 @@ export interface StartOptions {
   json?: boolean;
 }
 
-/** How a waited-for saga ended (or stopped: `paused` leaves it running). */
+/**
+ * How a waited-for saga ended (or stopped: `paused` leaves it running). `cancelled` carries what
+ * the saga left in its memo: what it undid and skipped (`null` when it left nothing).
+ */
 export type WaitOutcome =
   | { outcome: 'completed'; result: unknown }
   | { outcome: 'unwound'; unwound: SagaUnwoundDetails }
+  | { outcome: 'cancelled'; cancelled: SagaUnwoundDetails | null }
   | { outcome: 'paused'; status: SagaStatus };
 
 /** Adds `--wait` and `--json` to a saga-starting command. */
 export function withStartOptions(command: Command): Command {
   return command
-    .option('--wait', 'follow the saga until it completes (exit 0), unwinds (exit 1) or pauses for an operator (exit 6)')
+    .option('--wait', 'follow the saga until it completes (exit 0), unwinds or is cancelled (exit 1) or pauses for an operator (exit 6)')
     .option('--json', 'print machine-readable JSON');
 }
 
@@ -75,7 +79,7 @@ export async function startSaga(
     return;
   }
   const ended = await waitForSaga(context, handle);
-  context.exitCode = ended.outcome === 'completed' ? ExitCode.Ok : ended.outcome === 'unwound' ? ExitCode.Failed : ExitCode.NeedsOperator;
+  context.exitCode = ended.outcome === 'completed' ? ExitCode.Ok : ended.outcome === 'paused' ? ExitCode.NeedsOperator : ExitCode.Failed;
   context.emit(options.json, { workflowId, existing, ...jsonOutcome(ended) }, () => renderOutcome(workflowId, ended));
 }
 
@@ -94,12 +98,12 @@ export function renderOutcome(workflowId: string, ended: WaitOutcome): string {
     }
     case 'unwound': {
       const u = ended.unwound;
-      const lines = [
-        `${workflowId} unwound: ${u.failedStep === null ? 'failed' : `step ${u.failedStep} failed`}: ${u.cause.type}: ${u.cause.message}`,
-        `  undone: ${u.undone.length ? u.undone.join(', ') : 'nothing'}`,
-      ];
-      for (const s of u.skipped) lines.push(`  skipped undo ${s.step} (by ${s.operator}: ${s.reason}): its effect remains`);
-      return lines.join('\n');
+      return [`${workflowId} unwound: ${u.failedStep === null ? 'failed' : `step ${u.failedStep} failed`}: ${u.cause.type}: ${u.cause.message}`, ...undoneLines(u)].join('\n');
+    }
+    case 'cancelled': {
+      const c = ended.cancelled;
+      if (c === null) return `${workflowId} cancelled; it left no record of what it undid: see 'unwind show ${workflowId}'`;
+      return [`${workflowId} cancelled: ${c.cause.message}`, ...undoneLines(c)].join('\n');
     }
     case 'paused': {
       const s = ended.status;
@@ -111,12 +115,19 @@ export function renderOutcome(workflowId: string, ended: WaitOutcome): string {
   }
 }
 
+/** What an unwound or cancelled saga undid, and the undos an operator skipped. */
+function undoneLines(u: SagaUnwoundDetails): string[] {
+  const lines = [`  undone: ${u.undone.length ? u.undone.join(', ') : 'nothing'}`];
+  for (const s of u.skipped) lines.push(`  skipped undo ${s.step} (by ${s.operator}: ${s.reason}): its effect remains`);
+  return lines;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Follows `handle` until its workflow ends or the saga pauses for an operator (`needs-operator`,
- * `stuck`), showing the state and current step on stderr. `awaiting-approval` keeps waiting:
- * an approver is expected. Polls the status query every `pollMs` (500 ms unless told).
+ * Follows `handle` until its workflow ends (completed, unwound, cancelled) or the saga pauses
+ * for an operator (`needs-operator`, `stuck`), showing the state and current step on stderr.
+ * `awaiting-approval` keeps waiting: an approver is expected. Polls the status query every `pollMs` (500 ms unless told).
  */
 export async function waitForSaga(context: CliContext, handle: SagaHandle, pollMs = 500): Promise<WaitOutcome> {
   const progress = createProgress(`waiting for ${handle.workflowId}`, { stream: context.io.stderr, color: context.color });
@@ -128,6 +139,9 @@ export async function waitForSaga(context: CliContext, handle: SagaHandle, pollM
       // By name: src/client.ts is loaded only once a command connects.
       if (error instanceof Error && error.name === 'SagaUnwoundError') {
         return { outcome: 'unwound', unwound: (error as Error & { details: SagaUnwoundDetails }).details };
+      }
+      if (error instanceof Error && error.name === 'SagaCancelledError') {
+        return { outcome: 'cancelled', cancelled: (error as Error & { details: SagaUnwoundDetails | null }).details };
       }
       throw error;
     },

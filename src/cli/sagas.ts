@@ -1,10 +1,14 @@
 /**
  * The saga commands: `unwind list`, `unwind show`, and the operator actions `unwind retry`,
  * `unwind skip`, `unwind unwind`. They work on any unwind saga, whatever its type.
+ *
+ * An operator action decides one wait (its wait id, shown by `unwind show`): `--wait-id` names
+ * it, else the client reads the wait open now and sends the decision for it, so a wait that
+ * ends meanwhile refuses the decision instead of a later wait taking it.
  */
 import { type Command, Option } from 'commander';
 import type { SagaListFilter } from '../client';
-import { SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
+import { FINAL_SAGA_STATES, SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
 import type { CliContext } from './context';
 import { CliError, ExitCode, usageError } from './exit-codes';
 import { formatDuration, parseDuration } from './format';
@@ -18,7 +22,7 @@ export function register(program: Command, context: CliContext): void {
   program
     .command('list')
     .description('list sagas by state, type or lack of progress, newest first')
-    .addOption(new Option('--state <state>', 'only sagas in this state').choices(SagaState.options))
+    .addOption(new Option('--state <state>', 'only sagas in this state (see below)').choices(SagaState.options))
     .option('--saga <type>', 'only sagas of this type, e.g. instanceCreate')
     .option('--stalled <duration>', 'only running sagas with no progress for this long, e.g. 10m, 2h', (v) => positiveDuration(v, '--stalled'))
     .option('--limit <n>', 'at most this many rows (default 100)', (v) => parseLimit(v))
@@ -26,12 +30,19 @@ export function register(program: Command, context: CliContext): void {
     .addHelpText(
       'after',
       `
+States: running, unwinding, needs-operator, stuck and awaiting-approval list only sagas whose
+workflow is still open. completed, unwound and cancelled are how a saga ended; failed is a saga
+an error escaped (e.g. after its pivot, where nothing is undone) or whose workflow was ended
+from outside (terminated, timed out) before it could record its end: the STATE column then says
+how, e.g. 'failed (terminated)'. A workflow cancelled from outside likewise shows as cancelled.
+
 "Progress" is the saga's last state change or step start (recorded at most once a minute
 while it runs). A saga paused for an operator makes none, so --stalled finds it too.
 
 Examples:
   $ unwind list
   $ unwind list --state needs-operator
+  $ unwind list --state failed --saga sledReplace
   $ unwind list --saga instanceMigrate --stalled 10m --json`,
     )
     .action(async (opts: { state?: SagaState; saga?: string; stalled?: number; limit?: number; json?: boolean }) => {
@@ -62,7 +73,7 @@ Examples:
     .action(async (id: string, opts: { json?: boolean; graph?: GraphFormat }) => {
       const client = await context.temporal();
       const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf((signal) => client.sagas.handle(id).status({ signal }))]);
-      const status = 'status' in answer ? answer.status : null;
+      const status = 'status' in answer ? settled(answer.status, summary) : null;
       const statusError = 'error' in answer ? answer.error : undefined;
       if (opts.graph) {
         if (!status) throw new CliError(ExitCode.Failed, `no status for ${id}: ${statusError}`, 'is a worker running for its task queue?');
@@ -76,6 +87,7 @@ Examples:
 
   registerAction(program, context, 'retry', 'run the waiting step again: its action (needs-operator) or its undo (stuck)', [
     "  $ unwind retry disk-create/data-1 --reason 'sled-3 back online' --as alice",
+    "  $ unwind retry disk-create/data-1 --wait-id 3 --reason 'sled-3 back online' --as alice",
     "  $ unwind retry instance-create/web-1 --step 'ensure-region[1]' --reason 'mirror rebuilt' --as bob",
   ]);
   registerAction(program, context, 'skip', "give up on a failed undo (stuck): its effect stays, recorded with the reason; unwinding goes on", [
@@ -93,21 +105,51 @@ function registerAction(program: Command, context: CliContext, action: OperatorA
     .argument('<id>', 'the saga (workflow) id')
     .requiredOption('--reason <text>', 'why: recorded in the saga with the decision')
     .requiredOption('--as <operator>', 'who decides: recorded in the saga with the decision')
+    .option('--wait-id <n>', "the wait decided, as 'unwind show <id>' numbers it; default: the wait open now", parseWaitId)
     .option('--step <step>', 'the waiting step; needed only when several steps wait at once')
     .option('--json', 'print the recorded decision as JSON')
     .addHelpText(
       'after',
       `
-Exit 5 when the saga refuses (e.g. nothing waits for ${action}); see 'unwind show <id>'.
+Each pause of a saga is a wait with a number (1, 2, 3… in the saga), shown by 'unwind show <id>'.
+A decision decides one wait: --wait-id names it; without it, the wait open now is read from the
+saga (--step picks one when several steps wait) and the decision is sent for that wait. Either
+way, if the wait ended before the decision arrived (someone else decided it, the saga began
+unwinding), the saga refuses it and says what happened; it is never applied to a later wait.
+
+Exit 5 when the saga refuses (e.g. nothing waits for ${action}, or the wait has ended), with the
+saga's message; see 'unwind show <id>'.
 
 Examples:
 ${examples.join('\n')}`,
     )
-    .action(async (id: string, opts: { reason: string; as: string; step?: string; json?: boolean }) => {
+    .action(async (id: string, opts: { reason: string; as: string; waitId?: number; step?: string; json?: boolean }) => {
       const client = await context.temporal();
-      const decision = await client.sagas[action](id, { operator: opts.as, reason: opts.reason, step: opts.step });
-      context.emit(opts.json, decision, (d) => `${d.action} recorded on ${id} at step ${d.step} by ${d.operator}: ${d.reason}`);
+      const decision = await client.sagas[action](id, { operator: opts.as, reason: opts.reason, step: opts.step, waitId: opts.waitId });
+      context.emit(opts.json, decision, (d) => `${d.action} recorded on ${id} at step ${d.step} (wait ${d.waitId}) by ${d.operator}: ${d.reason}`);
     });
+}
+
+/**
+ * `--wait-id`: a wait's number, a whole number from 1.
+ * @throws a usage error (exit 2) naming the flag, before anything connects.
+ */
+export function parseWaitId(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw usageError(`--wait-id: '${value}' is not a wait number`, "give a whole number from 1, as 'unwind show <id>' numbers the waits");
+  }
+  return n;
+}
+
+/**
+ * The status to show beside visibility's view: a closed workflow's status query (replayed from
+ * history) still says where the saga was when its workflow was ended from outside (terminated,
+ * timed out); its state is then visibility's (e.g. failed), and nothing waits any more.
+ */
+export function settled(status: SagaStatus, summary: { state: SagaState | null; status: string }): SagaStatus {
+  if (summary.status === 'running' || summary.status === 'paused' || FINAL_SAGA_STATES.includes(status.state)) return status;
+  return { ...status, state: summary.state ?? status.state, waitingFor: null, waiting: [], pendingApproval: null };
 }
 
 /** The status query, bounded in time: without a worker it would wait for one indefinitely. */

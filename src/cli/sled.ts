@@ -98,8 +98,8 @@ reminded; the escalation contacts join them after --escalate-after. The saga's s
 evacuation's progress and who must act since when ('unwind show <id>').
 
 With --wait: follows the saga through the approval and the technician's wait (days, usually):
-exit 0 when the sled is back, 1 when it unwound (e.g. the power-off was rejected), 6 when it
-paused for an operator. Interrupting the wait leaves the saga running.
+exit 0 when the sled is back, 1 when it unwound (e.g. the power-off was rejected) or was
+cancelled, 6 when it paused for an operator. Interrupting the wait leaves the saga running.
 
 Examples:
   $ unwind sled replace sled-3 --approver alice --technician tom
