@@ -6,6 +6,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
+import { renderOutcome } from '../src/cli/saga-start';
+import { parseWaitId, settled } from '../src/cli/sagas';
 import { type SagaSummary, type UnwindClient, createUnwindClient } from '../src/client';
 import type { SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
@@ -13,6 +15,8 @@ import { createDevServerEnv } from '../src/testing/environments';
 import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
 import { eventually, expectExit, runUnwind } from './cli-helpers';
+
+const escape = (text: string) => text.replace(/[[\]()]/g, '\\$&');
 
 let env: TestWorkflowEnvironment;
 let testRack: TestRack;
@@ -77,6 +81,47 @@ describe('help', () => {
     const top = expectExit(await unwind('--help'), 0);
     for (const command of ['list', 'show', 'retry', 'skip', 'unwind', 'instance', 'disk']) expect(top.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     expect(top.stdout).toContain('6  waiting for an operator');
+  });
+});
+
+describe('--wait-id and what the commands print, without a server', () => {
+  it('takes a whole number from 1, naming the flag otherwise', () => {
+    expect(parseWaitId('3')).toBe(3);
+    expect(parseWaitId('12')).toBe(12);
+    for (const bad of ['0', '-1', '1.5', 'three', '', '1e3', '99999999999999999999']) {
+      expect(() => parseWaitId(bad)).toThrow(/^--wait-id: '.*' is not a wait number/);
+    }
+  });
+
+  it('exits 2 on a bad --wait-id before connecting', async () => {
+    const runs = await Promise.all([
+      runUnwind(['--address', '127.0.0.1:1', 'retry', 'disk-create/x', '--reason', 'r', '--as', 'alice', '--wait-id', '0']),
+      runUnwind(['--address', '127.0.0.1:1', 'skip', 'disk-create/x', '--reason', 'r', '--as', 'alice', '--wait-id', 'last']),
+      runUnwind(['--address', '127.0.0.1:1', 'approve', 'sled-replace/sled-3', '--as', 'alice', '--wait-id', '2.5']),
+    ]);
+    for (const run of runs) expect(expectExit(run, 2).stderr).toMatch(/^unwind: --wait-id: '.+' is not a wait number; /);
+  });
+
+  it('documents --wait-id and what --state matches', async () => {
+    const [retry, approve, list] = await Promise.all([unwind('retry', '--help'), unwind('approve', '--help'), unwind('list', '--help')]);
+    expect(expectExit(retry, 0).stdout).toContain('--wait-id <n>');
+    expect(retry.stdout).toContain('$ unwind retry disk-create/data-1 --wait-id 3');
+    expect(expectExit(approve, 0).stdout).toContain('--wait-id <n>');
+    expect(expectExit(list, 0).stdout).toMatch(/failed is a saga\s+an error escaped/);
+  });
+
+  it('prints a cancelled saga with what it undid', () => {
+    const cancelled = { failedStep: null, cause: { type: 'Cancelled', message: 'cancelled during ensure-region[1]' }, undone: ['ensure-region[0]', 'create-disk'], skipped: [] };
+    expect(renderOutcome('d/1', { outcome: 'cancelled', cancelled })).toBe('d/1 cancelled: cancelled during ensure-region[1]\n  undone: ensure-region[0], create-disk');
+    expect(renderOutcome('d/1', { outcome: 'cancelled', cancelled: null })).toBe("d/1 cancelled; it left no record of what it undid: see 'unwind show d/1'");
+  });
+
+  it('shows a closed workflow by how it closed: its status query no longer says who must act', () => {
+    const status = { state: 'needs-operator', waitingFor: {}, waiting: [{}], pendingApproval: null } as unknown as SagaStatus;
+    expect(settled(status, { state: 'failed', status: 'terminated' })).toMatchObject({ state: 'failed', waitingFor: null, waiting: [] });
+    expect(settled(status, { state: 'needs-operator', status: 'running' })).toBe(status);
+    const done = { ...status, state: 'unwound' } as SagaStatus;
+    expect(settled(done, { state: 'unwound', status: 'failed' })).toBe(done);
   });
 });
 
@@ -179,7 +224,7 @@ describe('a paused saga, seen and resumed from the CLI', () => {
     expectExit(missing, 4);
 
     const retry = expectExit(await unwind('retry', id, '--reason', 'sled back online', '--as', 'alice'), 0);
-    expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${waitingStep} by alice: sled back online`);
+    expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${waitingStep} (wait ${status.waitingFor?.waitId}) by alice: sled back online`);
     const result = await client.sagas.result<{ regions: unknown[] }>(id);
     expect(result.regions).toHaveLength(3);
 
@@ -241,5 +286,75 @@ describe('instance commands', () => {
   it('names bad migrate input by its flag and argument (exit 2)', async () => {
     const run = expectExit(await unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
     expect(run.stderr).toMatch(/^unwind: invalid request: --request-id: expected 1 to 64 letters/);
+  });
+});
+
+describe('operator commands name the wait they decide', () => {
+  it('fills in the open wait; a stale --wait-id is refused (exit 5) with the saga\'s message', async () => {
+    const { id, status } = await pausedDisk('cli-waits');
+    const first = status.waitingFor;
+    if (!first) throw new Error('no wait');
+    // The retry fails again: the step waits again, under a new wait id.
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const retry = expectExit(await unwind('retry', id, '--reason', 'sled back', '--as', 'ada'), 0);
+    expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${first.step} (wait ${first.waitId}) by ada: sled back`);
+    const again = await eventually(
+      () => client.sagas.status(id),
+      (s) => s.waitingFor !== null && s.waitingFor.waitId !== first.waitId,
+      'the step to wait again',
+    );
+    const second = again.waitingFor?.waitId ?? 0;
+
+    // Someone repeats the first decision: refused, saying what happened to that wait; nothing recorded.
+    const stale = expectExit(await unwind('retry', id, '--wait-id', String(first.waitId), '--reason', 'sled back', '--as', 'bob'), 5);
+    expect(stale.stderr).toMatch(new RegExp(`^unwind: saga ${id} refused retry: .*wait ${first.waitId} \\(step "${escape(first.step)}"\\) was (already )?decided: retry by ada`));
+    const unknown = expectExit(await unwind('unwind', id, '--wait-id', '99', '--reason', 'x', '--as', 'bob'), 5);
+    expect(unknown.stderr).toMatch(/no wait 99/);
+    expect((await client.sagas.status(id)).decisions).toHaveLength(1);
+
+    const decided = expectExit(await unwind('retry', id, '--wait-id', String(second), '--reason', 'really back', '--as', 'bob', '--json'), 0);
+    expect(JSON.parse(decided.stdout)).toMatchObject({ action: 'retry', step: first.step, waitId: second, operator: 'bob' });
+    expect((await client.sagas.result<{ regions: unknown[] }>(id)).regions).toHaveLength(3);
+  });
+});
+
+describe('status is never stale', () => {
+  it('a terminated saga is not listed as running; --state failed shows it with its execution status', async () => {
+    const idle = await createUnwindClient({ address: env.address, taskQueue: 'no-worker-polls-this' });
+    try {
+      const handle = await idle.disks.create({ name: 'cli-terminated', sizeGiB: 1 });
+      await untilListed(handle.workflowId, 'running');
+      await handle.temporal.terminate('test: ended from outside');
+      await untilListed(handle.workflowId, 'failed');
+      const [running, failed, failedJson] = await Promise.all([
+        unwind('list', '--state', 'running', '--json'),
+        unwind('list', '--state', 'failed'),
+        unwind('list', '--state', 'failed', '--json'),
+      ]);
+      expect((JSON.parse(expectExit(running, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).not.toContain(handle.workflowId);
+      expect(expectExit(failed, 0).stdout).toMatch(new RegExp(`^${handle.workflowId}\\s+diskCreate\\s+failed \\(terminated\\)\\s`, 'm'));
+      expect((JSON.parse(expectExit(failedJson, 0).stdout) as SagaSummary[]).find((r) => r.workflowId === handle.workflowId)).toMatchObject({
+        state: 'failed',
+        status: 'terminated',
+      });
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('a cancelled saga is listed as cancelled; following it exits 1 with what was undone', async () => {
+    const { id } = await pausedDisk('cli-cancelled');
+    await client.sagas.handle(id).temporal.cancel();
+    await untilListed(id, 'cancelled');
+    const [list, unwinding] = await Promise.all([unwind('list', '--state', 'cancelled', '--json'), unwind('list', '--state', 'unwinding', '--json')]);
+    expect((JSON.parse(expectExit(list, 0).stdout) as SagaSummary[]).find((r) => r.workflowId === id)).toMatchObject({ state: 'cancelled', status: 'cancelled' });
+    expect((JSON.parse(expectExit(unwinding, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).not.toContain(id);
+    // The same request again finds the cancelled saga; --wait reports how it ended.
+    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--wait'), 1);
+    expect(waited.stdout).toMatch(/^disk-create\/cli-cancelled cancelled: .+\n {2}undone: .*create-disk/);
+    const json = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--wait', '--json'), 1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ workflowId: id, existing: true, outcome: 'cancelled', cancelled: { cause: { type: 'Cancelled' } } });
+    const refused = expectExit(await unwind('retry', id, '--reason', 'too late', '--as', 'ada'), 5);
+    expect(refused.stderr).toContain(`refused retry: the saga has finished (cancelled)`);
   });
 });

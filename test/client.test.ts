@@ -10,13 +10,16 @@ import { createActivities } from '../src/activities';
 import {
   InvalidRequestError,
   OperatorActionRefusedError,
+  SagaCancelledError,
   SagaUnwoundError,
   type SagaSummary,
   type UnwindClient,
   createUnwindClient,
+  operatorWait,
   sagaListQuery,
+  sagaState,
 } from '../src/client';
-import type { OperatorNotification, SagaState, SagaStatus } from '../src/schemas/saga';
+import type { OperatorNotification, SagaState, SagaStatus, WaitingFor } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
 import { createDevServerEnv } from '../src/testing/environments';
 import { eventually } from './cli-helpers';
@@ -53,6 +56,7 @@ afterAll(async () => {
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
   eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
 const listed = (rows: SagaSummary[], workflowId: string) => rows.some((r) => r.workflowId === workflowId);
+const escape = (text: string) => text.replace(/[[\]()]/g, '\\$&');
 
 describe('starting sagas', () => {
   it('rejects bad input naming every bad field, and starts nothing', async () => {
@@ -114,12 +118,70 @@ describe('listing sagas', () => {
       "UnwindSaga IS NOT NULL AND UnwindSaga = 'instanceCreate' AND UnwindState = 'stuck' AND " +
         "ExecutionStatus = 'Running' AND UnwindProgressAt < '2024-06-01T11:50:00.000Z'",
     );
+    expect(sagaListQuery({ stalledFor: 600_000 }, now)).toBe(
+      "UnwindSaga IS NOT NULL AND ExecutionStatus = 'Running' AND UnwindProgressAt < '2024-06-01T11:50:00.000Z'",
+    );
+  });
+
+  it('lists a live state only on open workflows; failed and cancelled include workflows ended from outside', () => {
+    const live = "('running', 'unwinding', 'needs-operator', 'stuck', 'awaiting-approval')";
+    for (const state of ['running', 'unwinding', 'needs-operator', 'stuck', 'awaiting-approval'] as const) {
+      expect(sagaListQuery({ state })).toBe(`UnwindSaga IS NOT NULL AND UnwindState = '${state}' AND ExecutionStatus = 'Running'`);
+    }
+    expect(sagaListQuery({ state: 'completed' })).toBe("UnwindSaga IS NOT NULL AND UnwindState = 'completed'");
+    expect(sagaListQuery({ state: 'unwound' })).toBe("UnwindSaga IS NOT NULL AND UnwindState = 'unwound'");
+    expect(sagaListQuery({ state: 'failed', saga: 'diskCreate' })).toBe(
+      "UnwindSaga IS NOT NULL AND UnwindSaga = 'diskCreate' AND (UnwindState = 'failed' OR " +
+        `(ExecutionStatus IN ('Failed', 'Terminated', 'TimedOut') AND UnwindState IN ${live}))`,
+    );
+    expect(sagaListQuery({ state: 'cancelled' })).toBe(
+      `UnwindSaga IS NOT NULL AND (UnwindState = 'cancelled' OR (ExecutionStatus = 'Canceled' AND UnwindState IN ${live}))`,
+    );
+  });
+
+  it('reads a closed workflow whose UnwindState is still live by how it closed', () => {
+    expect(sagaState('needs-operator', 'running')).toBe('needs-operator');
+    expect(sagaState('running', 'terminated')).toBe('failed');
+    expect(sagaState('stuck', 'timed_out')).toBe('failed');
+    expect(sagaState('running', 'failed')).toBe('failed');
+    expect(sagaState('awaiting-approval', 'cancelled')).toBe('cancelled');
+    expect(sagaState('running', 'completed')).toBeNull();
+    expect(sagaState('unwound', 'failed')).toBe('unwound');
+    expect(sagaState('cancelled', 'cancelled')).toBe('cancelled');
+    expect(sagaState('completed', 'terminated')).toBe('completed');
+    expect(sagaState(null, 'terminated')).toBeNull();
   });
 
   it('rejects unknown filter values, naming each', async () => {
     const error = (await failureOf(client.sagas.list({ state: 'sleeping' as SagaState, saga: "x' OR '1'='1", stalledFor: -5, limit: 0 }))) as InvalidRequestError;
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect(error.problems.map((p) => p.field).sort()).toEqual(['limit', 'saga', 'stalledFor', 'state']);
+  });
+});
+
+describe('the wait a decision is for', () => {
+  const wait = (step: string, waitId: number): WaitingFor => ({
+    step,
+    waitId,
+    phase: 'action',
+    actions: ['retry', 'unwind'],
+    since: '2024-06-01T12:00:00.000Z',
+    error: { type: 'NeedsOperator', message: 'sled offline' },
+  });
+
+  it('is the one open wait, or the one of the step named', () => {
+    expect(operatorWait({ state: 'needs-operator', waiting: [wait('a', 3)] })).toEqual({ wait: wait('a', 3) });
+    expect(operatorWait({ state: 'needs-operator', waiting: [wait('a', 3), wait('b', 4)] }, 'b')).toEqual({ wait: wait('b', 4) });
+  });
+
+  it('is refused when nothing waits, the step named does not, or several wait and none is named', () => {
+    expect(operatorWait({ state: 'running', waiting: [] })).toEqual({ refusal: 'the saga is running and no step waits for an operator' });
+    expect(operatorWait({ state: 'needs-operator', waiting: [wait('a', 3)] }, 'c')).toEqual({
+      refusal: 'step "c" does not wait for an operator; waiting: "a" (wait 3: retry/unwind)',
+    });
+    expect(operatorWait({ state: 'needs-operator', waiting: [wait('a', 3), wait('b', 4)] })).toEqual({
+      refusal: '2 steps wait: "a" (wait 3: retry/unwind), "b" (wait 4: retry/unwind); name one by its step or wait id',
+    });
   });
 });
 
@@ -143,7 +205,7 @@ describe('operator actions on a paused saga', () => {
     expect(empty.problems.map((p) => p.field).sort()).toEqual(['operator', 'reason']);
 
     const decision = await client.sagas.retry(handle.workflowId, { operator: 'alice', reason: 'sled back online' });
-    expect(decision).toMatchObject({ action: 'retry', operator: 'alice', reason: 'sled back online', step: status.waitingFor?.step });
+    expect(decision).toMatchObject({ action: 'retry', operator: 'alice', reason: 'sled back online', step: status.waitingFor?.step, waitId: status.waitingFor?.waitId });
     const result = await handle.result();
     expect(result.regions).toHaveLength(3);
     expect((await client.sagas.status(handle.workflowId)).decisions).toHaveLength(1);
@@ -161,5 +223,100 @@ describe('operator actions on a paused saga', () => {
     expect(await testRack.rack.list('disks', { name: 'paused-2' })).toEqual([]);
     const row = await eventually(() => client.sagas.describe(handle.workflowId), (r) => r.state === 'unwound', 'unwound in visibility');
     expect(row.status).toBe('failed');
+  });
+});
+
+describe('a decision names the wait it decides', () => {
+  it('fills in the open wait; a decision for a wait that has ended is refused, never applied to the next wait', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const handle = await client.disks.create({ name: 'waits-1', sizeGiB: 10 });
+    const first = (await untilState(handle.workflowId, 'needs-operator')).waitingFor;
+    if (!first) throw new Error('no wait');
+
+    // The retry fails again: the same step waits again, under a new wait id.
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const decided = await handle.retry({ operator: 'alice', reason: 'try again' });
+    expect(decided).toMatchObject({ step: first.step, waitId: first.waitId });
+    const second = await eventually(
+      () => client.sagas.status(handle.workflowId),
+      (s) => s.waitingFor !== null && s.waitingFor.waitId !== first.waitId,
+      'the step to wait again',
+    );
+    expect(second.waitingFor).toMatchObject({ step: first.step });
+    expect(second.waitingFor?.waitId).toBeGreaterThan(first.waitId);
+
+    // The same decision again (a stale command) names the first wait: refused, saying how it ended.
+    const stale = (await failureOf(handle.retry({ operator: 'bob', reason: 'try again', waitId: first.waitId }))) as OperatorActionRefusedError;
+    expect(stale).toBeInstanceOf(OperatorActionRefusedError);
+    expect(stale.reason).toMatch(new RegExp(`wait ${first.waitId} \\(step "${escape(first.step)}"\\) was (already )?decided: retry by alice`));
+    const unknown = (await failureOf(handle.unwind({ operator: 'bob', reason: 'x', waitId: 99 }))) as OperatorActionRefusedError;
+    expect(unknown).toBeInstanceOf(OperatorActionRefusedError);
+    expect(unknown.reason).toMatch(/no wait 99/);
+    const after = await client.sagas.status(handle.workflowId);
+    expect(after.decisions).toHaveLength(1);
+    expect(after.waitingFor?.waitId).toBe(second.waitingFor?.waitId);
+
+    const bad = (await failureOf(handle.retry({ operator: 'bob', reason: 'x', waitId: 0 }))) as InvalidRequestError;
+    expect(bad).toBeInstanceOf(InvalidRequestError);
+    expect(bad.problems.map((p) => p.field)).toEqual(['waitId']);
+
+    expect(await handle.retry({ operator: 'bob', reason: 'fixed', waitId: second.waitingFor?.waitId })).toMatchObject({ waitId: second.waitingFor?.waitId });
+    expect((await handle.result()).regions).toHaveLength(3);
+    expect((await client.sagas.status(handle.workflowId)).decisions.map((d) => [d.operator, d.waitId])).toEqual([
+      ['alice', first.waitId],
+      ['bob', second.waitingFor?.waitId],
+    ]);
+  });
+
+  it('refuses to guess when several steps wait: the refusal lists them; naming the step decides its wait', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator', count: 2 });
+    const handle = await client.disks.create({ name: 'waits-2', sizeGiB: 10 });
+    const status = await eventually(() => handle.status(), (s) => s.waiting.length === 2, 'two steps waiting');
+    const [a, b] = status.waiting as [WaitingFor, WaitingFor];
+
+    const refused = (await failureOf(handle.retry({ operator: 'alice', reason: 'which?' }))) as OperatorActionRefusedError;
+    expect(refused).toBeInstanceOf(OperatorActionRefusedError);
+    expect(refused.reason).toContain(`2 steps wait: "${a.step}" (wait ${a.waitId}: retry/unwind), "${b.step}" (wait ${b.waitId}: retry/unwind)`);
+    expect((await handle.status()).decisions).toEqual([]);
+
+    expect(await handle.retry({ operator: 'alice', reason: 'this one', step: b.step })).toMatchObject({ step: b.step, waitId: b.waitId });
+    expect(await handle.retry({ operator: 'alice', reason: 'the other one' })).toMatchObject({ step: a.step, waitId: a.waitId });
+    expect((await handle.result()).regions).toHaveLength(3);
+  });
+});
+
+describe('sagas that ended other than by themselves', () => {
+  it('a terminated saga is never listed as running: it is failed, with its execution status', async () => {
+    const idle = await createUnwindClient({ address: env.address, taskQueue: 'no-worker-polls-this' });
+    try {
+      const handle = await idle.disks.create({ name: 'terminated-1', sizeGiB: 1 });
+      await eventually(() => client.sagas.list({ state: 'running' }), (r) => listed(r, handle.workflowId), 'listed as running');
+      await handle.temporal.terminate('test: ended from outside');
+      const failed = await eventually(() => client.sagas.list({ state: 'failed' }), (r) => listed(r, handle.workflowId), 'listed as failed');
+      expect(failed.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ state: 'failed', status: 'terminated' });
+      expect(listed(await client.sagas.list({ state: 'running' }), handle.workflowId)).toBe(false);
+      expect(listed(await client.sagas.list({ stalledFor: 1 }), handle.workflowId)).toBe(false);
+      expect(await client.sagas.describe(handle.workflowId)).toMatchObject({ state: 'failed', status: 'terminated' });
+      const refused = (await failureOf(client.sagas.retry(handle.workflowId, { operator: 'alice', reason: 'too late' }))) as OperatorActionRefusedError;
+      expect(refused).toBeInstanceOf(OperatorActionRefusedError);
+      expect(refused.reason).toBe('the saga has finished (terminated)');
+    } finally {
+      await idle.close();
+    }
+  });
+
+  it('a cancelled saga unwinds: result() throws SagaCancelledError with what was undone; listed as cancelled', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const handle = await client.disks.create({ name: 'cancelled-1', sizeGiB: 10 });
+    await untilState(handle.workflowId, 'needs-operator');
+    await handle.temporal.cancel();
+    const error = (await failureOf(handle.result())) as SagaCancelledError;
+    expect(error).toBeInstanceOf(SagaCancelledError);
+    expect(error.details).toMatchObject({ failedStep: null, cause: { type: 'Cancelled' } });
+    expect(error.details?.undone).toContain('create-disk');
+    expect(await testRack.rack.list('disks', { name: 'cancelled-1' })).toEqual([]);
+    const rows = await eventually(() => client.sagas.list({ state: 'cancelled' }), (r) => listed(r, handle.workflowId), 'listed as cancelled');
+    expect(rows.find((r) => r.workflowId === handle.workflowId)).toMatchObject({ state: 'cancelled', status: 'cancelled' });
+    expect(listed(await client.sagas.list({ state: 'unwinding' }), handle.workflowId)).toBe(false);
   });
 });
