@@ -125,7 +125,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     expect(expectExit(await unwind('approve', id), 2).stderr).toContain("required option '--as <operator>' not specified");
 
     const approved = expectExit(await unwind('approve', id, '--as', 'alice', '--comment', 'evacuated, go'), 0);
-    expect(approved.stdout).toMatch(/^approved approve-power-off of sled-replace\/sled-0 by alice at \S+: evacuated, go\n$/);
+    expect(approved.stdout).toMatch(/^approved approve-power-off \(wait \d+\) of sled-replace\/sled-0 by alice at \S+: evacuated, go\n$/);
 
     // Powered off, it waits for the technician: show says who and since when; reminders and escalation run.
     await statusOf(id, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'waiting for hardware');
