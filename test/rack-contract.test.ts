@@ -1,5 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RackError, RackUnreachableError, createRackClient, isRackError, isTransientRackFailure, mulberry32 } from '../src/rack';
+import {
+  type MutationInput,
+  type MutationName,
+  type RackClient,
+  type ResourceName,
+  type UndoName,
+  RackError,
+  RackUnreachableError,
+  createRackClient,
+  isRackError,
+  isTransientRackFailure,
+  mulberry32,
+  mutations,
+  resources,
+} from '../src/rack';
 import { type TestRack, failureOf, startTestRack } from '../src/testing/rack';
 
 let t: TestRack;
@@ -231,5 +245,200 @@ describe('invalid requests', () => {
     const error = await failureOf(t.rack.vmms.create({ instanceId: 'nope', sledId: 'sled-0' }, 'k'));
     expect(error).toMatchObject({ status: 404, code: 'not-found', field: 'instanceId', class: 'refused' });
     expect(await failureOf(t.rack.get('sleds', 'sled-99'))).toMatchObject({ status: 404, code: 'not-found' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Undoing what never happened (issue 9 §1)
+
+type ActionOf<U extends UndoName> = (typeof mutations)[U]['undoes'];
+
+/**
+ * For every undo of the registry: prepares the rack so that its action would apply, and returns
+ * that action's input. Typed over `UndoName`, so a new undo does not compile until it is here.
+ */
+const lateActions: { [U in UndoName]: (rack: RackClient) => Promise<MutationInput<ActionOf<U>>> } = {
+  'sleds.release': async () => ({ sledId: 'sled-0', cpus: 2, memoryGiB: 4 }),
+  'sleds.revert': async () => ({ sledId: 'sled-2', provisionable: false, state: 'offline' }),
+  'ssds.online': async () => ({ ssdId: 'sled-0-ssd-0' }),
+  'ssds.revert': async () => ({ ssdId: 'sled-3-ssd-1', health: 'degraded', firmwareVersion: '9.9.9' }),
+  'ssds.clearFirmware': async (rack) => {
+    await rack.ssds.offline({ ssdId: 'sled-1-ssd-0' }, 'setup/offline');
+    return { ssdId: 'sled-1-ssd-0', version: '9.9.9' };
+  },
+  'instances.delete': async () => ({ name: 'late', cpus: 1, memoryGiB: 1 }),
+  'instances.revert': async (rack) => {
+    const vm = await rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'setup/instance');
+    return { instanceId: vm.id, state: 'starting', sledId: 'sled-4', expect: { state: 'creating' } };
+  },
+  'vmms.destroy': async (rack) => {
+    const vm = await rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'setup/instance');
+    return { instanceId: vm.id, sledId: 'sled-0' };
+  },
+  'vmms.revert': async (rack) => {
+    const vm = await rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'setup/instance');
+    const vmm = await rack.vmms.create({ instanceId: vm.id, sledId: 'sled-0' }, 'setup/vmm');
+    return { vmmId: vmm.id, state: 'paused' };
+  },
+  'disks.delete': async () => ({ name: 'late', sizeGiB: 10 }),
+  'disks.detach': async (rack) => {
+    const vm = await rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'setup/instance');
+    const disk = await rack.disks.create({ name: 'd', sizeGiB: 10 }, 'setup/disk');
+    return { diskId: disk.id, instanceId: vm.id };
+  },
+  'regions.delete': async (rack) => {
+    const disk = await rack.disks.create({ name: 'd', sizeGiB: 10 }, 'setup/disk');
+    return { diskId: disk.id };
+  },
+  'ips.release': async () => ({}),
+  'nics.delete': async (rack) => {
+    const vm = await rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'setup/instance');
+    const ip = await rack.ips.allocate({}, 'setup/ip');
+    return { instanceId: vm.id, ip: ip.ip };
+  },
+  'v2p.clear': async () => ({ sledId: 'sled-0', virtualIp: '10.0.0.77', physicalSledId: 'sled-5' }),
+};
+
+const undoNames = (Object.keys(mutations) as MutationName[]).filter((name): name is UndoName => 'undoes' in mutations[name]);
+
+/** Every resource of the rack, hardware included: what "changes no resource" compares. */
+async function everything(rack: RackClient) {
+  const names = Object.keys(resources) as ResourceName[];
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await rack.list(name)] as const)));
+}
+
+describe('every undo, by the key of an action that never applied', () => {
+  it('the list of late actions covers exactly the registry\'s undos', () => {
+    expect(Object.keys(lateActions).sort()).toEqual([...undoNames].sort());
+    expect(undoNames.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(undoNames)('%s succeeds, changes nothing, and fences the key against a late delivery', async (name) => {
+    const action = mutations[name].undoes;
+    const input = await lateActions[name](t.rack);
+    const before = await everything(t.rack);
+    const ledgerBefore = await t.rack.ledger();
+
+    const result = await t.rack.call(name, { actionKey: 'wf/never' }, 'wf/never/undo');
+    expect(result).toMatchObject({ undone: false, resourceId: null });
+    expect(await everything(t.rack)).toEqual(before);
+    expect(await t.rack.ledger()).toEqual(ledgerBefore);
+
+    // The action, delivered late under the undone key, is refused and applies nothing.
+    const late = await failureOf(t.rack.call(action, input as never, 'wf/never'));
+    expect(late).toMatchObject({ status: 409, code: 'key-undone', class: 'refused', field: 'Idempotency-Key' });
+    expect(await everything(t.rack)).toEqual(before);
+    // Undoing again (a retried undo) is still a success that changes nothing.
+    expect(await t.rack.call(name, { actionKey: 'wf/never' }, 'wf/never/undo#2')).toMatchObject({ undone: false });
+    expect(await t.rack.ledger()).toEqual(ledgerBefore);
+
+    // Control: the same input under a fresh key applies, so the refusal above was the fence's.
+    await t.rack.call(action, input as never, 'wf/fresh');
+    expect(await t.rack.ledger({ key: 'wf/fresh' })).not.toEqual([]);
+  });
+});
+
+describe('reverting an update by its action key', () => {
+  const sled = (id = 'sled-2') => t.rack.get('sleds', id);
+
+  it('restores exactly the values the update replaced, only the fields it named', async () => {
+    await t.rack.sleds.update({ sledId: 'sled-2', serial: 'HAND-1' }, 'operator/serial');
+    await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false, state: 'offline' }, 'wf/mark');
+    expect(await sled()).toMatchObject({ provisionable: false, state: 'offline', serial: 'HAND-1' });
+    const result = await t.rack.sleds.revert({ actionKey: 'wf/mark' }, 'wf/mark/undo');
+    expect(result).toEqual({ undone: true, resourceId: 'sled-2', restored: { provisionable: true, state: 'online' }, kept: [] });
+    expect(await sled()).toMatchObject({ provisionable: true, state: 'online', serial: 'HAND-1' });
+    expect((await t.rack.ledger({ key: 'wf/mark/undo' })).map((e) => [e.resourceId, e.effect])).toEqual([['sled-2', 'updated']]);
+    // Idempotent: the same undo key replays; a new one finds nothing left to revert.
+    expect(await t.rack.sleds.revert({ actionKey: 'wf/mark' }, 'wf/mark/undo')).toEqual(result);
+    expect(await t.rack.sleds.revert({ actionKey: 'wf/mark' }, 'wf/mark/undo#2')).toMatchObject({ undone: false, restored: {}, kept: [] });
+    expect(await t.rack.ledger({ key: 'wf/mark/undo#2' })).toEqual([]);
+  });
+
+  it('keeps a non-default previous value: a sled drained by hand stays drained', async () => {
+    await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false }, 'operator/drain');
+    await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false }, 'replace/mark');
+    expect(await t.rack.sleds.revert({ actionKey: 'replace/mark' }, 'replace/mark/undo')).toMatchObject({
+      undone: false, restored: { provisionable: false }, kept: [],
+    });
+    expect((await sled()).provisionable).toBe(false);
+    expect(await t.rack.ledger({ key: 'replace/mark/undo' })).toEqual([]);
+  });
+
+  it('leaves a field someone changed since, says so, and hands its previous value to the later change', async () => {
+    await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false }, 'replace/mark');
+    await t.rack.sleds.update({ sledId: 'sled-2', provisionable: true }, 'operator/readmit');
+    const result = await t.rack.sleds.revert({ actionKey: 'replace/mark' }, 'replace/mark/undo');
+    expect(result).toMatchObject({ undone: false, resourceId: 'sled-2', restored: {} });
+    expect(result.kept).toEqual([{ field: 'provisionable', value: true, reason: expect.stringContaining('operator/readmit') }]);
+    expect((await sled()).provisionable).toBe(true);
+    // Reverting the operator's change now goes back to before the replacement: true.
+    await t.rack.sleds.revert({ actionKey: 'operator/readmit' }, 'operator/readmit/undo');
+    expect((await sled()).provisionable).toBe(true);
+  });
+
+  it('does not re-open a sled that another replacement is taking out of service, in either order', async () => {
+    for (const [first, second] of [['a', 'b'], ['b', 'a']] as const) {
+      await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false }, `${first}-${second}/a/mark`);
+      await t.rack.sleds.update({ sledId: 'sled-2', provisionable: false }, `${first}-${second}/b/mark`);
+      await t.rack.sleds.revert({ actionKey: `${first}-${second}/${first}/mark` }, `${first}-${second}/${first}/undo`);
+      expect((await sled()).provisionable, `after ${first} unwound, ${second} still replacing`).toBe(false);
+      await t.rack.sleds.revert({ actionKey: `${first}-${second}/${second}/mark` }, `${first}-${second}/${second}/undo`);
+      expect((await sled()).provisionable, `after both unwound (${first} first)`).toBe(true);
+    }
+  });
+
+  it('reverts instance, VMM and SSD updates field by field', async () => {
+    const vm = await t.rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'c/instance');
+    await t.rack.instances.update({ instanceId: vm.id, state: 'starting', sledId: 'sled-3' }, 'c/start');
+    await t.rack.instances.update({ instanceId: vm.id, state: 'running' }, 'c/running');
+    await t.rack.instances.update(
+      { instanceId: vm.id, state: 'migrating', migrationId: 'm1', expect: { state: 'running', migrationId: null } },
+      'm/mark',
+    );
+    expect(await t.rack.instances.revert({ actionKey: 'm/mark' }, 'm/mark/undo')).toMatchObject({
+      undone: true, restored: { state: 'running', migrationId: null }, kept: [],
+    });
+    expect(await t.rack.instances.revert({ actionKey: 'c/running' }, 'c/running/undo')).toMatchObject({ restored: { state: 'starting' } });
+    expect(await t.rack.instances.revert({ actionKey: 'c/start' }, 'c/start/undo')).toMatchObject({
+      restored: { state: 'creating', sledId: null },
+    });
+    expect(await t.rack.get('instances', vm.id)).toEqual(vm);
+
+    const vmm = await t.rack.vmms.create({ instanceId: vm.id, sledId: 'sled-3' }, 'c/vmm');
+    await t.rack.vmms.update({ vmmId: vmm.id, state: 'paused' }, 'm/pause');
+    expect(await t.rack.vmms.revert({ actionKey: 'm/pause' }, 'm/pause/undo')).toMatchObject({ undone: true, restored: { state: 'running' } });
+    expect(await t.rack.get('vmms', vmm.id)).toEqual(vmm);
+
+    const ssd = await t.rack.get('ssds', 'sled-4-ssd-0');
+    await t.rack.ssds.update({ ssdId: ssd.id, health: 'degraded', firmwareVersion: '1.1.0' }, 'op/ssd');
+    await t.rack.ssds.update({ ssdId: ssd.id, health: 'failed' }, 'op/ssd-2');
+    // health was changed since: kept; the firmware version is still what the update set: restored.
+    expect(await t.rack.ssds.revert({ actionKey: 'op/ssd' }, 'op/ssd/undo')).toMatchObject({
+      undone: true, restored: { firmwareVersion: '1.0.0' }, kept: [{ field: 'health', value: 'failed' }],
+    });
+    await t.rack.ssds.revert({ actionKey: 'op/ssd-2' }, 'op/ssd-2/undo');
+    expect(await t.rack.get('ssds', ssd.id)).toEqual(ssd);
+  });
+
+  it('clearing written firmware restores what was staged before, and only if it still holds the write', async () => {
+    await t.rack.ssds.offline({ ssdId: 'sled-1-ssd-0' }, 'f/offline');
+    await t.rack.ssds.updateFirmware({ ssdId: 'sled-1-ssd-0', version: '2.0.0' }, 'f/write-1');
+    await t.rack.ssds.updateFirmware({ ssdId: 'sled-1-ssd-0', version: '3.0.0' }, 'f/write-2');
+    expect(await t.rack.ssds.clearFirmware({ actionKey: 'f/write-1' }, 'f/write-1/undo')).toMatchObject({ undone: false });
+    expect((await t.rack.get('ssds', 'sled-1-ssd-0')).stagedFirmware).toBe('3.0.0');
+    expect(await t.rack.ssds.clearFirmware({ actionKey: 'f/write-2' }, 'f/write-2/undo')).toMatchObject({ undone: true });
+    expect((await t.rack.get('ssds', 'sled-1-ssd-0')).stagedFirmware).toBeNull();
+  });
+
+  it('leaves a resource that is gone, and refuses the key of another kind of action', async () => {
+    const vm = await t.rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'g/instance');
+    await t.rack.instances.update({ instanceId: vm.id, state: 'stopped' }, 'g/stop');
+    await t.rack.instances.delete({ actionKey: 'g/instance' }, 'g/instance/undo');
+    expect(await t.rack.instances.revert({ actionKey: 'g/stop' }, 'g/stop/undo')).toMatchObject({ undone: false, resourceId: vm.id });
+    expect(await failureOf(t.rack.sleds.revert({ actionKey: 'g/stop' }, 'g/stop/undo#2'))).toMatchObject({
+      code: 'key-mismatch', field: 'actionKey', class: 'refused',
+    });
+    expect(await failureOf(t.rack.call('sleds.revert', { id: 'sled-0' } as never, 'k'))).toMatchObject({ status: 400, field: 'actionKey' });
   });
 });

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type MutationName, type RackClient, type RackSeed, cidrHosts } from '../src/rack';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MutationName, type RackClient, type RackSeed, cidrHosts, openRackDb } from '../src/rack';
 import { type TestRack, failureOf, startTestRack } from '../src/testing/rack';
 
 let t: TestRack | undefined;
@@ -139,6 +142,39 @@ describe('persistence', () => {
   });
 });
 
+describe('reverting updates', () => {
+  it('remembers what an update replaced across a restart', async () => {
+    const rack = await rackWith(smallRack(2));
+    await rack.sleds.update({ sledId: 'sled-1', provisionable: false }, 'op/drain');
+    await rack.sleds.update({ sledId: 'sled-1', provisionable: false, state: 'offline' }, 'wf/mark');
+    await t!.restart();
+    expect(await t!.rack.sleds.revert({ actionKey: 'wf/mark' }, 'wf/mark/undo')).toMatchObject({
+      undone: true, restored: { provisionable: false, state: 'online' },
+    });
+    expect(await t!.rack.get('sleds', 'sled-1')).toMatchObject({ provisionable: false, state: 'online' });
+  });
+
+  it('a version-2 database from before reverts gets the table of replaced values when opened', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'unwind-v2-')), 'rack.sqlite');
+    const old = openRackDb(path);
+    old.exec('DROP TABLE field_writes');
+    old.close();
+    const db = openRackDb(path);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'field_writes'").get()).toEqual({ name: 'field_writes' });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    db.close();
+  });
+
+  it('reset forgets what updates replaced, with their keys', async () => {
+    const rack = await rackWith(smallRack(2));
+    await rack.sleds.update({ sledId: 'sled-1', provisionable: false }, 'wf/mark');
+    await rack.reset(smallRack(2));
+    // The key is unused again: the revert fences it and changes nothing.
+    expect(await rack.sleds.revert({ actionKey: 'wf/mark' }, 'wf/mark/undo')).toMatchObject({ undone: false, resourceId: null });
+    expect((await rack.get('sleds', 'sled-1')).provisionable).toBe(true);
+  });
+});
+
 describe('clean slate', () => {
   it('undoing every step of a provisioning run, twice, leaves an empty inventory', async () => {
     const rack = await rackWith();
@@ -163,7 +199,7 @@ describe('clean slate', () => {
       ['v2p.clear', 's/v2p[sled-2]'], ['v2p.clear', 's/v2p[sled-1]'], ['nics.delete', 's/nic'], ['ips.release', 's/ip'],
       ['disks.detach', 's/attach'], ['regions.delete', 's/region[2]'], ['regions.delete', 's/region[1]'],
       ['regions.delete', 's/region[0]'], ['disks.delete', 's/disk'], ['vmms.destroy', 's/vmm'],
-      ['sleds.release', 's/reserve'], ['instances.delete', 's/instance'],
+      ['instances.revert', 's/place'], ['sleds.release', 's/reserve'], ['instances.delete', 's/instance'],
     ];
     for (const round of [1, 2]) {
       for (const [operation, actionKey] of undoSteps) {
@@ -173,9 +209,9 @@ describe('clean slate', () => {
     }
     expect(await rack.inventory()).toMatchObject({ total: 0, instances: [], regions: [], ips: [], v2p: [], reservations: [] });
     expect(await rack.get('sleds', 'sled-0')).toMatchObject({ cpusUsed: 0 });
-    // One effect per undo in the first round (the detach is an update), none in the second.
+    // One effect per undo in the first round (the detach and the revert are updates), none in the second.
     const ledger = await rack.ledger();
-    expect(ledger.filter((e) => e.key.endsWith(':undo#1'))).toHaveLength(12);
+    expect(ledger.filter((e) => e.key.endsWith(':undo#1'))).toHaveLength(13);
     expect(ledger.filter((e) => e.key.endsWith(':undo#2'))).toEqual([]);
   });
 
