@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SagaSummary } from '../src/client';
 import { describeProgress, renderOutcome } from '../src/cli/saga-start';
-import { operatorCommands, renderDot, renderMermaid, renderSagaList, renderSagaView, stepUnits } from '../src/cli/saga-view';
+import { operatorCommands, renderDot, renderMermaid, renderSagaList, renderSagaView, stepTree, styleSagaState } from '../src/cli/saga-view';
 import { styles } from '../src/cli/format';
 import type { SagaStatus, StepStatus } from '../src/schemas/saga';
 
@@ -12,6 +12,8 @@ function step(name: string, fields: Partial<StepStatus> = {}): StepStatus {
   return {
     name,
     group: null,
+    branch: [],
+    undoable: true,
     afterPivot: false,
     state: 'succeeded',
     attempts: 1,
@@ -25,8 +27,11 @@ function step(name: string, fields: Partial<StepStatus> = {}): StepStatus {
   };
 }
 
+/** A step of member `member` of the top-level group `group`. */
+const inGroup = (group: string, member: number) => ({ group, branch: [{ group, member }] });
+
 // Approval fields by spread: sagas without approvals answer without them.
-const noApprovals = { pendingApproval: null, approvals: [], reports: {} };
+const noApprovals = { pendingApproval: null, approvals: [], reports: {}, cancelRequested: null };
 
 const paused: SagaStatus = {
   ...noApprovals,
@@ -36,6 +41,7 @@ const paused: SagaStatus = {
   pivoted: false,
   waitingFor: {
     step: 'ensure-region[1]',
+    waitId: 3,
     phase: 'action',
     actions: ['retry', 'unwind'],
     since: at(3),
@@ -44,9 +50,9 @@ const paused: SagaStatus = {
   waiting: [],
   steps: [
     step('create-disk'),
-    step('ensure-region[0]', { group: 'regions' }),
-    step('ensure-region[1]', { group: 'regions', state: 'failed', lastError: { type: 'NeedsOperator', message: 'sled-3 offline' } }),
-    step('ensure-region[2]', { group: 'regions' }),
+    step('ensure-region[0]', inGroup('regions', 0)),
+    step('ensure-region[1]', { ...inGroup('regions', 1), state: 'failed', lastError: { type: 'NeedsOperator', message: 'sled-3 offline' } }),
+    step('ensure-region[2]', inGroup('regions', 2)),
   ],
   decisions: [],
 };
@@ -59,12 +65,12 @@ const unwound: SagaStatus = {
   waiting: [],
   steps: [
     step('create-disk', { state: 'undone', undoAttempts: 1 }),
-    step('ensure-region[0]', { group: 'regions', state: 'undone', undoAttempts: 1 }),
-    step('ensure-region[1]', { group: 'regions', state: 'undone', undoAttempts: 2, lastError: { type: 'NeedsOperator', message: 'sled-3 "offline"' } }),
-    step('ensure-region[2]', { group: 'regions', state: 'undone', undoAttempts: 1 }),
+    step('ensure-region[0]', { ...inGroup('regions', 0), state: 'undone', undoAttempts: 1 }),
+    step('ensure-region[1]', { ...inGroup('regions', 1), state: 'undone', undoAttempts: 2, lastError: { type: 'NeedsOperator', message: 'sled-3 "offline"' } }),
+    step('ensure-region[2]', { ...inGroup('regions', 2), state: 'undone', undoAttempts: 1 }),
     step('publish-disk', { state: 'pending', startedAt: null, finishedAt: null }),
   ],
-  decisions: [{ action: 'unwind', operator: 'alice', reason: 'sled-3 replaced', step: 'ensure-region[1]', at: at(1) }],
+  decisions: [{ action: 'unwind', operator: 'alice', reason: 'sled-3 replaced', step: 'ensure-region[1]', waitId: 3, at: at(1) }],
 };
 
 const pivoted: SagaStatus = {
@@ -73,7 +79,7 @@ const pivoted: SagaStatus = {
   pivoted: true,
   waitingFor: null,
   waiting: [],
-  steps: [step('create-disk'), step('attach-disk'), step('publish-disk', { afterPivot: true })],
+  steps: [step('create-disk'), step('attach-disk'), step('publish-disk', { afterPivot: true, undoable: false })],
 };
 
 const summary: SagaSummary = {
@@ -88,33 +94,284 @@ const summary: SagaSummary = {
   status: 'running',
 };
 
+/**
+ * An instanceCreate-like saga: two steps, then `disk-and-nics` runs the disk (a step, then the
+ * `regions` group) beside the `nics` group (each NIC three steps in sequence), then the VMM.
+ * Steps are listed in the order they started, members interleaved, as the engine records them.
+ */
+function instanceSteps(fields: Record<string, Partial<StepStatus>> = {}): StepStatus[] {
+  const dn = (member: number) => ({ group: 'disk-and-nics', member });
+  const where = {
+    disk: { group: 'disk-and-nics', branch: [dn(0)] },
+    region: (i: number) => ({ group: 'disk-and-nics/regions', branch: [dn(0), { group: 'regions', member: i }] }),
+    nic: (i: number) => ({ group: 'disk-and-nics/nics', branch: [dn(1), { group: 'nics', member: i }] }),
+  };
+  const steps = [
+    step('create-instance'),
+    step('choose-sled', { undoable: false }),
+    step('create-disk', where.disk),
+    step('allocate-ip[0]', where.nic(0)),
+    step('allocate-ip[1]', where.nic(1)),
+    step('create-nic[0]', where.nic(0)),
+    step('ensure-region[0]', where.region(0)),
+    step('ensure-region[1]', where.region(1)),
+    step('create-nic[1]', where.nic(1)),
+    step('ensure-region[2]', where.region(2)),
+    step('set-v2p[0]', where.nic(0)),
+    step('set-v2p[1]', where.nic(1)),
+    step('create-vmm'),
+  ];
+  return steps.map((s) => ({ ...s, ...fields[s.name] }));
+}
+
+const instance: SagaStatus = {
+  ...noApprovals,
+  sagaType: 'instanceCreate',
+  workflowId: 'instance-create/web-1',
+  state: 'completed',
+  pivoted: false,
+  waitingFor: null,
+  waiting: [],
+  steps: instanceSteps(),
+  decisions: [],
+};
+
+const refusal = `rack refused regions.ensure: no SSD on sled-7 has 20 GiB free (${'checked u.2 slot; '.repeat(8)}the last was full)`;
+
+/** The instance saga unwound after ensure-region[1] was refused; the VMM never started. */
+const instanceUnwound: SagaStatus = {
+  ...instance,
+  state: 'unwound',
+  steps: instanceSteps({
+    'create-instance': { state: 'undone', undoAttempts: 1 },
+    'create-disk': { state: 'undone', undoAttempts: 1 },
+    'ensure-region[0]': { state: 'undone', undoAttempts: 1 },
+    'ensure-region[1]': { state: 'undone', undoAttempts: 1, finishedAt: at(7), lastError: { type: 'Refused', message: refusal } },
+    'ensure-region[2]': { state: 'undone', undoAttempts: 1 },
+    // A sibling released when the group failed: its error came first but did not unwind the saga.
+    'allocate-ip[1]': { state: 'undone', undoAttempts: 1, finishedAt: at(8.5), lastError: { type: 'NeedsOperator', message: 'ip pool locked' } },
+    'create-vmm': { state: 'pending', startedAt: null, finishedAt: null },
+  }),
+};
+
+/** The names of the step table, indentation kept, pivot rule included. */
+function tableNames(text: string): string[] {
+  const lines = text.split('\n');
+  const header = lines.findIndex((l) => l.startsWith('STEP'));
+  const width = lines[header]?.indexOf('STATE') ?? 0;
+  const end = lines.findIndex((l, i) => i > header && l === '');
+  return lines.slice(header + 1, end === -1 ? undefined : end).map((l) => l.slice(0, width).trimEnd());
+}
+
+/** A graph read back: step name by node id, edges by step name, and each step's enclosing subgraph labels. */
+interface ParsedGraph {
+  edges: string[];
+  containers: Map<string, string[]>;
+  nodeLines: Map<string, string>;
+}
+
+function parseGraph(text: string, format: 'mermaid' | 'dot'): ParsedGraph {
+  const names = new Map<string, string>([['pivot', 'pivot']]);
+  const nodeLines = new Map<string, string>();
+  const containers = new Map<string, string[]>();
+  const stack: string[] = [];
+  const rawEdges: [string, string][] = [];
+  const syntax =
+    format === 'mermaid'
+      ? { node: /^\s*(s\d+)\["([^"<]*)/, edge: /^\s*(\w+) --> (\w+)$/, open: /^\s*subgraph \w+\["(.*)"\]$/, close: /^\s*end$/, label: null }
+      : { node: /^\s*(s\d+) \[label="([^"\\]*)/, edge: /^\s*(\w+) -> (\w+);$/, open: /^\s*subgraph cluster_\w+ \{$/, close: /^\s*\}$/, label: /^\s*label="(.*)";$/ };
+  for (const line of text.split('\n')) {
+    const open = syntax.open.exec(line);
+    if (open) {
+      stack.push(open[1] ?? '');
+      continue;
+    }
+    const label = syntax.label?.exec(line);
+    if (label && stack.at(-1) === '') {
+      stack[stack.length - 1] = label[1] ?? '';
+      continue;
+    }
+    if (syntax.close.test(line)) {
+      stack.pop();
+      continue;
+    }
+    const edge = syntax.edge.exec(line);
+    if (edge) {
+      rawEdges.push([edge[1] ?? '', edge[2] ?? '']);
+      continue;
+    }
+    const node = syntax.node.exec(line);
+    if (node) {
+      names.set(node[1] ?? '', node[2] ?? '');
+      nodeLines.set(node[2] ?? '', line);
+      containers.set(node[2] ?? '', [...stack]);
+    }
+  }
+  const edges = rawEdges.map(([from, to]) => `${names.get(from)} -> ${names.get(to)}`);
+  return { edges, containers, nodeLines };
+}
+
+const instanceEdges = [
+  'create-instance -> choose-sled',
+  // disk-and-nics forks to the first step of each member (the nics member starts with a group).
+  'choose-sled -> create-disk',
+  'choose-sled -> allocate-ip[0]',
+  'choose-sled -> allocate-ip[1]',
+  // member 0: the disk, then its regions side by side
+  'create-disk -> ensure-region[0]',
+  'create-disk -> ensure-region[1]',
+  'create-disk -> ensure-region[2]',
+  // member 1: each NIC's steps in sequence
+  'allocate-ip[0] -> create-nic[0]',
+  'create-nic[0] -> set-v2p[0]',
+  'allocate-ip[1] -> create-nic[1]',
+  'create-nic[1] -> set-v2p[1]',
+  // and the group joins from the last step of each member
+  'ensure-region[0] -> create-vmm',
+  'ensure-region[1] -> create-vmm',
+  'ensure-region[2] -> create-vmm',
+  'set-v2p[0] -> create-vmm',
+  'set-v2p[1] -> create-vmm',
+].sort();
+
 describe('the step tree', () => {
-  it('gathers a parallel group under its name, in order of first appearance', () => {
-    const units = stepUnits([step('a'), step('b[0]', { group: 'g' }), step('c'), step('b[1]', { group: 'g' })]);
-    expect(units.map((u) => (u.kind === 'step' ? u.step.name : `${u.name}:${u.steps.map((s) => s.name).join(',')}`))).toEqual([
-      'a',
-      'g:b[0],b[1]',
-      'c',
+  it('puts each member of a parallel group in its own branch, steps of one member in sequence, nested groups inside their member', () => {
+    const tree = stepTree(instance.steps, false);
+    const shape = (nodes: ReturnType<typeof stepTree>): unknown[] =>
+      nodes.map((n) =>
+        n.kind === 'step' ? n.step.name : n.kind === 'pivot' ? 'pivot' : { [n.name]: n.members.map((m) => ({ [m.index]: shape(m.nodes) })) },
+      );
+    expect(shape(tree)).toEqual([
+      'create-instance',
+      'choose-sled',
+      {
+        'disk-and-nics': [
+          { 0: ['create-disk', { regions: [{ 0: ['ensure-region[0]'] }, { 1: ['ensure-region[1]'] }, { 2: ['ensure-region[2]'] }] }] },
+          { 1: [{ nics: [{ 0: ['allocate-ip[0]', 'create-nic[0]', 'set-v2p[0]'] }, { 1: ['allocate-ip[1]', 'create-nic[1]', 'set-v2p[1]'] }] }] },
+        ],
+      },
+      'create-vmm',
     ]);
   });
 
-  it('shows the saga, its state, who must act since when, the commands to run, and the steps with groups indented', () => {
+  it('places the pivot before the first top-level step after it, or last when none follows', () => {
+    const names = (steps: StepStatus[]) => stepTree(steps, true).map((n) => (n.kind === 'step' ? n.step.name : n.kind));
+    expect(names(pivoted.steps)).toEqual(['create-disk', 'attach-disk', 'pivot', 'publish-disk']);
+    expect(names([step('a'), step('b')])).toEqual(['a', 'b', 'pivot']);
+    expect(names([step('a', { afterPivot: true })])).toEqual(['pivot', 'a']);
+  });
+});
+
+describe('unwind show', () => {
+  it('shows the saga, its state, who must act since when, the wait and the commands to run, and the steps with groups indented', () => {
     const text = renderSagaView(summary, paused, { now });
     const lines = text.split('\n');
     expect(lines[0]).toBe('diskCreate disk-create/data-1');
     expect(text).toMatch(/state:\s+needs-operator/);
     expect(text).toMatch(/pivot:\s+not reached/);
     expect(text).toMatch(/time:\s+started 9m ago, last progress 3m ago/);
-    expect(text).toMatch(/waiting:\s+ensure-region\[1\]: its action failed 3m ago: NeedsOperator: sled-3 offline/);
+    expect(text).toMatch(/waiting:\s+ensure-region\[1\] \(wait 3\): its action failed 3m ago: NeedsOperator: sled-3 offline/);
     expect(text).toMatch(/who:\s+an operator must act \(since 3m ago\): retry \| unwind/);
-    expect(text).toContain(`unwind retry disk-create/data-1 --reason "…" --as <you>`);
-    expect(text).toContain(`unwind unwind disk-create/data-1 --reason "…" --as <you>`);
+    expect(text).toContain(`run:      unwind retry disk-create/data-1 --wait-id 3 --reason "…" --as <you>`);
+    expect(text).toContain(`run:      unwind unwind disk-create/data-1 --wait-id 3 --reason "…" --as <you>`);
     const table = lines.slice(lines.findIndex((l) => l.startsWith('STEP')));
     expect(table[0]).toMatch(/^STEP\s+STATE\s+TRIES\s+UNDO\s+TOOK\s+LAST ERROR$/);
     expect(table[1]).toMatch(/^create-disk\s+succeeded\s+1\s+-\s+1m\s+-$/);
     expect(table[2]).toBe('regions (parallel)');
     expect(table[3]).toMatch(/^ {2}ensure-region\[0\]\s+succeeded/);
     expect(table[4]).toMatch(/^ {2}ensure-region\[1\]\s+failed\s+1\s+-\s+1m\s+NeedsOperator: sled-3 offline$/);
+  });
+
+  it('indents each member that runs several steps under a header, nested groups inside their member, as the graph draws them', () => {
+    expect(tableNames(renderSagaView(null, instance, { now }))).toEqual([
+      'create-instance',
+      'choose-sled',
+      'disk-and-nics (parallel)',
+      '  disk-and-nics ▸ member 0',
+      '    create-disk',
+      '    regions (parallel)',
+      '      ensure-region[0]',
+      '      ensure-region[1]',
+      '      ensure-region[2]',
+      '  nics (parallel)',
+      '    nics ▸ member 0',
+      '      allocate-ip[0]',
+      '      create-nic[0]',
+      '      set-v2p[0]',
+      '    nics ▸ member 1',
+      '      allocate-ip[1]',
+      '      create-nic[1]',
+      '      set-v2p[1]',
+      'create-vmm',
+    ]);
+  });
+
+  it('says which steps have no undo to run', () => {
+    const text = renderSagaView(null, instanceUnwound, { now });
+    expect(text).toMatch(/\nchoose-sled\s+succeeded\s+1\s+none\s+1m\s+-\n/);
+    expect(text).toMatch(/\ncreate-instance\s+undone\s+1\s+undone\s+1m\s+-\n/);
+  });
+
+  it('opens an unwound saga with the step that failed and its cause in full, before the steps', () => {
+    const text = renderSagaView({ ...summary, saga: 'instanceCreate', state: 'unwound', status: 'failed', closeTime: at(1) }, instanceUnwound, { now });
+    const lines = text.split('\n');
+    const afterHeader = lines[lines.indexOf('') + 1];
+    expect(afterHeader).toBe(`failed at ensure-region[1]: Refused: ${refusal}`);
+    // The table still cuts it to fit.
+    expect(lines.find((l) => l.includes('ensure-region[1]') && l.includes('undone'))).toContain('…');
+  });
+
+  it('finds the step that failed from the status alone: the decision that unwound it, else the first failure', () => {
+    const firstLine = (status: SagaStatus) => {
+      const lines = renderSagaView(null, status, { now }).split('\n');
+      return lines[lines.indexOf('') + 1];
+    };
+    expect(firstLine(unwound)).toBe('failed at ensure-region[1]: NeedsOperator: sled-3 "offline"');
+    const failedForward: SagaStatus = {
+      ...pivoted,
+      state: 'failed',
+      steps: [step('create-disk'), step('publish-disk', { afterPivot: true, undoable: false, state: 'failed', lastError: { type: 'Error', message: 'boom' } })],
+    };
+    expect(firstLine(failedForward)).toBe('failed at publish-disk: Error: boom');
+    expect(firstLine({ ...failedForward, steps: [step('create-disk')] })).toBe('failed outside any step: the error is in the workflow history');
+    // A live saga that waits has its failure on the waiting line, not above the steps.
+    expect(firstLine(paused)).toMatch(/^STEP/);
+  });
+
+  it('opens a cancelled saga with when the request came and what was in flight then', () => {
+    const cancelled: SagaStatus = {
+      ...instance,
+      state: 'cancelled',
+      cancelRequested: { at: at(6), effect: 'unwinds' },
+      steps: instanceSteps({
+        'create-disk': { startedAt: at(7), finishedAt: at(6.5), state: 'undone' },
+        'allocate-ip[0]': { startedAt: at(7), finishedAt: at(5), state: 'undone' },
+        'allocate-ip[1]': { startedAt: at(6.5), finishedAt: at(5.5), state: 'undone', lastError: { type: 'Cancelled', message: 'the saga was cancelled' } },
+        'ensure-region[0]': { startedAt: at(6.2), finishedAt: null, state: 'undone' },
+        ...Object.fromEntries(['create-nic[0]', 'create-nic[1]', 'ensure-region[1]', 'ensure-region[2]', 'set-v2p[0]', 'set-v2p[1]', 'create-vmm'].map((n) => [n, { state: 'pending', startedAt: null, finishedAt: null }])),
+        'create-instance': { startedAt: at(9), finishedAt: at(8), state: 'undone' },
+        'choose-sled': { startedAt: at(8), finishedAt: at(7) },
+      }),
+    };
+    const lines = renderSagaView(null, cancelled, { now }).split('\n');
+    expect(lines[lines.indexOf('') + 1]).toBe(`cancelled by request at ${at(6)} (6m ago); in flight then: allocate-ip[0], allocate-ip[1], ensure-region[0]`);
+    expect(lines.join('\n')).toMatch(/cancel:\s+requested at .* \(6m ago\); unwound/);
+  });
+
+  it.each([
+    ['goes-forward', 'running', 'past the pivot, the saga goes forward'],
+    ['already-unwinding', 'stuck', 'already unwinding; waits for an operator'],
+    ['already-unwinding', 'unwinding', 'already unwinding'],
+    ['unwinds', 'unwinding', 'unwinding'],
+    ['stops', 'running', 'stopping at a safe point'],
+    ['stops', 'cancelled', 'stopped at a safe point'],
+  ] as const)('shows a cancellation request that %s while %s: "%s"', (effect, state, says) => {
+    const text = renderSagaView(null, { ...instance, state, cancelRequested: { at: at(2), effect } }, { now });
+    expect(text.split('\n')).toContain(`  cancel:   requested at ${at(2)} (2m ago); ${says}`);
+  });
+
+  it('says nothing of cancellation when none was requested', () => {
+    expect(renderSagaView(null, instance, { now })).not.toContain('cancel');
   });
 
   it('shows undo state, repeated undos and the decisions at the end', () => {
@@ -127,10 +384,9 @@ describe('the step tree', () => {
   });
 
   it('marks the pivot between the last compensable step and the first after it', () => {
-    const lines = renderSagaView(null, pivoted, { now }).split('\n');
-    const names = lines.slice(lines.findIndex((l) => l.startsWith('STEP')) + 1).map((l) => l.split(/\s{2,}/)[0]);
-    expect(names).toEqual(['create-disk', 'attach-disk', '── pivot ──', 'publish-disk']);
-    expect(lines.join('\n')).toMatch(/pivot:\s+passed/);
+    const text = renderSagaView(null, pivoted, { now });
+    expect(tableNames(text)).toEqual(['create-disk', 'attach-disk', '── pivot ──', 'publish-disk']);
+    expect(text).toMatch(/pivot:\s+passed/);
   });
 
   it('colours step states on a TTY without breaking column alignment', () => {
@@ -143,9 +399,17 @@ describe('the step tree', () => {
     expect(plain).toBe(renderSagaView(summary, paused, { now }));
   });
 
-  it('names the approvers who must act, since when, and the approvals decided', () => {
+  it('colours the final states: failed as alarming as a wait, cancelled as neither success nor failure', () => {
+    const style = styles(true);
+    expect(styleSagaState('failed', style)).toBe(style.bold(style.red('failed')));
+    expect(styleSagaState('cancelled', style)).toBe(style.yellow('cancelled'));
+    expect(styleSagaState('unwound', style)).toBe(style.red('unwound'));
+  });
+
+  it('names the approvers who must act, since when, the wait, and the approvals decided', () => {
     const pendingApproval = {
       step: 'approve-swap',
+      waitId: 2,
       request: 'replace sled-3',
       approvers: ['alice', 'bob'],
       since: at(5),
@@ -154,12 +418,12 @@ describe('the step tree', () => {
       expiresAt: new Date(now.getTime() + 2 * 86_400_000).toISOString(),
       onExpire: 'reject' as const,
     };
-    const approvals = [{ step: 'approve-drain', request: 'drain sled-3', outcome: 'approved' as const, approved: true, by: 'carol', comment: 'ok', at: at(7) }];
+    const approvals = [{ step: 'approve-drain', waitId: 1, request: 'drain sled-3', outcome: 'approved' as const, approved: true, by: 'carol', comment: 'ok', at: at(7) }];
     const status = { ...paused, state: 'awaiting-approval' as const, waitingFor: null, waiting: [], pendingApproval, approvals };
     const text = renderSagaView(null, status, { now });
-    expect(text).toMatch(/waiting:\s+approve-swap: approval of "replace sled-3" requested 5m ago/);
+    expect(text).toMatch(/waiting:\s+approve-swap \(wait 2\): approval of "replace sled-3" requested 5m ago/);
     expect(text).toMatch(/who:\s+alice or bob must approve or reject \(since 5m ago; expires in 2d, then rejects\)/);
-    expect(text).toMatch(/run:\s+unwind approve disk-create\/data-1 --as <you> --comment "…"\n {2}run:\s+unwind reject disk-create\/data-1 --as <you>/);
+    expect(text).toMatch(/run:\s+unwind approve disk-create\/data-1 --wait-id 2 --as <you> --comment "…"\n {2}run:\s+unwind reject disk-create\/data-1 --wait-id 2 --as <you>/);
     expect(text).toMatch(/approvals:\n {2}7m ago {2}approved approve-drain \("drain sled-3"\) by carol: ok$/);
   });
 
@@ -169,12 +433,31 @@ describe('the step tree', () => {
     expect(text).toContain('steps unavailable: no worker answered the status query within 5s');
   });
 
-  it('names the step in operator commands only when several wait, quoting it for the shell', () => {
+  it('names the wait in every operator command, so a decision never lands on a later wait', () => {
     const w = paused.waiting[0]!;
-    expect(operatorCommands('x/1', [w])).toEqual(['unwind retry x/1 --reason "…" --as <you>', 'unwind unwind x/1 --reason "…" --as <you>']);
-    expect(operatorCommands('x/1', [w, { ...w, step: 'ensure-region[2]', actions: ['retry'] }])).toContain(
-      `unwind retry x/1 --step 'ensure-region[2]' --reason "…" --as <you>`,
-    );
+    expect(operatorCommands('x/1', [w])).toEqual(['unwind retry x/1 --wait-id 3 --reason "…" --as <you>', 'unwind unwind x/1 --wait-id 3 --reason "…" --as <you>']);
+    expect(operatorCommands(`it's/1`, [w, { ...w, step: 'ensure-region[2]', waitId: 4, actions: ['retry'] }])).toEqual([
+      `unwind retry 'it'\\''s/1' --wait-id 3 --reason "…" --as <you>`,
+      `unwind unwind 'it'\\''s/1' --wait-id 3 --reason "…" --as <you>`,
+      `unwind retry 'it'\\''s/1' --wait-id 4 --reason "…" --as <you>`,
+    ]);
+  });
+
+  it('shows every stuck undo with its wait and command', () => {
+    const stuck: SagaStatus = {
+      ...unwound,
+      state: 'stuck',
+      waiting: [
+        { step: 'ensure-region[0]', waitId: 5, phase: 'undo', actions: ['retry', 'skip'], since: at(2), error: { type: 'NeedsOperator', message: 'sled-1 gone' } },
+        { step: 'ensure-region[2]', waitId: 6, phase: 'undo', actions: ['retry', 'skip'], since: at(1), error: { type: 'NeedsOperator', message: 'sled-2 gone' } },
+      ],
+    };
+    const text = renderSagaView(null, stuck, { now });
+    expect(text).toMatch(/waiting:\s+ensure-region\[0\] \(wait 5\): its undo failed 2m ago: NeedsOperator: sled-1 gone/);
+    expect(text).toMatch(/waiting:\s+ensure-region\[2\] \(wait 6\): its undo failed 1m ago/);
+    expect(text).toContain(`unwind skip disk-create/data-1 --wait-id 6 --reason "…" --as <you>`);
+    // Why it was unwinding at all.
+    expect(text).toContain('failed at ensure-region[1]: NeedsOperator: sled-3 "offline"');
   });
 });
 
@@ -193,14 +476,66 @@ describe('the list table', () => {
 });
 
 describe('graphs', () => {
-  it('renders executed steps as a Mermaid flowchart with the group as a subgraph and undo states', () => {
+  describe.each(['mermaid', 'dot'] as const)('%s', (format) => {
+    const render = format === 'mermaid' ? renderMermaid : renderDot;
+
+    it('draws the members of a group side by side, the steps of one member in sequence, in the order they ran', () => {
+      const { edges } = parseGraph(render(instance), format);
+      expect([...edges].sort()).toEqual(instanceEdges);
+      expect(edges).not.toContain('allocate-ip[0] -> allocate-ip[1]');
+      expect(edges).not.toContain('allocate-ip[0] -> ensure-region[0]');
+    });
+
+    it('draws nested groups inside the member that ran them, and a member of several steps as its own box', () => {
+      const { containers } = parseGraph(render(instance), format);
+      expect(containers.get('create-instance')).toEqual([]);
+      expect(containers.get('create-disk')).toEqual(['disk-and-nics (parallel)', 'disk-and-nics ▸ member 0']);
+      expect(containers.get('ensure-region[1]')).toEqual(['disk-and-nics (parallel)', 'disk-and-nics ▸ member 0', 'regions (parallel)']);
+      expect(containers.get('set-v2p[1]')).toEqual(['disk-and-nics (parallel)', 'nics (parallel)', 'nics ▸ member 1']);
+      expect(containers.get('create-vmm')).toEqual([]);
+    });
+
+    it('leaves out the steps that never ran, and joins the group into the pivot', () => {
+      const status: SagaStatus = { ...instanceUnwound, pivoted: true };
+      const { edges, containers } = parseGraph(render(status), format);
+      expect(containers.has('create-vmm')).toBe(false);
+      expect(edges).toContain('set-v2p[1] -> pivot');
+      expect(edges).toContain('ensure-region[2] -> pivot');
+      expect(edges.filter((e) => e.startsWith('pivot'))).toEqual([]);
+    });
+
+    it('marks the step whose failure unwound the saga, and the steps with no undo', () => {
+      const { nodeLines } = parseGraph(render(instanceUnwound), format);
+      const text = render(instanceUnwound);
+      expect(nodeLines.get('ensure-region[1]')).toContain('failed here');
+      expect(nodeLines.get('allocate-ip[1]')).not.toContain('failed here');
+      expect(nodeLines.get('choose-sled')).toContain('no undo');
+      expect(nodeLines.get('create-disk')).not.toContain('no undo');
+      if (format === 'mermaid') {
+        const id = /^\s*(s\d+)/.exec(nodeLines.get('ensure-region[1]') ?? '')?.[1];
+        expect(text).toContain(`style ${id} stroke:#c92a2a,stroke-width:4px`);
+      } else expect(nodeLines.get('ensure-region[1]')).toContain('color="#c92a2a", penwidth=3');
+      expect(render(instance)).not.toContain('failed here');
+    });
+  });
+
+  it('renders executed steps as a Mermaid flowchart with nodes classed by their undo state', () => {
     const text = renderMermaid(unwound);
     expect(text.split('\n')[0]).toBe('flowchart TD');
     expect(text).toContain('s0["create-disk<br/>undone<br/>undo ×1"]:::undone');
-    expect(text).toMatch(/subgraph g1\["regions \(parallel\)"\]\n {4}s1\[.*\n {4}s2\["ensure-region\[1\]<br\/>undone<br\/>undo ×2"\]:::undone\n {4}s3\[.*\n {2}end/);
+    expect(text).toMatch(/subgraph g0\["regions \(parallel\)"\]\n {4}s1\[.*\n {4}s2\["ensure-region\[1\]<br\/>undone<br\/>undo ×2<br\/>failed here"\]:::undone\n {4}s3\[.*\n {2}end/);
     expect(text).not.toContain('publish-disk'); // pending: never executed
     for (const edge of ['s0 --> s1', 's0 --> s2', 's0 --> s3']) expect(text).toContain(edge);
     expect(text).toMatch(/classDef undone fill:#[0-9a-f]{6}/);
+    const stuck = renderMermaid({ ...unwound, state: 'stuck', steps: [step('create-disk', { state: 'undo-failed' }), step('ensure-region[0]', { state: 'skipped' })] });
+    expect(stuck).toContain(':::undoFailed');
+    expect(stuck).toContain(':::skipped');
+    expect(stuck).toMatch(/classDef undoFailed fill:#[0-9a-f]{6}/);
+  });
+
+  it('keeps quotes and angle brackets in names from breaking the Mermaid syntax', () => {
+    const text = renderMermaid({ ...instance, steps: [step('say "<hi>"')] });
+    expect(text).toContain('s0["say #quot;#lt;hi#gt;#quot;<br/>succeeded"]:::succeeded');
   });
 
   it('renders the pivot as a node between the last compensable step and the first after it', () => {
@@ -213,11 +548,11 @@ describe('graphs', () => {
     expect(dot).toContain('pivot -> s2;');
   });
 
-  it('renders a Graphviz digraph with the group as a cluster, escaping quotes', () => {
+  it('renders a Graphviz digraph with the group as a cluster, filled by state, escaping quotes', () => {
     const text = renderDot(unwound);
     expect(text.split('\n')[0]).toBe('digraph "disk-create/data-1" {');
-    expect(text).toMatch(/subgraph cluster_1 \{\n {4}label="regions \(parallel\)";/);
-    expect(text).toContain('s2 [label="ensure-region[1]\\nundone\\nundo ×2", fillcolor="#e9ecef"];');
+    expect(text).toMatch(/subgraph cluster_g0 \{\n {4}label="regions \(parallel\)";/);
+    expect(text).toContain('s0 [label="create-disk\\nundone\\nundo ×1", fillcolor="#e9ecef"];');
     for (const edge of ['s0 -> s1;', 's0 -> s2;', 's0 -> s3;']) expect(text).toContain(edge);
     expect(text.trimEnd().endsWith('}')).toBe(true);
     expect(renderDot({ ...unwound, workflowId: 'a"b' })).toContain('digraph "a\\"b" {');
@@ -240,6 +575,6 @@ describe('--wait output', () => {
     const text = renderOutcome('d/1', { outcome: 'paused', status: paused });
     expect(text).toContain('d/1 paused: needs-operator; an operator must act');
     expect(text).toContain('ensure-region[1] (action) failed: NeedsOperator: sled-3 offline');
-    expect(text).toContain('unwind retry d/1 --reason "…" --as <you>');
+    expect(text).toContain('unwind retry d/1 --wait-id 3 --reason "…" --as <you>');
   });
 });

@@ -99,9 +99,9 @@ describe('renderErrorGroups', () => {
 
 describe('approvals and sled replacement in the CLI', () => {
   it('prints a recorded decision on one line', () => {
-    const record = { step: 'approve-power-off', request: 'power off sled-3', outcome: 'approved' as const, approved: true, by: 'alice', comment: 'go', at: at(0) };
-    expect(renderApprovalRecord('sled-replace/sled-3', record)).toBe(`approved approve-power-off of sled-replace/sled-3 by alice at ${at(0)}: go`);
-    expect(renderApprovalRecord('x', { ...record, outcome: 'rejected', comment: null })).toBe(`rejected approve-power-off of x by alice at ${at(0)}`);
+    const record = { step: 'approve-power-off', waitId: 1, request: 'power off sled-3', outcome: 'approved' as const, approved: true, by: 'alice', comment: 'go', at: at(0) };
+    expect(renderApprovalRecord('sled-replace/sled-3', record)).toBe(`approved approve-power-off (wait 1) of sled-replace/sled-3 by alice at ${at(0)}: go`);
+    expect(renderApprovalRecord('x', { ...record, outcome: 'rejected', comment: null })).toBe(`rejected approve-power-off (wait 1) of x by alice at ${at(0)}`);
   });
 
   it('turns the flags into a sledReplace request, defaults for what is not given', () => {
@@ -121,6 +121,8 @@ describe('approvals and sled replacement in the CLI', () => {
   const step = (name: string, state: StepStatus['state'], afterPivot = false): StepStatus => ({
     name,
     group: null,
+    branch: [],
+    undoable: !afterPivot,
     afterPivot,
     state,
     attempts: 1,
@@ -146,6 +148,7 @@ describe('approvals and sled replacement in the CLI', () => {
       evacuation: { total: 5, migrated: ['i-1', 'i-2', 'i-3'], inProgress: ['i-4'], failed: [{ instanceId: 'i-5', error: 'no sled has room' }] },
       hardware: { waitingFor: ['tom', 'tina'], since: at(7_200) },
     },
+    cancelRequested: null,
   };
 
   it('unwind show names the technicians who must act, since when, the command, and the evacuation', () => {

@@ -1,12 +1,13 @@
 /**
- * How the CLI shows sagas: the list table, the step tree of `unwind show`, what an operator
- * should run next, and the step graph as Mermaid or Graphviz dot.
+ * How the CLI shows sagas: the list table, the step tree of `unwind show`, why a saga did not
+ * finish, what an operator should run next, and the step graph as Mermaid or Graphviz dot.
+ * The text and both graphs draw one tree (`stepTree`), so they always agree on the structure.
  *
  * Pure functions of the data (status query, visibility rows) and a clock: no I/O, no SDK, so
  * every rendering is unit-tested and the module loads instantly.
  */
 import type { SagaSummary } from '../client';
-import type { SagaStatus, SagaState, StepState, StepStatus, WaitingFor } from '../schemas/saga';
+import type { CancelRequest, SagaStatus, SagaState, StepState, StepStatus, WaitingFor } from '../schemas/saga';
 import { EvacuationProgress } from '../schemas/sled';
 import { type Styles, formatAgo, formatDuration, renderTable, styles, truncate } from './format';
 
@@ -23,35 +24,132 @@ export interface ViewOptions {
 // ---------------------------------------------------------------------------------------
 // The step tree
 
-/** A step on its own, or a parallel group's members (in the order they appear). */
-export type StepUnit = { kind: 'step'; step: StepStatus } | { kind: 'group'; name: string; steps: StepStatus[] };
-
 /**
- * Groups steps into units in order of first appearance: consecutive or not, every member of a
- * parallel group is gathered under the group where its first member appears.
+ * A node of the step tree: a step, a parallel group with its members, or the pivot (top level
+ * only). Ids are safe node names for Mermaid and dot (`s0`, `g0`, `pivot`), numbered in the
+ * order the tree is drawn.
  */
-export function stepUnits(steps: readonly StepStatus[]): StepUnit[] {
-  const units: StepUnit[] = [];
-  const groups = new Map<string, StepStatus[]>();
-  for (const step of steps) {
-    if (step.group === null) {
-      units.push({ kind: 'step', step });
-      continue;
-    }
-    const members = groups.get(step.group);
-    if (members) members.push(step);
-    else {
-      const created = [step];
-      groups.set(step.group, created);
-      units.push({ kind: 'group', name: step.group, steps: created });
-    }
-  }
-  return units;
+export type StepNode =
+  | { kind: 'step'; id: string; step: StepStatus }
+  | { kind: 'group'; id: string; name: string; members: TreeMember[] }
+  | { kind: 'pivot'; id: 'pivot' };
+
+/** What one member of a parallel group ran, in order; `index` is its place in the group. */
+export interface TreeMember {
+  index: number;
+  nodes: StepNode[];
 }
 
-const unitSteps = (unit: StepUnit): StepStatus[] => (unit.kind === 'step' ? [unit.step] : unit.steps);
-/** True when the unit started after the pivot (a group counts by its first member). */
-const afterPivot = (unit: StepUnit): boolean => unitSteps(unit)[0]?.afterPivot === true;
+/**
+ * The steps as they ran, from each step's `branch`: one member's steps in sequence, a group's
+ * members side by side (by index), nested groups inside the member that ran them. With
+ * `pivoted`, the pivot goes before the first top-level node that started after it, else last.
+ * The text view and both graphs draw this one tree.
+ */
+export function stepTree(steps: readonly StepStatus[], pivoted: boolean): StepNode[] {
+  const root: StepNode[] = [];
+  for (const step of steps) {
+    let nodes = root;
+    for (const { group, member } of step.branch) nodes = memberOf(groupIn(nodes, group), member).nodes;
+    nodes.push({ kind: 'step', id: '', step });
+  }
+  if (pivoted) {
+    const after = root.findIndex((node) => firstStep(node)?.afterPivot === true);
+    root.splice(after === -1 ? root.length : after, 0, { kind: 'pivot', id: 'pivot' });
+  }
+  numberNodes(root, { steps: 0, groups: 0 });
+  return root;
+}
+
+/**
+ * The group `name` that `nodes` is running. Steps are listed in the order they started, members
+ * interleaved; but one member runs its steps in sequence, so its group is always its last node.
+ */
+function groupIn(nodes: StepNode[], name: string): Extract<StepNode, { kind: 'group' }> {
+  const last = nodes.at(-1);
+  if (last?.kind === 'group' && last.name === name) return last;
+  const group: StepNode = { kind: 'group', id: '', name, members: [] };
+  nodes.push(group);
+  return group;
+}
+
+function memberOf(group: Extract<StepNode, { kind: 'group' }>, index: number): TreeMember {
+  let member = group.members.find((m) => m.index === index);
+  if (!member) {
+    member = { index, nodes: [] };
+    group.members.push(member);
+    group.members.sort((a, b) => a.index - b.index);
+  }
+  return member;
+}
+
+function firstStep(node: StepNode | undefined): StepStatus | undefined {
+  if (node?.kind === 'step') return node.step;
+  if (node?.kind === 'group') return firstStep(node.members[0]?.nodes[0]);
+  return undefined;
+}
+
+function numberNodes(nodes: readonly StepNode[], next: { steps: number; groups: number }): void {
+  for (const node of nodes) {
+    if (node.kind === 'step') node.id = `s${next.steps++}`;
+    else if (node.kind === 'group') {
+      node.id = `g${next.groups++}`;
+      for (const member of node.members) numberNodes(member.nodes, next);
+    }
+  }
+}
+
+/** What a renderer does at each place of the tree; `depth` counts the boxes around it. */
+interface TreeVisitor {
+  step(step: StepStatus, id: string, depth: number): void;
+  pivot(depth: number): void;
+  /** A box: a parallel group, or a member that runs several steps in sequence. */
+  open(id: string, label: string, depth: number): void;
+  close(depth: number): void;
+}
+
+/**
+ * Visits the tree in drawing order. A member gets a box of its own only when it runs several
+ * things in sequence: a one-step member is plain enough inside its group's box.
+ */
+function walkTree(nodes: readonly StepNode[], visit: TreeVisitor, depth = 0): void {
+  for (const node of nodes) {
+    if (node.kind === 'step') visit.step(node.step, node.id, depth);
+    else if (node.kind === 'pivot') visit.pivot(depth);
+    else {
+      visit.open(node.id, `${node.name} (parallel)`, depth);
+      for (const member of node.members) {
+        if (member.nodes.length === 1) walkTree(member.nodes, visit, depth + 1);
+        else {
+          visit.open(`${node.id}m${member.index}`, `${node.name} ▸ member ${member.index}`, depth + 1);
+          walkTree(member.nodes, visit, depth + 2);
+          visit.close(depth + 1);
+        }
+      }
+      visit.close(depth);
+    }
+  }
+}
+
+/**
+ * The edges of the tree, in the order things ran: consecutive nodes of a sequence are joined
+ * from every exit of one to every entry of the next, so a group forks to the first step of
+ * each member and joins from the last.
+ */
+function treeEdges(nodes: readonly StepNode[]): [string, string][] {
+  const out: [string, string][] = [];
+  nodes.forEach((node, i) => {
+    if (node.kind === 'group') for (const member of node.members) out.push(...treeEdges(member.nodes));
+    for (const from of ends(node, 'exits')) for (const to of ends(nodes[i + 1], 'entries')) out.push([from, to]);
+  });
+  return out;
+}
+
+function ends(node: StepNode | undefined, side: 'entries' | 'exits'): string[] {
+  if (node === undefined) return [];
+  if (node.kind !== 'group') return [node.id];
+  return node.members.flatMap((m) => ends(side === 'entries' ? m.nodes[0] : m.nodes.at(-1), side));
+}
 
 /** The colour a step state reads as: green done, red failed, yellow in flight, dim undone. */
 export function styleStepState(state: StepState, style: Styles): string {
@@ -82,6 +180,11 @@ export function styleSagaState(state: SagaState | null, style: Styles): string {
       return style.bold(style.red(state));
     case 'unwound':
       return style.red(state);
+    // Ended on an error without unwinding: whatever it did stays, and a person must look.
+    case 'failed':
+      return style.bold(style.red(state));
+    // Ended as asked: neither a success nor a failure.
+    case 'cancelled':
     case 'running':
     case 'unwinding':
     case 'awaiting-approval':
@@ -91,15 +194,17 @@ export function styleSagaState(state: SagaState | null, style: Styles): string {
 
 /**
  * The commands that resume or end a paused saga, one per action the waiting step accepts,
- * e.g. `unwind retry disk-create/d1 --reason "…" --as <you>`. `--step` is added only when
- * several steps wait (the saga needs to be told which).
+ * e.g. `unwind retry disk-create/d1 --wait-id 3 --reason "…" --as <you>`. The wait id pins the
+ * decision to this wait: should the step fail again and wait anew, a late command is refused
+ * rather than applied to a failure nobody looked at.
  */
 export function operatorCommands(workflowId: string, waiting: readonly WaitingFor[]): string[] {
-  const several = waiting.length > 1;
-  return waiting.flatMap((w) =>
-    w.actions.map((action) => `unwind ${action} ${shellWord(workflowId)}${several ? ` --step ${shellWord(w.step)}` : ''} --reason "…" --as <you>`),
-  );
+  return waiting.flatMap((w) => w.actions.map((action) => `unwind ${action} ${shellWord(workflowId)}${waitFlag(w.waitId)} --reason "…" --as <you>`));
 }
+
+// Statuses are read structurally (see ApprovalView): a wait without an id prints without one.
+const waitFlag = (waitId: number | undefined) => (waitId === undefined ? '' : ` --wait-id ${waitId}`);
+const waitLabel = (waitId: number | undefined) => (waitId === undefined ? '' : ` (wait ${waitId})`);
 
 /** Quotes a word for a POSIX shell only when it needs it (step names hold brackets). */
 function shellWord(word: string): string {
@@ -128,7 +233,7 @@ function renderHeader(summary: SagaSummary | null, status: SagaStatus | null, o:
   if (status && status.waiting.length > 0) {
     for (const w of status.waiting) {
       const what = w.phase === 'action' ? 'its action failed' : 'its undo failed';
-      field('waiting', `${s.bold(w.step)}: ${what} ${formatAgo(w.since, o.now)}: ${w.error.type}: ${w.error.message}`);
+      field('waiting', `${s.bold(w.step)}${waitLabel(w.waitId)}: ${what} ${formatAgo(w.since, o.now)}: ${w.error.type}: ${w.error.message}`);
     }
     const first = status.waiting[0];
     field('who', `an operator must act (since ${formatAgo(first?.since, o.now)}): ${[...new Set(status.waiting.flatMap((w) => w.actions))].join(' | ')}`);
@@ -136,14 +241,13 @@ function renderHeader(summary: SagaSummary | null, status: SagaStatus | null, o:
   } else if (approvalsOf(status).pendingApproval) {
     const a = approvalsOf(status).pendingApproval;
     if (a) {
-      field('waiting', `${s.bold(a.step)}: approval of "${a.request}" requested ${formatAgo(a.since, o.now)}`);
+      field('waiting', `${s.bold(a.step)}${waitLabel(a.waitId)}: approval of "${a.request}" requested ${formatAgo(a.since, o.now)}`);
       const escalated = a.escalatedAt ? `; escalated ${formatAgo(a.escalatedAt, o.now)}` : '';
       field(
         'who',
         `${a.approvers.join(' or ')} must approve or reject (since ${formatAgo(a.since, o.now)}; expires ${formatAgo(a.expiresAt, o.now)}, then ${a.onExpire}s${escalated})`,
       );
-      field('run', `unwind approve ${shellWord(workflowId)} --as <you> --comment "…"`);
-      field('run', `unwind reject ${shellWord(workflowId)} --as <you> --comment "…"`);
+      for (const verb of ['approve', 'reject']) field('run', `unwind ${verb} ${shellWord(workflowId)}${waitFlag(a.waitId)} --as <you> --comment "…"`);
     }
   } else if (state === 'awaiting-approval') {
     field('who', 'an approver must decide');
@@ -155,8 +259,81 @@ function renderHeader(summary: SagaSummary | null, status: SagaStatus | null, o:
       field('run', `unwind sled hardware-replaced ${shellWord(workflowId)} --serial <serial> --as <technician>`);
     }
   }
+  if (status?.cancelRequested) field('cancel', `requested at ${when(status.cancelRequested.at, o.now)}; ${cancelEffect(status.cancelRequested, status.state)}`);
   if (status) lines.push(...renderReports(status, o).map((line) => `  ${line}`));
   return lines;
+}
+
+/** A moment both ways: exact for the logs, relative for the reader. */
+function when(time: string, now: Date): string {
+  return `${time} (${formatAgo(time, now)})`;
+}
+
+/** What a cancellation request does to a saga in `state`. */
+function cancelEffect(request: CancelRequest, state: SagaState): string {
+  const ended = state === 'cancelled';
+  switch (request.effect) {
+    case 'goes-forward':
+      return 'past the pivot, the saga goes forward';
+    case 'already-unwinding':
+      return state === 'stuck' ? 'already unwinding; waits for an operator' : 'already unwinding';
+    case 'unwinds':
+      return ended ? 'unwound' : 'unwinding';
+    case 'stops':
+      return ended ? 'stopped at a safe point' : 'stopping at a safe point';
+  }
+}
+
+/** The states a failure (or a cancellation) can have brought about: unwinding, or ended without finishing. */
+const UNFINISHED: readonly SagaState[] = ['unwinding', 'stuck', 'unwound', 'failed', 'cancelled'];
+
+/** Error types that pause a saga rather than unwind it (FailureType in src/schemas/failures.ts, not imported: it loads the SDK). */
+const PAUSING_ERRORS: readonly string[] = ['NeedsOperator', 'UnknownState'];
+
+/**
+ * The step whose failure unwound (or ended) the saga, if one did. Visibility's `step` names it
+ * once the saga unwound; without it, an operator's `unwind` decision does; else the first
+ * failure, passing over errors that pause: such a step unwinds only by a decision or because a
+ * sibling's failure released it, and then the sibling is the cause.
+ */
+function failedStep(status: SagaStatus, summary: SagaSummary | null = null): StepStatus | undefined {
+  if (!UNFINISHED.includes(status.state) || cancelledByRequest(status)) return undefined;
+  // A succeeded step got past its error; an undo's error is not why the saga unwound.
+  const candidates = status.steps.filter(
+    (s) => s.lastError !== null && s.lastError.type !== 'Cancelled' && !(['succeeded', 'undo-failed', 'skipped'] as StepState[]).includes(s.state),
+  );
+  const named = (name: string | null | undefined) => candidates.find((s) => s.name === name);
+  const unwindDecision = status.decisions.filter((d) => d.action === 'unwind').at(-1);
+  const unwinding = candidates.filter((s) => !PAUSING_ERRORS.includes(s.lastError?.type ?? ''));
+  const finished = (s: StepStatus) => (s.finishedAt === null ? Number.POSITIVE_INFINITY : Date.parse(s.finishedAt));
+  const first = [...(unwinding.length > 0 ? unwinding : candidates)].sort((a, b) => finished(a) - finished(b))[0];
+  return named(summary?.step) ?? named(unwindDecision?.step) ?? first;
+}
+
+function cancelledByRequest(status: SagaStatus): boolean {
+  const effect = status.cancelRequested?.effect;
+  return effect === 'unwinds' || effect === 'stops';
+}
+
+/**
+ * Why an unfinished saga did not finish, in full (the table cuts errors short): the failed step
+ * and its error, or the cancellation request and the steps in flight when it came.
+ */
+function renderCause(summary: SagaSummary | null, status: SagaStatus, now: Date): string | undefined {
+  if (!UNFINISHED.includes(status.state)) return undefined;
+  const cancel = status.cancelRequested;
+  if (cancel && cancelledByRequest(status)) {
+    const at = Date.parse(cancel.at);
+    const inFlight = status.steps.filter(
+      (s) => s.startedAt !== null && Date.parse(s.startedAt) <= at && (s.finishedAt === null || Date.parse(s.finishedAt) >= at),
+    );
+    return `cancelled by request at ${when(cancel.at, now)}; in flight then: ${inFlight.map((s) => s.name).join(', ') || 'nothing'}`;
+  }
+  const failed = failedStep(status, summary);
+  if (failed?.lastError) return `failed at ${failed.name}: ${failed.lastError.type}: ${failed.lastError.message}`;
+  if (status.state === 'failed') return 'failed outside any step: the error is in the workflow history';
+  if (status.state === 'cancelled') return 'cancelled by request';
+  return undefined;
 }
 
 /** The `sledReplace` step that waits for the technician. */
@@ -203,6 +380,7 @@ export function renderReports(status: SagaStatus, options: ViewOptions = {}): st
 interface ApprovalView {
   pendingApproval?: {
     step: string;
+    waitId?: number;
     request: string;
     approvers: string[];
     since: string;
@@ -217,25 +395,18 @@ function approvalsOf(status: SagaStatus | null): ApprovalView {
   return (status ?? {}) as ApprovalView;
 }
 
-/** The step table: parallel groups indented under their name, the pivot as a rule. */
+/** The step table, drawn from the step tree: each box (group, member) indented under its label, the pivot as a rule. */
 function renderSteps(status: SagaStatus, o: Required<ViewOptions>): string[] {
-  const units = stepUnits(status.steps);
-  if (units.length === 0) return ['no steps yet'];
+  if (status.steps.length === 0) return ['no steps yet'];
   type Row = { name: string; step?: StepStatus; rule?: boolean };
   const rows: Row[] = [];
-  let pivotShown = false;
-  for (const unit of units) {
-    if (status.pivoted && !pivotShown && afterPivot(unit)) {
-      rows.push({ name: '── pivot ──', rule: true });
-      pivotShown = true;
-    }
-    if (unit.kind === 'step') rows.push({ name: unit.step.name, step: unit.step });
-    else {
-      rows.push({ name: `${unit.name} (parallel)` });
-      for (const step of unit.steps) rows.push({ name: `  ${step.name}`, step });
-    }
-  }
-  if (status.pivoted && !pivotShown) rows.push({ name: '── pivot ──', rule: true });
+  const indent = (depth: number) => '  '.repeat(depth);
+  walkTree(stepTree(status.steps, status.pivoted), {
+    step: (step, _id, depth) => rows.push({ name: `${indent(depth)}${step.name}`, step }),
+    pivot: (depth) => rows.push({ name: `${indent(depth)}── pivot ──`, rule: true }),
+    open: (_id, label, depth) => rows.push({ name: `${indent(depth)}${label}` }),
+    close: () => {},
+  });
 
   const cells = rows.map((r) =>
     r.step
@@ -261,6 +432,7 @@ function renderSteps(status: SagaStatus, o: Required<ViewOptions>): string[] {
 }
 
 function undoText(step: StepStatus): string {
+  if (!step.undoable) return 'none';
   const undoStates: readonly StepState[] = ['undoing', 'undone', 'undo-failed', 'skipped'];
   if (!undoStates.includes(step.state) && step.undoAttempts === 0) return '-';
   return `${undoStates.includes(step.state) ? step.state : 'ran'}${step.undoAttempts > 1 ? ` ×${step.undoAttempts}` : ''}`;
@@ -295,6 +467,8 @@ export function renderSagaView(
     out.push(`steps unavailable: ${options.statusError ?? 'no worker answered the status query'}`);
     return out.join('\n');
   }
+  const cause = renderCause(summary, status, o.now);
+  if (cause) out.push(cause, '');
   out.push(...renderSteps(status, o));
   if (status.decisions.length > 0) {
     out.push('', o.style.bold('decisions:'));
@@ -354,95 +528,96 @@ const FILL: Record<StepState, string> = {
   skipped: '#dee2e6',
 };
 
-/** The lines of a node's label: name, state (with attempts), undo. */
-function nodeLabel(step: StepStatus): string[] {
+/** The lines of a node's label: name, state (with attempts), undo, and whether its failure is why the saga unwound. */
+function nodeLabel(step: StepStatus, cause: boolean): string[] {
   const lines = [step.name, `${step.state}${step.attempts > 1 ? ` ×${step.attempts}` : ''}`];
   if (step.undoAttempts > 0) lines.push(`undo ×${step.undoAttempts}`);
+  if (!step.undoable) lines.push('no undo');
+  if (cause) lines.push('failed here');
   return lines;
 }
 
-interface GraphModel {
-  units: { unit: StepUnit; ids: string[] }[];
-  pivotAfter: number | null;
+/** The colour of the step whose failure unwound the saga: its border. */
+const CAUSE_COLOR = '#c92a2a';
+
+/** How one graph language writes what the tree visitor meets, and the edges. */
+interface GraphSyntax {
+  step(step: StepStatus, id: string, cause: boolean): string;
+  pivot: string;
+  open(id: string, label: string): string[];
+  close: string;
+  edge(from: string, to: string): string;
 }
 
-/** Executed steps (not `pending`) as units with node ids, and where the pivot falls. */
-function graphModel(status: SagaStatus): GraphModel {
-  let n = 0;
-  const executed = status.steps.filter((s) => s.state !== 'pending');
-  const units = stepUnits(executed).map((unit) => ({ unit, ids: unitSteps(unit).map(() => `s${n++}`) }));
-  let pivotAfter: number | null = null;
-  if (status.pivoted) {
-    const first = units.findIndex((u) => afterPivot(u.unit));
-    pivotAfter = first === -1 ? units.length - 1 : first - 1;
-  }
-  return { units, pivotAfter };
-}
-
-/** Edges between consecutive units: every exit of one to every entry of the next (a group fans out and in). */
-function edges(model: GraphModel, pivotId: string): [string, string][] {
-  const chain: string[][] = [];
-  model.units.forEach((u, i) => {
-    if (model.pivotAfter === -1 && i === 0) chain.push([pivotId]);
-    chain.push(u.ids);
-    if (model.pivotAfter === i) chain.push([pivotId]);
+/**
+ * The executed steps (not `pending`) drawn with `syntax`: nodes in their boxes, then the edges.
+ * `summary` helps name the failed step (see {@link failedStep}).
+ */
+function graphBody(status: SagaStatus, summary: SagaSummary | null, syntax: GraphSyntax): string[] {
+  const tree = stepTree(status.steps.filter((s) => s.state !== 'pending'), status.pivoted);
+  const cause = failedStep(status, summary)?.name;
+  const lines: string[] = [];
+  const indent = (depth: number) => '  '.repeat(depth + 1);
+  walkTree(tree, {
+    step: (step, id, depth) => lines.push(indent(depth) + syntax.step(step, id, step.name === cause)),
+    pivot: (depth) => lines.push(indent(depth) + syntax.pivot),
+    open: (id, label, depth) => lines.push(...syntax.open(id, label).map((line) => indent(depth) + line)),
+    close: (depth) => lines.push(indent(depth) + syntax.close),
   });
-  if (model.units.length === 0 && model.pivotAfter !== null) chain.push([pivotId]);
-  const out: [string, string][] = [];
-  for (let i = 1; i < chain.length; i++) for (const from of chain[i - 1] ?? []) for (const to of chain[i] ?? []) out.push([from, to]);
-  return out;
+  for (const [from, to] of treeEdges(tree)) lines.push(`  ${syntax.edge(from, to)}`);
+  return lines;
 }
 
 /**
  * The executed steps as a Mermaid flowchart: one node per step (name, state, attempts, undo),
- * parallel groups as subgraphs, the pivot as a hexagon, nodes filled by state.
+ * parallel groups as subgraphs with each member of several steps in its own, edges in the order
+ * steps ran, the pivot as a hexagon, nodes classed (filled) by state, the failed step outlined.
  */
-export function renderMermaid(status: SagaStatus): string {
-  const model = graphModel(status);
-  const esc = (text: string) => text.replace(/"/g, '#quot;');
-  const label = (step: StepStatus) => `"${nodeLabel(step).map(esc).join('<br/>')}"`;
+export function renderMermaid(status: SagaStatus, summary: SagaSummary | null = null): string {
+  // Labels are quoted and hold `<br/>`: quotes and brackets of names become entities.
+  const esc = (text: string) => text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
   const className = (state: StepState) => state.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-  const lines = ['flowchart TD'];
-  model.units.forEach(({ unit, ids }, g) => {
-    const steps = unitSteps(unit);
-    if (unit.kind === 'group') {
-      lines.push(`  subgraph g${g}["${esc(unit.name)} (parallel)"]`);
-      steps.forEach((step, i) => lines.push(`    ${ids[i]}[${label(step)}]:::${className(step.state)}`));
-      lines.push('  end');
-    } else lines.push(`  ${ids[0]}[${label(unit.step)}]:::${className(unit.step.state)}`);
-  });
-  if (model.pivotAfter !== null) lines.push('  pivot{{"pivot"}}');
-  for (const [from, to] of edges(model, 'pivot')) lines.push(`  ${from} --> ${to}`);
+  let causeId: string | undefined;
+  const lines = [
+    'flowchart TD',
+    ...graphBody(status, summary, {
+      step: (step, id, cause) => {
+        if (cause) causeId = id;
+        return `${id}["${nodeLabel(step, cause).map(esc).join('<br/>')}"]:::${className(step.state)}`;
+      },
+      pivot: 'pivot{{"pivot"}}',
+      open: (id, label) => [`subgraph ${id}["${esc(label)}"]`],
+      close: 'end',
+      edge: (from, to) => `${from} --> ${to}`,
+    }),
+  ];
   const used = new Set(status.steps.filter((s) => s.state !== 'pending').map((s) => s.state));
   for (const state of used) lines.push(`  classDef ${className(state)} fill:${FILL[state]},stroke:#495057`);
+  if (causeId) lines.push(`  style ${causeId} stroke:${CAUSE_COLOR},stroke-width:4px`);
   return lines.join('\n');
 }
 
 /**
  * The executed steps as a Graphviz digraph: one box per step (name, state, attempts, undo),
- * parallel groups as clusters, the pivot as a hexagon, boxes filled by state.
+ * parallel groups as clusters with each member of several steps in its own, edges in the order
+ * steps ran, the pivot as a hexagon, boxes filled by state, the failed step outlined.
  */
-export function renderDot(status: SagaStatus): string {
-  const model = graphModel(status);
+export function renderDot(status: SagaStatus, summary: SagaSummary | null = null): string {
   const esc = (text: string) => text.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  const node = (id: string, step: StepStatus, indent: string) =>
-    `${indent}${id} [label="${nodeLabel(step).map(esc).join('\\n')}", fillcolor="${FILL[step.state]}"];`;
-  const lines = [
+  return [
     `digraph "${esc(status.workflowId)}" {`,
     `  label="${esc(`${status.sagaType} ${status.workflowId}: ${status.state}`)}";`,
     '  labelloc=t;',
     '  rankdir=TB;',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
-  ];
-  model.units.forEach(({ unit, ids }, g) => {
-    if (unit.kind === 'group') {
-      lines.push(`  subgraph cluster_${g} {`, `    label="${esc(unit.name)} (parallel)";`, '    style=dashed;');
-      unit.steps.forEach((step, i) => lines.push(node(ids[i] ?? '', step, '    ')));
-      lines.push('  }');
-    } else lines.push(node(ids[0] ?? '', unit.step, '  '));
-  });
-  if (model.pivotAfter !== null) lines.push('  pivot [label="pivot", shape=hexagon, style=filled, fillcolor="#e7f5ff"];');
-  for (const [from, to] of edges(model, 'pivot')) lines.push(`  ${from} -> ${to};`);
-  lines.push('}');
-  return lines.join('\n');
+    ...graphBody(status, summary, {
+      step: (step, id, cause) =>
+        `${id} [label="${nodeLabel(step, cause).map(esc).join('\\n')}", fillcolor="${FILL[step.state]}"${cause ? `, color="${CAUSE_COLOR}", penwidth=3` : ''}];`,
+      pivot: 'pivot [label="pivot", shape=hexagon, style=filled, fillcolor="#e7f5ff"];',
+      open: (id, label) => [`subgraph cluster_${id} {`, `  label="${esc(label)}";`, '  style=dashed;'],
+      close: '}',
+      edge: (from, to) => `${from} -> ${to};`,
+    }),
+    '}',
+  ].join('\n');
 }
