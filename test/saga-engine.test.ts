@@ -1,14 +1,16 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SagaFaults } from '../src/schemas/faults';
-import { SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
+import { OUTCOME_MEMO_KEY, SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
 import { UnwindSaga, UnwindState, UnwindStep } from '../src/schemas/search-attributes';
 import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
 import {
+  approveUpdate,
   diskCreate,
   plannedSaga,
+  releaseSignal,
   retryUpdate,
   sagaStatusQuery,
   skipUpdate,
@@ -56,6 +58,21 @@ async function unwound(handle: WorkflowHandle): Promise<SagaUnwoundDetails> {
   expect(failure.type).toBe('SagaUnwound');
   expect(failure.nonRetryable).toBe(true);
   return SagaUnwoundDetails.parse(failure.details?.[0]);
+}
+
+/** A cancelled saga: Temporal status CANCELED, state `cancelled`, the outcome in its memo. */
+async function cancelled(handle: WorkflowHandle): Promise<SagaUnwoundDetails> {
+  const err = await handle.result().then(
+    () => new Error(`${handle.workflowId} completed; it should have been cancelled`),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  const description = await handle.describe();
+  expect(description.status.name).toBe('CANCELLED');
+  expect(description.typedSearchAttributes.get(UnwindState)).toBe('cancelled');
+  expect((await status(handle)).state).toBe('cancelled');
+  return SagaUnwoundDetails.parse(description.memo?.[OUTCOME_MEMO_KEY]);
 }
 
 async function status(handle: WorkflowHandle): Promise<SagaStatus> {
@@ -186,14 +203,87 @@ describe('unwinding', () => {
     expect(details.undone.sort()).toEqual(['x', 'y']);
   });
 
-  it('unwinds a cancelled saga and ends it as SagaUnwound with cause Cancelled', async () => {
+  it('starts no new step in a member once a sibling failed; steps in flight settle, then all is undone', async () => {
+    const id = nextId('doomed-member');
+    bed.ledger.delay('apply', `${id}/x1`, 600);
+    bed.ledger.script('apply', `${id}/y`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { group: 'g', members: [['x1', 'x2'], ['y']] }]);
+    const details = await unwound(handle);
+    expect(details.failedStep).toBe('y');
+    expect(bed.ledger.callsOf(id, 'apply').map((c) => c.step)).not.toContain('x2');
+    expect(details.undone.slice(0, 2).sort()).toEqual(['x1', 'y']);
+    expect(details.undone.slice(2)).toEqual(['a']);
+    expect((await status(handle)).steps.map((x) => x.name)).not.toContain('x2');
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('unwinds a nested group: members of each group in parallel, a member last-first', async () => {
+    const id = nextId('nested');
+    bed.ledger.script('apply', `${id}/z`, { fail: 'refused' });
+    bed.ledger.delay('apply', `${id}/z`, 300);
+    const plan: PlanItem[] = [{ step: 'a' }, { group: 'outer', members: [['p', { group: 'inner', members: [['q1', 'q2'], ['r']] }], ['z']] }];
+    const handle = await start(id, plan);
+    const details = await unwound(handle);
+    const order = details.undone;
+    expect(order.indexOf('q2')).toBeLessThan(order.indexOf('q1'));
+    for (const inner of ['q1', 'q2', 'r']) expect(order.indexOf(inner)).toBeLessThan(order.indexOf('p'));
+    expect(order.at(-1)).toBe('a');
+    const s = await status(handle);
+    expect(stepStatus(s, 'q2').branch).toEqual([
+      { group: 'outer', member: 0 },
+      { group: 'inner', member: 0 },
+    ]);
+    expect(stepStatus(s, 'r').branch).toEqual([
+      { group: 'outer', member: 0 },
+      { group: 'inner', member: 1 },
+    ]);
+    expect(stepStatus(s, 'z').branch).toEqual([{ group: 'outer', member: 1 }]);
+    expect(stepStatus(s, 'a')).toMatchObject({ branch: [], undoable: true });
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('lets a step the body did not await settle before any undo runs', async () => {
+    const id = nextId('floating');
+    bed.ledger.delay('apply', `${id}/f`, 800);
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { float: 'f' }, { step: 'b' }]);
+    const details = await unwound(handle);
+    expect(details.failedStep).toBe('b');
+    expect(details.undone.sort()).toEqual(['a', 'b', 'f']);
+    const applyF = bed.ledger.callsOf(id, 'apply').find((c) => c.step === 'f');
+    const firstRevert = Math.min(...bed.ledger.callsOf(id, 'revert').map((c) => c.start));
+    expect(firstRevert).toBeGreaterThanOrEqual(applyF?.end ?? Infinity);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('releases a step the body did not await when it waits for an operator and the saga unwinds', async () => {
+    const id = nextId('floating-wait');
+    bed.ledger.script('apply', `${id}/f`, { fail: 'needs-operator' });
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    bed.ledger.delay('apply', `${id}/b`, 500);
+    const handle = await start(id, [{ float: 'f' }, { step: 'b' }]);
+    const details = await unwound(handle);
+    expect(details.failedStep).toBe('b');
+    expect(details.undone.sort()).toEqual(['b', 'f']);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+});
+
+describe('cancellation', () => {
+  it('before the pivot: unwinds, ends CANCELED, blames no step, and records the outcome in the memo', async () => {
     const id = nextId('cancel');
     bed.ledger.script('apply', `${id}/b`, { fail: 'needs-operator' });
     const handle = await start(id, steps('a', 'b', 'c'));
     await waitForStatus(handle, (s) => s.state === 'needs-operator');
     await handle.cancel();
-    const details = await unwound(handle);
-    expect(details).toEqual({ failedStep: 'b', cause: { type: 'Cancelled', message: 'the saga was cancelled' }, undone: ['b', 'a'], skipped: [] });
+    const details = await cancelled(handle);
+    expect(details).toEqual({
+      failedStep: null,
+      cause: { type: 'Cancelled', message: 'a cancellation request unwound the saga (in flight: b)' },
+      undone: ['b', 'a'],
+      skipped: [],
+    });
+    expect((await status(handle)).cancelRequested).toEqual({ at: expect.any(String), effect: 'unwinds' });
     expect(bed.ledger.residue(id)).toEqual([]);
   });
 
@@ -203,13 +293,90 @@ describe('unwinding', () => {
     const handle = await start(id, steps('a', 'b'));
     await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'b' && x.state === 'running'));
     await handle.cancel();
-    const details = await unwound(handle);
+    const details = await cancelled(handle);
     expect(details.cause.type).toBe('Cancelled');
     expect(details.undone).toEqual(['b', 'a']);
     const applyB = bed.ledger.callsOf(id, 'apply').find((c) => c.step === 'b');
     const revertB = bed.ledger.callsOf(id, 'revert').find((c) => c.step === 'b');
     expect(revertB?.start ?? 0).toBeGreaterThanOrEqual(applyB?.end ?? Infinity);
     expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('holds a step in flight with holdStep until the saga is cancelled', async () => {
+    const id = nextId('hold');
+    const handle = await start(id, steps('a', 'b', 'c'), { faults: { holdStep: 'b' } });
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'b' && x.state === 'running' && x.attempts === 1));
+    expect(bed.ledger.residue(id)).toEqual(['a', 'b']);
+    await handle.cancel();
+    expect((await cancelled(handle)).undone).toEqual(['b', 'a']);
+    expect(bed.ledger.residue(id)).toEqual([]);
+  });
+
+  it('a child workflow cancelled from outside is a step failure: before the pivot the saga unwinds with that cause', async () => {
+    const id = nextId('child-cancel');
+    const handle = await start(id, [{ step: 'a' }, { child: 'c' }, { step: 'b' }]);
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'c' && x.state === 'running'));
+    const child = bed.env.client.workflow.getHandle(`${id}/c/attempt-1`);
+    await vi.waitFor(() => child.describe());
+    await child.cancel();
+    const details = await unwound(handle);
+    expect(details).toMatchObject({ failedStep: 'c', cause: { type: 'Cancelled', message: `child workflow ${id}/c/attempt-1 was cancelled` }, undone: ['a'] });
+    expect((await status(handle)).cancelRequested).toBeNull();
+  });
+
+  it('a child workflow cancelled from outside after the pivot pauses the saga; retry runs the step again', async () => {
+    const id = nextId('child-cancel-pivot');
+    const handle = await start(id, [{ step: 'a' }, { pivot: true }, { child: 'c' }]);
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'c' && x.state === 'running'));
+    const first = bed.env.client.workflow.getHandle(`${id}/c/attempt-1`);
+    await vi.waitFor(() => first.describe());
+    await first.cancel();
+    const paused = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'c', actions: ['retry'], error: { type: 'Cancelled' } });
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    const second = bed.env.client.workflow.getHandle(`${id}/c/attempt-2`);
+    await vi.waitFor(() => second.describe());
+    await second.signal(releaseSignal);
+    expect(await handle.result()).toMatchObject({ c: 'released' });
+    expect(bed.ledger.callsOf(id, 'revert')).toEqual([]);
+  });
+
+  it('after the pivot: the request is recorded, changes nothing, and the saga finishes forward', async () => {
+    const id = nextId('cancel-pivot');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { pivot: true }, { step: 'b', undo: false }]);
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.cancel();
+    const s = await waitForStatus(handle, (x) => x.cancelRequested !== null);
+    expect(s).toMatchObject({ state: 'needs-operator', cancelRequested: { effect: 'goes-forward' } });
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect(Object.keys(await handle.result())).toEqual(['a', 'b']);
+    expect((await handle.describe()).typedSearchAttributes.get(UnwindState)).toBe('completed');
+  });
+
+  it('while stuck in its unwind: the request is recorded; the saga still waits for an operator and then unwinds', async () => {
+    const id = nextId('cancel-stuck');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'refused' });
+    bed.ledger.script('revert', `${id}/a`, { fail: 'refused' });
+    const handle = await start(id, steps('a', 'b'));
+    await waitForStatus(handle, (s) => s.state === 'stuck');
+    await handle.cancel();
+    const s = await waitForStatus(handle, (x) => x.cancelRequested !== null);
+    expect(s).toMatchObject({ state: 'stuck', cancelRequested: { effect: 'already-unwinding' } });
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    expect(await unwound(handle)).toMatchObject({ failedStep: 'b', undone: ['b', 'a'] });
+  });
+
+  it('a stoppable saga past its pivot stops: a waiting step is released, nothing new starts, nothing is undone', async () => {
+    const id = nextId('stop');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'needs-operator' });
+    const handle = await start(id, [{ step: 'a' }, { pivot: true }, { step: 'b', undo: false }, { step: 'c', undo: false }], { stoppable: true });
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.cancel();
+    const details = await cancelled(handle);
+    expect(details).toMatchObject({ failedStep: null, undone: [], cause: { message: expect.stringContaining('stopped') }, reports: {} });
+    expect(bed.ledger.callsOf(id).map((c) => `${c.op} ${c.step}`)).toEqual(['apply a', 'apply b']);
+    expect((await status(handle)).cancelRequested?.effect).toBe('stops');
   });
 
   it('refuses a duplicate step name and unwinds what ran before it', async () => {
@@ -243,7 +410,7 @@ describe('stuck undos', () => {
     expect(details).toMatchObject({ failedStep: 'b', undone: ['b', 'a'], skipped: [] });
     const s = await status(handle);
     expect(stepStatus(s, 'a')).toMatchObject({ state: 'undone', undoAttempts: 2 });
-    expect(s.decisions).toEqual([{ action: 'retry', step: 'a', ...operator, at: expect.any(String) }]);
+    expect(s.decisions).toEqual([{ action: 'retry', step: 'a', waitId: 1, ...operator, at: expect.any(String) }]);
     expect(bed.ledger.residue(id)).toEqual([]);
   });
 
@@ -340,6 +507,78 @@ describe('operator intervention on actions', () => {
   });
 });
 
+describe('wait identity', () => {
+  it('applies a decision to the wait it names, and refuses a stale or repeated one saying what became of that wait', async () => {
+    const id = nextId('wait-id');
+    bed.ledger.script('apply', `${id}/a`, { fail: 'needs-operator' }, { fail: 'needs-operator' });
+    const handle = await start(id, steps('a', 'b'));
+    const first = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    expect(first.waitingFor).toMatchObject({ step: 'a', waitId: 1 });
+    expect(await handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 1 }] })).toMatchObject({ step: 'a', waitId: 1 });
+    const second = await waitForStatus(handle, (s) => s.waitingFor?.waitId === 2);
+    expect(second.waitingFor?.step).toBe('a');
+    // The same command again (a double click, a retried request) must not decide wait 2.
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 1 }] }))).toMatch(
+      /wait 1 \(step "a"\) was already decided: retry by ada at \d{4}-/,
+    );
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 9 }] }))).toMatch(/no wait 9 has begun in this saga \(the latest is 2\)/);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2, step: 'b' }] }))).toMatch(/wait 2 is on step "a", not "b"/);
+    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'ada', waitId: 2 }] }))).toMatch(/wait 2 \(step "a"\) waits for an operator/);
+    expect((await status(handle)).decisions).toHaveLength(1);
+    await handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2 }] });
+    await handle.result();
+    expect((await status(handle)).decisions.map((d) => d.waitId)).toEqual([1, 2]);
+  });
+
+  it('numbers approvals with the other waits and refuses an approval for a wait that ended', async () => {
+    const id = nextId('wait-approval');
+    bed.ledger.script('apply', `${id}/a`, { fail: 'needs-operator' });
+    const options = { request: 'go on?', approvers: ['ada'], remindEvery: '1h', expireAfter: '1d' };
+    const handle = await start(id, [{ step: 'a' }, { approval: 'ok', options }, { step: 'b' }]);
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.executeUpdate(retryUpdate, { args: [operator] });
+    const awaiting = await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    expect(awaiting.pendingApproval?.waitId).toBe(2);
+    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'ada', waitId: 1 }] }))).toMatch(/wait 1 \(step "a"\) was already decided/);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2 }] }))).toMatch(/wait 2 \(step "ok"\) is an approval/);
+    expect(await handle.executeUpdate(approveUpdate, { args: [{ approver: 'ada', waitId: 2 }] })).toMatchObject({ waitId: 2, outcome: 'approved' });
+    expect(Object.keys(await handle.result())).toEqual(['a', 'ok', 'b']);
+  });
+
+  it('closes a wait released by a failing sibling, and says so to a late decision', async () => {
+    const id = nextId('wait-released');
+    bed.ledger.script('apply', `${id}/x`, { fail: 'needs-operator' });
+    bed.ledger.script('apply', `${id}/y`, { fail: 'refused' });
+    bed.ledger.delay('apply', `${id}/y`, 500);
+    bed.ledger.script('revert', `${id}/a`, { fail: 'refused' });
+    const handle = await start(id, [{ step: 'a' }, { group: 'g', members: [['x'], ['y']] }]);
+    const stuck = await waitForStatus(handle, (s) => s.state === 'stuck');
+    expect(stuck.waitingFor).toMatchObject({ step: 'a', waitId: 2, phase: 'undo' });
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 1 }] }))).toMatch(
+      /wait 1 \(step "x"\) ended without a decision: a step of its parallel group failed/,
+    );
+    await handle.executeUpdate(skipUpdate, { args: [{ ...operator, waitId: 2 }] });
+    expect((await unwound(handle)).skipped).toEqual([{ step: 'a', ...operator }]);
+  });
+});
+
+describe('status is never stale', () => {
+  it('an error escaping the engine after the pivot ends the saga failed, in status and search attributes', async () => {
+    const id = nextId('failed');
+    const handle = await start(id, [{ step: 'a' }, { pivot: true }, { step: 'b' }]);
+    expect((await failureOf(handle)).type).toBe('InvalidSaga');
+    expect((await status(handle)).state).toBe('failed');
+    expect((await handle.describe()).typedSearchAttributes.get(UnwindState)).toBe('failed');
+  });
+
+  it('an invalid faults memo ends the saga failed', async () => {
+    const id = nextId('failed-faults');
+    const handle = await start(id, steps('a'), { faults: { failWhen: 'never' } as unknown as SagaFaults });
+    expect((await failureOf(handle)).type).toBe('InvalidFaults');
+    expect((await handle.describe()).typedSearchAttributes.get(UnwindState)).toBe('failed');
+  });
+});
+
 describe('parallel waits', () => {
   it('needs the step named when two group members wait, and resumes each on its own retry', async () => {
     const id = nextId('two-waits');
@@ -432,6 +671,17 @@ describe('fault injection from the unwindFaults memo', () => {
     expect((await unwound(handle)).undone).toEqual(['b', 'a']);
     expect(bed.ledger.callsOf(id, 'revert').map((c) => c.step)).toEqual(['b', 'b', 'a', 'a']);
     expect(stepStatus(await status(handle), 'a').undoAttempts).toBe(2);
+  });
+
+  it('failAs needs-operator and unknown-state pause the saga at the step; the injected failure fails once', async () => {
+    for (const failAs of ['needs-operator', 'unknown-state'] as const) {
+      const id = nextId(`fail-as-${failAs}`);
+      const handle = await start(id, steps('a', 'b'), { faults: { failStep: 'b', failAs } });
+      const paused = await waitForStatus(handle, (s) => s.state === 'needs-operator');
+      expect(paused.waitingFor).toMatchObject({ step: 'b', error: { type: failAs === 'needs-operator' ? 'NeedsOperator' : 'UnknownState' } });
+      await handle.executeUpdate(retryUpdate, { args: [operator] });
+      expect(Object.keys(await handle.result())).toEqual(['a', 'b']);
+    }
   });
 
   it('fails a saga whose faults memo is invalid, before any step', async () => {

@@ -56,6 +56,11 @@ export const SagaFailureType = {
   SagaUnwound: SAGA_UNWOUND,
   /** A step failed in a way that unwinds the saga; the cause is the step's failure. */
   StepFailed: 'SagaStepFailed',
+  /**
+   * A step was not started because the saga will not go on: a sibling in its parallel group
+   * failed, the saga is unwinding, or a cancellation stops it.
+   */
+  StepNotStarted: 'SagaStepNotStarted',
   /** The saga's code misuses the engine (duplicate step name, undo after the pivot, …). */
   InvalidSaga: 'InvalidSaga',
   /** The `unwindFaults` memo does not match `SagaFaults` (src/schemas/faults.ts). */

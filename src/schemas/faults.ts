@@ -14,10 +14,14 @@ const repeatCounts = z
 
 /**
  * Faults to inject into one saga run:
- * - `failStep`: the step that fails with a `Refused` failure, once (its first invocation; an
- *   operator `retry` after the pivot runs the action for real).
+ * - `failStep`: the step that fails, once (its first invocation; an operator `retry` runs the
+ *   action for real).
  * - `failWhen`: `'after'` (default): the action ran and its effect applied, then the step reports
  *   the failure; `'before'`: the action is not run at all.
+ * - `failAs`: the failure's class: `refused` (default; unwinds before the pivot),
+ *   `needs-operator` or `unknown-state` (the saga pauses for an operator).
+ * - `holdStep`: the step whose action, once it has run, holds the step in flight until the saga
+ *   is cancelled (to cancel a saga at a chosen step).
  * - `repeatActions`: run step X's action N times (the saga uses the last result). `'*'` applies
  *   to every step; a step's own entry wins over `'*'`.
  * - `repeatUndos`: run step X's undo N times; same rules.
@@ -26,11 +30,13 @@ export const SagaFaults = z
   .object({
     failStep: z.string().min(1).optional(),
     failWhen: z.enum(['before', 'after']).default('after'),
+    failAs: z.enum(['refused', 'needs-operator', 'unknown-state']).default('refused'),
+    holdStep: z.string().min(1).optional(),
     repeatActions: repeatCounts.optional(),
     repeatUndos: repeatCounts.optional(),
   })
   .strict();
-/** Faults as written into the memo (`failWhen` optional). */
+/** Faults as written into the memo (`failWhen`, `failAs` optional). */
 export type SagaFaults = z.input<typeof SagaFaults>;
 /** Faults as the engine reads them (defaults applied). */
 export type ResolvedSagaFaults = z.output<typeof SagaFaults>;

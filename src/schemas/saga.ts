@@ -17,7 +17,11 @@ export function idempotencyKey(workflowId: string, step: string): IdempotencyKey
   return `${workflowId}/${step}`;
 }
 
-/** What a saga is doing; the value of the `UnwindState` search attribute. */
+/**
+ * What a saga is doing; the value of the `UnwindState` search attribute. The last four are
+ * final: `cancelled` (a cancellation request unwound it, or stopped a stoppable saga),
+ * `failed` (an error escaped the engine, e.g. after the pivot, where nothing is undone).
+ */
 export const SagaState = z.enum([
   'running',
   'unwinding',
@@ -26,9 +30,23 @@ export const SagaState = z.enum([
   'awaiting-approval',
   'completed',
   'unwound',
+  'cancelled',
+  'failed',
 ]);
 /** One of the {@link SagaState} values. */
 export type SagaState = z.infer<typeof SagaState>;
+
+/** The states a saga ends in; in any other it is live (and its workflow open). */
+export const FINAL_SAGA_STATES: readonly SagaState[] = ['completed', 'unwound', 'cancelled', 'failed'];
+
+/**
+ * The number of a wait for a person (an operator decision or an approval): 1, 2, 3… in the order
+ * the saga's waits began. With the step it identifies one wait, so a decision meant for it is
+ * never applied to a later wait of the same step.
+ */
+export const WaitId = z.int().positive();
+/** See {@link WaitId}. */
+export type WaitId = z.infer<typeof WaitId>;
 
 /** What a step is doing. `failed` covers a step waiting for an operator after its action failed. */
 export const StepState = z.enum(['pending', 'running', 'succeeded', 'failed', 'undoing', 'undone', 'undo-failed', 'skipped']);
@@ -46,13 +64,15 @@ export const OperatorAction = z.enum(['retry', 'skip', 'unwind']);
 export type OperatorAction = z.infer<typeof OperatorAction>;
 
 /**
- * The argument of the `retry`, `skip` and `unwind` updates. `step` is needed only when more than
- * one step waits at once (parallel steps); with one waiting step it may be left out.
+ * The argument of the `retry`, `skip` and `unwind` updates. `waitId` names the wait decided
+ * (see {@link WaitId}): a decision for a wait that has ended is refused, saying how it ended.
+ * Without it, `step` picks the wait; with one wait open both may be left out.
  */
 export const OperatorDecisionInput = z.object({
   operator: z.string().trim().min(1, 'operator must name who decides'),
   reason: z.string().trim().min(1, 'reason must say why'),
   step: z.string().min(1).optional(),
+  waitId: WaitId.optional(),
 });
 /** See {@link OperatorDecisionInput}. */
 export type OperatorDecisionInput = z.infer<typeof OperatorDecisionInput>;
@@ -63,6 +83,8 @@ export const SagaDecision = z.object({
   operator: z.string(),
   reason: z.string(),
   step: z.string(),
+  /** The wait decided. */
+  waitId: WaitId,
   at: z.iso.datetime(),
 });
 /** See {@link SagaDecision}. */
@@ -71,6 +93,8 @@ export type SagaDecision = z.infer<typeof SagaDecision>;
 /** A step waiting for an operator: which actions it accepts, since when, after which error. */
 export const WaitingFor = z.object({
   step: z.string(),
+  /** The wait's number: pass it with the decision (`waitId`). */
+  waitId: WaitId,
   /** `action`: the step's action failed; `undo`: its undo failed (the saga is stuck). */
   phase: z.enum(['action', 'undo']),
   actions: z.array(OperatorAction),
@@ -85,6 +109,14 @@ export const StepStatus = z.object({
   name: z.string(),
   /** The parallel group the step ran in, as a path for nested groups (`disk-and-nics/regions`), or `null`. */
   group: z.string().nullable(),
+  /**
+   * Where the step ran: each enclosing parallel group, outermost first, with the index of the
+   * member that ran it (`[]` at the saga's top level). Steps with the same branch ran one after
+   * another; different members of a group ran side by side.
+   */
+  branch: z.array(z.object({ group: z.string(), member: z.int().nonnegative() })),
+  /** True when the step registered an undo: an unwind must undo (or an operator skip) it. */
+  undoable: z.boolean(),
   /** True for a step started after the pivot: it is never undone, and its failure pauses the saga. */
   afterPivot: z.boolean(),
   state: StepState,
@@ -113,6 +145,8 @@ export type ApprovalOutcome = z.infer<typeof ApprovalOutcome>;
 export const ApprovalDecisionInput = z.object({
   approver: z.string().trim().min(1, 'approver must name who decides'),
   comment: z.string().max(2_000).optional(),
+  /** The approval decided (see {@link WaitId}); a decision for one that has ended is refused. */
+  waitId: WaitId.optional(),
 });
 /** See {@link ApprovalDecisionInput}. */
 export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;
@@ -120,6 +154,7 @@ export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;
 /** An approval waiting for a decision, as the status shows it: who must act and since when. */
 export const PendingApproval = z.object({
   step: z.string(),
+  waitId: WaitId,
   request: z.string(),
   /** Who may decide now: the approvers, plus the escalation contacts once escalated. */
   approvers: z.array(z.string()),
@@ -135,6 +170,7 @@ export type PendingApproval = z.infer<typeof PendingApproval>;
 /** A finished approval: the decision, who made it and when (`by` is `null` when it expired). */
 export const ApprovalRecord = z.object({
   step: z.string(),
+  waitId: WaitId,
   request: z.string(),
   outcome: ApprovalOutcome,
   /** What the saga does: an expiry resolves to its `onExpire` outcome. */
@@ -162,6 +198,21 @@ export const PersonNotification = z.object({
 /** See {@link PersonNotification}. */
 export type PersonNotification = z.infer<typeof PersonNotification>;
 
+/**
+ * A cancellation request as the saga took it:
+ * - `unwinds`: before the pivot, the saga unwinds and ends cancelled;
+ * - `stops`: a stoppable saga past its pivot starts nothing new, lets what runs settle, and ends cancelled;
+ * - `goes-forward`: past the pivot the saga finishes forward; the request changes nothing;
+ * - `already-unwinding`: the saga was unwinding already; it finishes unwinding (a stuck undo
+ *   still waits for an operator).
+ */
+export const CancelRequest = z.object({
+  at: z.iso.datetime(),
+  effect: z.enum(['unwinds', 'stops', 'goes-forward', 'already-unwinding']),
+});
+/** See {@link CancelRequest}. */
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
 /** The answer of the `sagaStatus` query. */
 export const SagaStatus = z.object({
   sagaType: z.string(),
@@ -180,6 +231,8 @@ export const SagaStatus = z.object({
   approvals: z.array(ApprovalRecord),
   /** What the saga reports of its own progress (e.g. `evacuation: { total, migrated }`), by name. */
   reports: z.record(z.string(), z.unknown()),
+  /** A cancellation request, once one came, and what it does (see {@link CancelRequest}). */
+  cancelRequested: CancelRequest.nullable(),
 });
 /** See {@link SagaStatus}. */
 export type SagaStatus = z.infer<typeof SagaStatus>;
@@ -191,16 +244,24 @@ export type SkippedUndo = z.infer<typeof SkippedUndo>;
 
 /** The details (first element) of the `SagaUnwound` failure an unwound saga ends with. */
 export const SagaUnwoundDetails = z.object({
-  /** The step whose failure unwound the saga; for a cancellation the step that was running, or `null`. */
+  /** The step whose failure unwound the saga; `null` when a cancellation request (or the saga's own code) did. */
   failedStep: z.string().nullable(),
-  /** `Cancelled` when the workflow was cancelled. */
+  /** `Cancelled` when a cancellation request unwound it (its message names the steps in flight). */
   cause: ErrorSummary,
   /** Steps undone, in the order their undos finished. */
   undone: z.array(z.string()),
   skipped: z.array(SkippedUndo),
+  /** A cancelled saga's last reports (its progress), by name; absent otherwise. */
+  reports: z.record(z.string(), z.unknown()).optional(),
 });
 /** See {@link SagaUnwoundDetails}. */
 export type SagaUnwoundDetails = z.infer<typeof SagaUnwoundDetails>;
+
+/**
+ * The memo key under which a cancelled saga leaves its {@link SagaUnwoundDetails}: Temporal's
+ * cancellation carries no details, so the client reads them from the workflow's memo.
+ */
+export const OUTCOME_MEMO_KEY = 'unwindOutcome';
 
 /** What the saga engine tells an operator when a saga pauses (argument of the `notifyOperator` activity). */
 export const OperatorNotification = z.object({

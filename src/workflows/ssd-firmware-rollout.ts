@@ -8,7 +8,9 @@
  * whose every mirror is healthy. The first wave is the canary; waves then grow by
  * `growthFactor` up to `maxWaveSize`. A wave runs as a child `ssdFirmwareWave` (a child saga per
  * SSD). After each wave, a failure rate above `maxFailureRate` halts the rollout: step
- * `halt[<wave>]` waits for an operator `retry` to resume (cancelling the workflow stops it).
+ * `halt[<wave>]` waits for an operator `retry` to resume. Cancelling the workflow stops it at a
+ * safe point (also when halted): nothing new starts, the wave in flight settles, and it ends
+ * cancelled with its progress in the outcome.
  *
  * - SSDs with a degraded mirror wait (`blocked`) while the rest go on; past
  *   `integrityWaitLimitMs` a step `integrity[<ssd>#n]` asks an operator, whose `retry`
@@ -361,5 +363,6 @@ class Rollout {
 export async function ssdFirmwareRollout(params: FirmwareRolloutInput): Promise<FirmwareRolloutStatus> {
   const input = parseWorkflowInput(FirmwareRolloutInput, params, 'ssdFirmwareRollout');
   const rollout = new Rollout(input);
-  return runSaga('ssdFirmwareRollout', (saga) => rollout.run(saga));
+  // Stoppable: cancelling the rollout stops it between waves' steps; what runs settles, nothing is undone.
+  return runSaga('ssdFirmwareRollout', (saga) => rollout.run(saga), { stoppable: true });
 }

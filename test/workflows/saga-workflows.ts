@@ -2,7 +2,7 @@
  * Test-only sagas for the engine's tests: a saga built from a plan (steps, parallel groups,
  * a pivot), and a ten-step saga written the way a saga author would.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { condition, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { LedgerActivities } from '../helpers/ledger';
 import { oneShot, reliable, undo } from '../../src/schemas/retry-profiles';
 import { runSaga, type ApprovalOptions, type SagaScope } from '../../src/workflows/saga';
@@ -13,10 +13,16 @@ const oneShotLedger = proxyActivities<LedgerActivities>(oneShot);
 const reliableLedger = proxyActivities<LedgerActivities>(reliable);
 const undoLedger = proxyActivities<LedgerActivities>(undo);
 
-/** A plan item: a step (with an undo unless `undo: false`), a parallel group, or the pivot. */
+/**
+ * A plan item: a step (with an undo unless `undo: false`), a step started and not awaited
+ * (`float`), a step whose action runs a child workflow until it is released (`child`), a
+ * parallel group (a member's item may be a nested group), the pivot, or an approval.
+ */
 export type PlanItem =
   | { step: string; undo?: boolean }
-  | { group: string; members: string[][] }
+  | { float: string }
+  | { child: string }
+  | { group: string; members: Array<Array<string | { group: string; members: string[][] }>> }
   | { pivot: true }
   | { approval: string; options: ApprovalOptions };
 
@@ -26,6 +32,19 @@ export interface PlannedSagaInput {
   profile?: 'oneShot' | 'reliable';
   /** Run a step with this name twice (to prove the engine refuses duplicates). */
   duplicate?: string;
+  /** Run the saga as {@link RunSagaOptions.stoppable}. */
+  stoppable?: boolean;
+}
+
+/** Releases a {@link heldChild}. */
+export const releaseSignal = defineSignal('release');
+
+/** A child workflow that runs until it is released (or cancelled). */
+export async function heldChild(): Promise<string> {
+  let released = false;
+  setHandler(releaseSignal, () => void (released = true));
+  await condition(() => released);
+  return 'released';
 }
 
 /** Runs the plan; returns each step's output by step name. */
@@ -39,21 +58,28 @@ export async function plannedSaga(input: PlannedSagaInput): Promise<Record<strin
         ...(withUndo && { undo: (ctx) => undoLedger.revert({ key: ctx.key }) }),
       });
     };
+    const group = (scope: SagaScope, item: { group: string; members: Array<Array<string | { group: string; members: string[][] }>> }) =>
+      scope.parallel(
+        item.group,
+        item.members.map((items) => async (member: SagaScope) => {
+          for (const x of items) await (typeof x === 'string' ? step(member, x) : group(member, x));
+        }),
+      );
+    let children = 0;
     for (const item of input.plan) {
       if ('pivot' in item) saga.pivot();
       else if ('approval' in item) outputs[item.approval] = (await saga.awaitApproval(item.approval, item.options)).outcome;
-      else if ('group' in item) {
-        await saga.parallel(
-          item.group,
-          item.members.map((steps) => async (group: SagaScope) => {
-            for (const name of steps) await step(group, name);
-          }),
-        );
+      else if ('group' in item) await group(saga, item);
+      else if ('float' in item) void step(saga, item.float).catch(() => undefined);
+      else if ('child' in item) {
+        outputs[item.child] = await saga.step(item.child, {
+          action: (ctx) => executeChild(heldChild, { workflowId: `${ctx.key}/attempt-${++children}` }),
+        });
       } else await step(saga, item.step, item.undo !== false);
       if (input.duplicate && 'step' in item && item.step === input.duplicate) await step(saga, input.duplicate);
     }
     return outputs;
-  });
+  }, { stoppable: input.stoppable });
 }
 
 /** A ten-step saga with a parallel group of three and a pivot, as an author writes one. */

@@ -16,6 +16,7 @@ import {
   type ApprovalRecord,
   type PendingApproval,
 } from '../../schemas/saga';
+import type { WaitBook } from './waits';
 
 /** What {@link Saga.awaitApproval} asks of people, and how long it waits. */
 export interface ApprovalOptions {
@@ -59,6 +60,8 @@ export class ApprovalDesk {
 
   constructor(
     private readonly saga: { sagaType: string; workflowId: string },
+    /** Numbers the saga's waits; an approval is one. */
+    private readonly waits: WaitBook,
     /** Called when the saga starts or stops awaiting approval: its state changes. */
     private readonly changed: (step: string) => void,
   ) {}
@@ -77,7 +80,8 @@ export class ApprovalDesk {
 
   /**
    * Validates an `approve` / `reject` update: refused (nothing recorded) when no approval is
-   * pending or the caller is not among those who may decide now.
+   * pending, the named wait (`waitId`) is not the pending approval, or the caller is not among
+   * those who may decide now.
    */
   validate(kind: 'approve' | 'reject', input: unknown): ApprovalDecisionInput {
     const refuse = (why: string) =>
@@ -89,6 +93,11 @@ export class ApprovalDesk {
     const parsed = ApprovalDecisionInput.safeParse(input);
     if (!parsed.success) throw refuse(parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; '));
     const pending = this.pending;
+    const { waitId } = parsed.data;
+    if (waitId !== undefined) {
+      const why = this.waits.refusal(waitId, 'approval');
+      if (why !== undefined) throw refuse(`${why}.`);
+    }
     if (!pending || pending.decision) throw refuse('no approval is pending.');
     if (!pending.approvers.includes(parsed.data.approver)) {
       throw refuse(`${parsed.data.approver} may not decide "${pending.request}"; the approvers are ${pending.approvers.join(', ')}.`);
@@ -102,6 +111,7 @@ export class ApprovalDesk {
     const pending = this.pending!;
     pending.decision = {
       step: pending.step,
+      waitId: pending.waitId,
       request: pending.request,
       outcome: kind === 'approve' ? 'approved' : 'rejected',
       approved: kind === 'approve',
@@ -121,6 +131,7 @@ export class ApprovalDesk {
     const escalateAt = options.escalateAfter !== undefined && options.escalateTo?.length ? started + msToNumber(options.escalateAfter) : Infinity;
     const pending: PendingApproval & { decision?: ApprovalRecord } = {
       step,
+      waitId: this.waits.open(step, 'approval'),
       request: options.request,
       approvers: [...options.approvers],
       since: new Date(started).toISOString(),
@@ -142,6 +153,7 @@ export class ApprovalDesk {
           void this.tell('expired', pending, pending.approvers);
           pending.decision = {
             step,
+            waitId: pending.waitId,
             request: pending.request,
             outcome: 'expired',
             approved: pending.onExpire === 'approve',
@@ -167,6 +179,14 @@ export class ApprovalDesk {
       this.records.push(record);
       return { outcome: record.outcome, approved: record.approved, by: record.by, comment: record.comment, at: record.at };
     } finally {
+      const d = pending.decision;
+      const how =
+        d === undefined
+          ? 'ended without a decision: the saga was cancelled'
+          : d.outcome === 'expired'
+            ? `expired at ${d.at}`
+            : `was already decided: ${d.outcome} by ${d.by} at ${d.at}`;
+      this.waits.close(pending.waitId, how);
       this.pending = undefined;
       this.changed(step);
     }

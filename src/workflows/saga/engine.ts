@@ -10,10 +10,12 @@ import {
   CancelledFailure,
   ChildWorkflowFailure,
   condition,
+  ContinueAsNew,
   isCancellation,
   log,
   proxyActivities,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,11 +23,13 @@ import type { OperatorActivities } from '../../activities/notify-operator';
 import { causeChain, FailureType, isNeedsOperator, isUnknownState, SagaFailureType } from '../../schemas/failures';
 import { FAULTS_MEMO_KEY, repeatCount, type ResolvedSagaFaults, SagaFaults } from '../../schemas/faults';
 import {
+  type CancelRequest,
   type ErrorSummary,
   idempotencyKey,
   type OperatorAction,
   OperatorDecisionInput,
   type OperatorNotification,
+  OUTCOME_MEMO_KEY,
   type SagaDecision,
   type SagaState,
   type SagaStatus,
@@ -37,6 +41,7 @@ import {
 import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
 import { ApprovalDesk, type ApprovalOptions, type ApprovalResult } from './approval';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
+import { WaitBook } from './waits';
 
 /** What an action and its undo are given. */
 export interface StepContext {
@@ -80,14 +85,15 @@ export interface SagaScope {
    * until an operator sends `retry` (or `unwind`, before the pivot).
    * @returns the action's result.
    * @throws an `ApplicationFailure` of type `SagaStepFailed` (cause: the action's failure) when
-   *   the saga must unwind; let it propagate, {@link runSaga} unwinds. `InvalidSaga` for a
-   *   duplicate step name or an undo after the pivot.
+   *   the saga must unwind; let it propagate, {@link runSaga} unwinds. `SagaStepNotStarted` when
+   *   the saga will not go on (a sibling failed, it unwinds, a cancellation stops it): nothing
+   *   was registered. `InvalidSaga` for a duplicate step name or an undo after the pivot.
    */
   step<T>(name: string, definition: StepDefinition<T>): Promise<T>;
   /**
-   * Runs the members together. If one fails, the others are awaited (a member waiting for an
-   * operator is released), then the failure propagates and the saga unwinds; each member's
-   * steps are undone last-first, the members in parallel.
+   * Runs the members together. If one fails, the others start no new step; the steps they have
+   * in flight settle (one waiting for an operator is released), then the failure propagates and
+   * the saga unwinds; each member's steps are undone last-first, the members in parallel.
    * @param name the group's name, unique among the saga's step and group names.
    * @returns each member's result, in the order of `members`.
    */
@@ -105,8 +111,10 @@ export interface Saga extends SagaScope {
   /**
    * The point of no return: nothing registered before it is ever undone, steps after it may not
    * declare undos, a failure after it pauses the saga for an operator `retry` (never unwinds),
-   * and steps after it are shielded from workflow cancellation (the saga finishes forward).
-   * @throws `InvalidSaga` when called twice or while steps are in flight.
+   * and a cancellation request no longer stops the saga (it finishes forward), unless the saga
+   * is {@link RunSagaOptions.stoppable}.
+   * @throws `InvalidSaga` when called twice or while steps are in flight; a cancellation when
+   *   the saga was cancelled before it reached the pivot (it unwinds instead).
    */
   pivot(): void;
   /**
@@ -134,6 +142,13 @@ export interface RunSagaOptions {
    * for up to 10 minutes.
    */
   readonly notifyOperator?: (notification: OperatorNotification) => Promise<void>;
+  /**
+   * For long-running forward-only sagas (a firmware rollout): after the pivot, a cancellation
+   * request stops the saga at a safe point — no new step starts, the steps in flight settle (one
+   * waiting for an operator is released), and the workflow ends cancelled with its reports in
+   * the outcome. Without it, a saga past its pivot finishes forward whatever is requested.
+   */
+  readonly stoppable?: boolean;
 }
 
 /** Progress (UnwindStep, UnwindProgressAt) is upserted on a step start at most this often, besides state changes. */
@@ -147,6 +162,7 @@ const notifyProfile = {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type StepRecord = Mutable<StepStatus>;
+type Branch = StepStatus['branch'];
 
 type StackEntry =
   | { readonly kind: 'step'; readonly record: StepRecord; readonly ctx: StepContext; readonly undo: (ctx: StepContext) => Promise<unknown> }
@@ -156,7 +172,8 @@ interface Wait extends Mutable<WaitingFor> {
   decision?: SagaDecision;
 }
 
-type Phase = 'running' | 'unwinding' | 'completed' | 'unwound';
+/** Where the run is; `stopping`: a stoppable saga past its pivot lets its steps in flight settle. */
+type Phase = 'running' | 'unwinding' | 'stopping' | 'completed' | 'unwound' | 'cancelled' | 'failed';
 
 const now = (): string => new Date().toISOString();
 
@@ -186,17 +203,24 @@ function isWrapper(err: unknown): boolean {
 /**
  * A failure as data: the first error of the cause chain that is not a wrapper
  * (`ActivityFailure`, `ChildWorkflowFailure`, `SagaStepFailed`). An `ApplicationFailure` gives its
- * `type`, a cancellation `Cancelled`, anything else its error name.
+ * `type`, a cancellation `Cancelled` (naming the child workflow or activity that was cancelled),
+ * anything else its error name.
  */
 export function describeFailure(err: unknown): ErrorSummary {
-  if (isCancellation(err) && !causeChain(err).some((e) => e instanceof ApplicationFailure && !isWrapper(e))) {
-    return { type: 'Cancelled', message: 'the saga was cancelled' };
-  }
   const chain = causeChain(err);
   const essential = chain.find((e) => !isWrapper(e)) ?? chain.at(-1);
+  if (isCancellation(essential)) return { type: 'Cancelled', message: `${cancelledWhat(chain)} was cancelled` };
   if (essential instanceof ApplicationFailure) return { type: essential.type ?? 'Error', message: essential.message };
   if (essential instanceof Error) return { type: essential.name, message: essential.message };
   return { type: 'Error', message: String(essential) };
+}
+
+function cancelledWhat(chain: unknown[]): string {
+  for (const e of chain) {
+    if (e instanceof ChildWorkflowFailure) return `child workflow ${e.execution.workflowId}`;
+    if (e instanceof ActivityFailure) return `activity ${e.activityType}`;
+  }
+  return 'the step';
 }
 
 function stepOf(err: unknown): string | null {
@@ -224,11 +248,14 @@ function readFaults(): ResolvedSagaFaults {
   return parsed.data;
 }
 
+const injectedType = { refused: FailureType.Refused, 'needs-operator': FailureType.NeedsOperator, 'unknown-state': FailureType.UnknownState } as const;
+
 class Scope implements SagaScope {
   constructor(
     protected readonly run: SagaRun,
     readonly stack: StackEntry[],
     readonly group: string | null,
+    readonly branch: Branch,
     private readonly groupState: { failed: boolean } | null,
     private readonly parent: Scope | null,
   ) {}
@@ -272,36 +299,38 @@ class RootScope extends Scope implements Saga {
 class SagaRun {
   readonly workflowId = workflowInfo().workflowId;
   pivoted = false;
-  private readonly faults: ResolvedSagaFaults;
+  private faults: ResolvedSagaFaults = SagaFaults.parse({});
   private readonly notify: (notification: OperatorNotification) => Promise<void>;
   private readonly root: RootScope;
   private readonly names = new Set<string>();
   private readonly records: StepRecord[] = [];
   private readonly waits: Wait[] = [];
+  private readonly waitBook = new WaitBook();
   private readonly decisions: SagaDecision[] = [];
   private readonly approvals: ApprovalDesk;
   readonly reports: Record<string, unknown> = {};
   private readonly undone: string[] = [];
   private readonly skipped: SkippedUndo[] = [];
+  /** Steps started and not yet settled, whether or not the body awaits them. */
+  private readonly inFlight = new Map<Promise<unknown>, string>();
   private phase: Phase = 'running';
-  private active = 0;
-  /** The workflow's root scope: cancelling the workflow cancels it. */
-  private readonly cancellation = CancellationScope.current();
-  /** The step during which a cancellation was noticed after its action succeeded. */
-  private cancelledAt: string | undefined;
+  /** Where the body runs: cancelled by a cancellation request only while the request may stop the saga. */
+  private bodyScope: CancellationScope | undefined;
+  private cancelRequest: CancelRequest | undefined;
+  /** The steps in flight when a cancellation request came: what it interrupted. */
+  private inFlightAtCancel: string[] = [];
   private published: { state: SagaState; step: string | null; at: number } | undefined;
   /** The failure the saga unwound from, for `UnwindError`. */
   private unwoundBy: string | undefined;
 
   constructor(
     readonly sagaType: string,
-    options: RunSagaOptions,
+    private readonly options: RunSagaOptions,
   ) {
     if (typeof sagaType !== 'string' || sagaType.length === 0) throw invalidSaga('runSaga needs a saga type, e.g. "diskCreate".', null);
-    this.faults = readFaults();
     this.notify = options.notifyOperator ?? proxyActivities<OperatorActivities>(notifyProfile).notifyOperator;
-    this.root = new RootScope(this, [], null, null, null);
-    this.approvals = new ApprovalDesk(this, (step) => this.publish(step));
+    this.root = new RootScope(this, [], null, [], null, null);
+    this.approvals = new ApprovalDesk(this, this.waitBook, (step: string) => this.publish(step));
     setHandler(sagaStatusQuery, () => this.status());
     for (const [definition, kind] of [[approveUpdate, 'approve'], [rejectUpdate, 'reject']] as const) {
       setHandler(definition, (input) => this.approvals.decide(kind, input), {
@@ -318,22 +347,34 @@ class SagaRun {
         validator: (input) => void this.target(action, input),
       });
     }
+    // The workflow's own scope hears the request; the body's scope is cancelled only if the request may stop the saga.
+    CancellationScope.current().cancelRequested.catch(() => this.onCancelRequest());
     this.publish(null);
   }
 
   async execute<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
     try {
-      const result = await body(this.root);
-      if (!this.pivoted && this.cancellation.consideredCancelled) {
-        throw new CancelledFailure(`saga ${this.workflowId} was cancelled`);
-      }
+      this.faults = readFaults();
+      const result = await CancellationScope.nonCancellable(() => {
+        this.bodyScope = new CancellationScope();
+        return this.bodyScope.run(() => body(this.root));
+      });
+      // The last step may have completed in the activation that brought the request.
+      if (this.cancelRequest?.effect === 'unwinds') throw new CancelledFailure('cancelled by request');
       this.phase = 'completed';
       this.publish(this.records.at(-1)?.name ?? null);
       return result;
     } catch (err) {
-      // After the pivot nothing may be undone: a failure that still reaches here (a cancellation
-      // outside any step, a bug in the saga's own code) ends the workflow as it is.
-      if (this.pivoted) throw err;
+      if (err instanceof ContinueAsNew) throw err;
+      if (this.cancelRequest?.effect === 'stops') return this.stop();
+      if (this.pivoted || (err instanceof ApplicationFailure && err.type === SagaFailureType.InvalidFaults)) {
+        // Past the pivot nothing may be undone: an error that still gets here (a bug in the
+        // saga's own code) ends the workflow as it is, and says so.
+        this.phase = 'failed';
+        this.unwoundBy = describeFailure(err).type;
+        this.publish(this.records.at(-1)?.name ?? null);
+        throw err;
+      }
       return this.unwind(err);
     }
   }
@@ -347,11 +388,12 @@ class SagaRun {
       pivoted: this.pivoted,
       waitingFor: waiting[0] ?? null,
       waiting,
-      steps: this.records.map((r) => ({ ...r, lastError: r.lastError ? { ...r.lastError } : null })),
+      steps: this.records.map((r) => ({ ...r, branch: r.branch.map((b) => ({ ...b })), lastError: r.lastError ? { ...r.lastError } : null })),
       decisions: this.decisions.map((d) => ({ ...d })),
       pendingApproval: this.approvals.current(),
       approvals: this.approvals.history(),
       reports: JSON.parse(JSON.stringify(this.reports)) as Record<string, unknown>,
+      cancelRequested: this.cancelRequest ? { ...this.cancelRequest } : null,
     };
   }
 
@@ -373,13 +415,43 @@ class SagaRun {
 
   pivot(): void {
     if (this.pivoted) throw invalidSaga('pivot() was called twice; a saga has one point of no return.', null);
-    if (this.active > 0) {
+    if (this.inFlight.size > 0) {
       throw invalidSaga('pivot() was called while steps are in flight; await every step before the pivot.', null);
     }
+    // A request that came before the pivot unwinds the saga, even if the body has not noticed yet.
+    if (this.cancelRequest?.effect === 'unwinds') throw new CancelledFailure('cancelled by request before the pivot');
     this.pivoted = true;
   }
 
-  async runStep<T>(scope: Scope, name: string, definition: StepDefinition<T>): Promise<T> {
+  /** Why no new step may start now, or `undefined` when one may. */
+  private whyNotStart(scope: Scope): string | undefined {
+    if (this.phase === 'unwinding') return 'the saga is unwinding';
+    if (this.phase === 'stopping') return 'a cancellation request stops the saga';
+    if (this.cancelRequest?.effect === 'unwinds') return 'a cancellation request unwinds the saga';
+    if (scope.doomed()) return 'a step of its parallel group failed';
+    return undefined;
+  }
+
+  runStep<T>(scope: Scope, name: string, definition: StepDefinition<T>): Promise<T> {
+    const refusal = this.whyNotStart(scope);
+    if (refusal !== undefined) {
+      return Promise.reject(
+        ApplicationFailure.create({
+          type: SagaFailureType.StepNotStarted,
+          nonRetryable: true,
+          message: `step "${name}" was not started: ${refusal}`,
+          details: [{ step: name }],
+        }),
+      );
+    }
+    const running = this.startStep(scope, name, definition);
+    this.inFlight.set(running, name);
+    const settled = () => void this.inFlight.delete(running);
+    running.then(settled, settled);
+    return running;
+  }
+
+  private async startStep<T>(scope: Scope, name: string, definition: StepDefinition<T>): Promise<T> {
     this.claim(name);
     if (typeof definition?.action !== 'function') throw invalidSaga(`step "${name}" has no action function.`, name);
     const afterPivot = this.pivoted;
@@ -393,6 +465,8 @@ class SagaRun {
     const record: StepRecord = {
       name,
       group: scope.group,
+      branch: scope.branch,
+      undoable: definition.undo !== undefined,
       afterPivot,
       state: 'pending',
       attempts: 0,
@@ -409,16 +483,19 @@ class SagaRun {
     // applied, is still undone.
     if (definition.undo) scope.stack.push({ kind: 'step', record, ctx, undo: definition.undo });
     this.noteProgress(name);
-    this.active++;
-    try {
-      const attempt = () => this.attemptStep(scope, record, ctx, definition.action, afterPivot);
-      return await (afterPivot ? CancellationScope.nonCancellable(attempt) : attempt());
-    } finally {
-      this.active--;
-    }
+    return this.attemptStep(scope, record, ctx, definition.action, afterPivot);
   }
 
   async runParallel(scope: Scope, name: string, members: readonly GroupMember<unknown>[]): Promise<unknown[]> {
+    const refusal = this.whyNotStart(scope);
+    if (refusal !== undefined) {
+      throw ApplicationFailure.create({
+        type: SagaFailureType.StepNotStarted,
+        nonRetryable: true,
+        message: `parallel group "${name}" was not started: ${refusal}`,
+        details: [{ step: name }],
+      });
+    }
     this.claim(name);
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'function')) {
       throw invalidSaga(`parallel group "${name}" needs an array of functions (group) => Promise.`, name);
@@ -426,12 +503,13 @@ class SagaRun {
     const groupState = { failed: false };
     const memberStacks = members.map((): StackEntry[] => []);
     if (!this.pivoted) scope.stack.push({ kind: 'group', name, members: memberStacks });
+    const path = scope.group === null ? name : `${scope.group}/${name}`;
     let firstFailure: unknown;
     const settled = await Promise.allSettled(
       members.map(async (member, i) => {
         try {
-          const path = scope.group === null ? name : `${scope.group}/${name}`;
-          return await member(new Scope(this, memberStacks[i] ?? [], path, groupState, scope));
+          const branch = [...scope.branch, { group: name, member: i }];
+          return await member(new Scope(this, memberStacks[i] ?? [], path, branch, groupState, scope));
         } catch (err) {
           if (!groupState.failed) {
             groupState.failed = true;
@@ -456,6 +534,11 @@ class SagaRun {
     this.names.add(name);
   }
 
+  /** True when the saga's own cancellation (not one of a child or activity) is under way. */
+  private cancelling(): boolean {
+    return this.cancelRequest?.effect === 'unwinds' || this.cancelRequest?.effect === 'stops';
+  }
+
   private async attemptStep<T>(
     scope: Scope,
     record: StepRecord,
@@ -471,28 +554,31 @@ class SagaRun {
         const result = await this.invokeAction(record, ctx, action, inject);
         record.state = 'succeeded';
         record.finishedAt = now();
-        // An action in flight when the saga was cancelled may still complete (its activity waits
-        // for cancellation to finish): the saga must unwind all the same, this step included.
-        if (!afterPivot && this.cancellation.consideredCancelled) {
-          this.cancelledAt ??= record.name;
-          throw new CancelledFailure(`saga ${this.workflowId} was cancelled during step "${record.name}"`);
-        }
         return result;
       } catch (err) {
         record.state = 'failed';
         record.finishedAt = now();
         record.lastError = describeFailure(err);
-        if (isCancellation(err)) throw err;
-        const releasable = !afterPivot;
+        // The saga's own cancellation ends the step; a cancellation from elsewhere (a child
+        // workflow cancelled from outside) is a failure like any other.
+        if (this.cancelling() && isCancellation(err)) throw err;
+        const released = () => !afterPivot && (scope.doomed() || this.phase !== 'running' || this.cancelling());
         const pauses = afterPivot || isNeedsOperator(err) || isUnknownState(err);
-        if (!pauses || (releasable && scope.doomed())) throw stepFailed(record.name, err);
+        if (!pauses || released()) throw stepFailed(record.name, err);
         const decision = await this.waitForOperator(record, 'action', afterPivot ? ['retry'] : ['retry', 'unwind'], err, () =>
-          releasable ? scope.doomed() : false,
+          released() || this.phase === 'stopping' ? this.releaseReason(scope) : undefined,
         );
         if (decision?.action !== 'retry') throw stepFailed(record.name, err);
       }
       inject = false;
     }
+  }
+
+  private releaseReason(scope: Scope): string {
+    if (this.phase === 'stopping') return 'a cancellation request stopped the saga';
+    if (this.cancelling()) return 'a cancellation request unwound the saga';
+    if (scope.doomed()) return 'a step of its parallel group failed and the saga unwound';
+    return 'the saga began unwinding';
   }
 
   private async invokeAction<T>(record: StepRecord, ctx: StepContext, action: (ctx: StepContext) => Promise<T>, inject: boolean): Promise<T> {
@@ -504,41 +590,89 @@ class SagaRun {
       result = await action(ctx);
     }
     if (inject) throw this.injectedFailure(record.name);
+    // Held in flight, its effect applied, until the saga is cancelled (the harness's cancellation mode).
+    if (this.faults.holdStep === record.name) await condition(() => false);
     return result as T;
   }
 
   private injectedFailure(step: string): ApplicationFailure {
     return ApplicationFailure.create({
-      type: FailureType.Refused,
+      type: injectedType[this.faults.failAs],
       nonRetryable: true,
-      message: `fault injected by memo ${FAULTS_MEMO_KEY}: step "${step}" fails ${this.faults.failWhen} its action`,
-      details: [{ injected: true, failWhen: this.faults.failWhen }],
+      message: `fault injected by memo ${FAULTS_MEMO_KEY}: step "${step}" fails ${this.faults.failWhen} its action (${this.faults.failAs})`,
+      details: [{ injected: true, failWhen: this.faults.failWhen, failAs: this.faults.failAs }],
     });
   }
 
+  /** Waits until every step in flight has settled, those still started meanwhile included. */
+  private async settleInFlight(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.keys()]);
+  }
+
   private async unwind(err: unknown): Promise<never> {
-    const cancelled = isCancellation(err);
-    const failedStep = cancelled
-      ? (this.records.filter((r) => r.state === 'failed' || r.state === 'running').at(-1)?.name ?? this.cancelledAt ?? null)
-      : stepOf(err);
-    const cause = cancelled ? { type: 'Cancelled', message: 'the saga was cancelled' } : describeFailure(err);
+    const cancelled = this.cancelRequest?.effect === 'unwinds';
+    const inFlight = this.inFlightAtCancel;
+    const failedStep = cancelled ? null : stepOf(err);
+    const cause: ErrorSummary = cancelled
+      ? { type: 'Cancelled', message: `a cancellation request unwound the saga${inFlight.length ? ` (in flight: ${inFlight.join(', ')})` : ''}` }
+      : describeFailure(err);
     this.unwoundBy = cause.type;
     this.phase = 'unwinding';
     this.publish(failedStep);
-    // Cancelling a saga unwinds it; it never abandons the unwinding.
-    await CancellationScope.nonCancellable(() => this.unwindStack(this.root.stack));
+    // Cancelling a saga unwinds it; it never abandons the unwinding. Steps still in flight
+    // settle first: an undo never runs while its own action may still apply.
+    await CancellationScope.nonCancellable(async () => {
+      await this.settleInFlight();
+      await this.unwindStack(this.root.stack);
+    });
+    const details: SagaUnwoundDetails = { failedStep, cause, undone: [...this.undone], skipped: [...this.skipped] };
+    const summary = `${details.undone.length} undone, ${details.skipped.length} skipped`;
+    if (cancelled) {
+      return this.endCancelled(details, `saga ${this.sagaType} ${this.workflowId} was cancelled and unwound: ${summary}`, failedStep);
+    }
     this.phase = 'unwound';
     this.publish(failedStep);
-    const details: SagaUnwoundDetails = { failedStep, cause, undone: [...this.undone], skipped: [...this.skipped] };
     throw ApplicationFailure.create({
       type: SagaFailureType.SagaUnwound,
       nonRetryable: true,
       message:
         `saga ${this.sagaType} ${this.workflowId} unwound: ` +
-        `${failedStep === null ? 'it failed' : `step "${failedStep}" failed`} (${cause.type}: ${cause.message}); ` +
-        `${details.undone.length} undone, ${details.skipped.length} skipped`,
+        `${failedStep === null ? 'it failed' : `step "${failedStep}" failed`} (${cause.type}: ${cause.message}); ${summary}`,
       details: [details],
     });
+  }
+
+  /** A stoppable saga past its pivot, cancelled: nothing new starts, what runs settles, nothing is undone. */
+  private async stop(): Promise<never> {
+    const inFlight = this.inFlightAtCancel;
+    this.phase = 'stopping';
+    await CancellationScope.nonCancellable(() => this.settleInFlight());
+    const cause = { type: 'Cancelled', message: `a cancellation request stopped the saga${inFlight.length ? ` (in flight: ${inFlight.join(', ')})` : ''}` };
+    const details: SagaUnwoundDetails = { failedStep: null, cause, undone: [], skipped: [], reports: JSON.parse(JSON.stringify(this.reports)) };
+    return this.endCancelled(details, `saga ${this.sagaType} ${this.workflowId} was stopped by request past its pivot`, null);
+  }
+
+  /**
+   * Ends the workflow cancelled. Temporal's cancellation carries no details, so the outcome
+   * goes in the memo (`OUTCOME_MEMO_KEY`) where the client reads it.
+   */
+  private endCancelled(details: SagaUnwoundDetails, message: string, step: string | null): never {
+    this.phase = 'cancelled';
+    this.unwoundBy = 'Cancelled';
+    upsertMemo({ [OUTCOME_MEMO_KEY]: details });
+    this.publish(step);
+    throw new CancelledFailure(message);
+  }
+
+  private onCancelRequest(): void {
+    if (this.phase !== 'running' || this.cancelRequest) {
+      this.cancelRequest ??= { at: now(), effect: this.phase === 'unwinding' ? 'already-unwinding' : 'goes-forward' };
+      return;
+    }
+    const effect = !this.pivoted ? 'unwinds' : this.options.stoppable ? 'stops' : 'goes-forward';
+    this.cancelRequest = { at: now(), effect };
+    this.inFlightAtCancel = [...this.inFlight.values()];
+    if (effect !== 'goes-forward') this.bodyScope?.cancel();
   }
 
   private async unwindStack(stack: readonly StackEntry[]): Promise<void> {
@@ -571,7 +705,7 @@ class SagaRun {
         record.state = 'undo-failed';
         record.undoFinishedAt = now();
         record.lastError = describeFailure(err);
-        const decision = await this.waitForOperator(record, 'undo', ['retry', 'skip'], err, () => false);
+        const decision = await this.waitForOperator(record, 'undo', ['retry', 'skip'], err, () => undefined);
         if (decision?.action === 'skip') {
           record.state = 'skipped';
           this.skipped.push({ step: record.name, reason: decision.reason, operator: decision.operator });
@@ -581,22 +715,29 @@ class SagaRun {
     }
   }
 
+  /**
+   * Waits for an operator's decision on `record`, or until `released()` says why the wait ends
+   * without one. Either way the wait's identity is closed with how it ended.
+   */
   private async waitForOperator(
     record: StepRecord,
     phase: WaitingFor['phase'],
     actions: OperatorAction[],
     err: unknown,
-    released: () => boolean,
+    released: () => string | undefined,
   ): Promise<SagaDecision | undefined> {
-    const wait: Wait = { step: record.name, phase, actions, since: now(), error: describeFailure(err) };
+    const wait: Wait = { step: record.name, waitId: this.waitBook.open(record.name, 'operator'), phase, actions, since: now(), error: describeFailure(err) };
     this.waits.push(wait);
     this.publish(record.name);
     // Best effort, and concurrent with the wait: an operator may act before it is delivered.
     void this.notifySafely(wait);
     try {
-      await condition(() => wait.decision !== undefined || released());
+      await condition(() => wait.decision !== undefined || released() !== undefined);
       return wait.decision;
     } finally {
+      const d = wait.decision;
+      const how = d ? `was already decided: ${d.action} by ${d.operator} at ${d.at}` : `ended without a decision: ${released() ?? 'the saga was cancelled'}`;
+      this.waitBook.close(wait.waitId, how);
       this.waits.splice(this.waits.indexOf(wait), 1);
       this.publish(record.name);
     }
@@ -635,14 +776,22 @@ class SagaRun {
     if (!parsed.success) {
       throw refuse(`${parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ')}.`);
     }
+    const { step: named, waitId } = parsed.data;
     const open = this.waits.filter((w) => w.decision === undefined);
-    if (open.length === 0) throw refuse(`the saga is ${this.state()} and no step waits for an operator.`);
-    const named = parsed.data.step;
-    const candidates = named === undefined ? open : open.filter((w) => w.step === named);
-    const list = open.map((w) => `"${w.step}" (${w.actions.join('/')})`).join(', ');
-    if (candidates.length === 0) throw refuse(`step "${named}" does not wait for an operator; waiting: ${list}.`);
-    const wait = candidates[0];
-    if (candidates.length > 1 || wait === undefined) throw refuse(`${open.length} steps wait: ${list}; name one with \`step\`.`);
+    const list = open.map((w) => `"${w.step}" (wait ${w.waitId}: ${w.actions.join('/')})`).join(', ');
+    let wait: Wait | undefined;
+    if (waitId !== undefined) {
+      const why = this.waitBook.refusal(waitId, 'operator');
+      wait = open.find((w) => w.waitId === waitId);
+      if (why !== undefined || wait === undefined) throw refuse(`${why ?? `wait ${waitId} is not open`}.`);
+      if (named !== undefined && named !== wait.step) throw refuse(`wait ${waitId} is on step "${wait.step}", not "${named}".`);
+    } else {
+      if (open.length === 0) throw refuse(`the saga is ${this.state()} and no step waits for an operator.`);
+      const candidates = named === undefined ? open : open.filter((w) => w.step === named);
+      if (candidates.length === 0) throw refuse(`step "${named}" does not wait for an operator; waiting: ${list}.`);
+      if (candidates.length > 1) throw refuse(`${open.length} steps wait: ${list}; name one with \`step\` or \`waitId\`.`);
+      wait = candidates[0]!;
+    }
     if (!wait.actions.includes(action)) {
       const why = this.pivoted && wait.phase === 'action' ? ': the saga passed its pivot and only goes forward' : '';
       throw refuse(`step "${wait.step}" waits for ${wait.actions.join(' or ')}, not ${action}${why}.`);
@@ -652,7 +801,7 @@ class SagaRun {
 
   private decide(action: OperatorAction, raw: OperatorDecisionInput): SagaDecision {
     const { wait, input } = this.target(action, raw);
-    const decision: SagaDecision = { action, operator: input.operator, reason: input.reason, step: wait.step, at: now() };
+    const decision: SagaDecision = { action, operator: input.operator, reason: input.reason, step: wait.step, waitId: wait.waitId, at: now() };
     wait.decision = decision;
     this.decisions.push(decision);
     return { ...decision };
@@ -662,9 +811,12 @@ class SagaRun {
     switch (this.phase) {
       case 'completed':
       case 'unwound':
+      case 'cancelled':
+      case 'failed':
         return this.phase;
       case 'unwinding':
         return this.waits.length > 0 ? 'stuck' : 'unwinding';
+      case 'stopping':
       case 'running':
         if (this.waits.length > 0) return 'needs-operator';
         return this.approvals.current() ? 'awaiting-approval' : 'running';
@@ -704,18 +856,23 @@ class SagaRun {
  * (it installs the status query and the operator updates).
  *
  * - Completes with the body's result (state `completed`).
- * - A step failure before the pivot, an error the body throws, or a workflow cancellation
- *   unwinds: every registered undo runs, last-registered first (a parallel group's members in
+ * - A step failure before the pivot, or an error the body throws, unwinds: steps in flight
+ *   settle, then every registered undo runs, last-registered first (a parallel group's members in
  *   parallel), in a non-cancellable scope; the saga then fails with an `ApplicationFailure` of type
  *   `SagaUnwound`, non-retryable, whose first detail is a `SagaUnwoundDetails`.
- * - After the pivot a failure never unwinds: the step waits for an operator `retry`.
+ * - A cancellation request before the pivot unwinds the same way, and the workflow ends
+ *   cancelled (state `cancelled`; the details in the memo `unwindOutcome`).
+ * - After the pivot a failure never unwinds: the step waits for an operator `retry`. A
+ *   cancellation request is recorded and changes nothing, unless the saga is
+ *   {@link RunSagaOptions.stoppable}; an error escaping the body ends it `failed`.
  *
  * Faults are injected from the start-time memo `unwindFaults` (src/schemas/faults.ts).
  * Search attributes `UnwindSaga`, `UnwindState`, `UnwindStep`, `UnwindProgressAt` must be
  * registered on the namespace.
  *
  * @param sagaType the saga's name (`diskCreate`), shown in status and `UnwindSaga`.
- * @throws `ApplicationFailure` `SagaUnwound` when unwound; `InvalidFaults` when the memo is invalid.
+ * @throws `ApplicationFailure` `SagaUnwound` when unwound; `CancelledFailure` when cancelled;
+ *   `InvalidFaults` when the memo is invalid.
  */
 export async function runSaga<T>(sagaType: string, body: (saga: Saga) => Promise<T>, options: RunSagaOptions = {}): Promise<T> {
   return new SagaRun(sagaType, options).execute(body);
