@@ -13,7 +13,7 @@ import type { DiskCreateParams } from '../src/schemas/disk';
 import { FAULTS_MEMO_KEY, type SagaFaults } from '../src/schemas/faults';
 import type { InstanceCreateParams } from '../src/schemas/instance';
 import type { SagaStatus } from '../src/schemas/saga';
-import type { SledReplaceRequest } from '../src/schemas/sled';
+import { SledReplaceParams } from '../src/schemas/sled';
 import { createDevServerEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import {
   approveUpdate,
@@ -141,7 +141,7 @@ async function forEveryStep(steps: string[], check: (step: string) => Promise<vo
 // moved (instances it did move stay on their new sleds by design, see sled-replace.ts).
 describe('sledReplace', () => {
   const people = { approvers: ['alice'], escalateTo: ['lead'], technicians: ['tech-1'] };
-  const request = (sledId: string): SledReplaceRequest => ({ sledId, ...people });
+  const request = (sledId: string, requestId?: string) => SledReplaceParams.parse({ sledId, requestId, ...people });
   let steps: string[] = [];
 
   it('discovers its steps from a replacement that completes', async () => {
@@ -177,11 +177,11 @@ describe('sledReplace', () => {
     for (const order of [['a', 'b'], ['b', 'a']] as const) {
       const before = await snapshot();
       const handles = {
-        a: await start(sledReplace, `replace-${order.join('')}/a`, { ...request('sled-6'), requestId: 'a' }),
+        a: await start(sledReplace, `replace-${order.join('')}/a`, request('sled-6', 'a')),
         b: undefined as WorkflowHandle | undefined,
       };
       await waitFor(handles.a, (s) => s.state === 'awaiting-approval', 'awaiting-approval');
-      handles.b = await start(sledReplace, `replace-${order.join('')}/b`, { ...request('sled-6'), requestId: 'b' });
+      handles.b = await start(sledReplace, `replace-${order.join('')}/b`, request('sled-6', 'b'));
       await waitFor(handles.b, (s) => s.state === 'awaiting-approval', 'awaiting-approval');
       expect((await rack().get('sleds', 'sled-6')).provisionable).toBe(false);
 

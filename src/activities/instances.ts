@@ -107,22 +107,6 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
     },
 
     /**
-     * Clears a migration marker if — and only if — it is `migrationId`'s: undoing a marker that
-     * was never set, or that another migration holds, changes nothing.
-     */
-    async clearMigrationMarker(input: { instanceId: string; migrationId: string; state: Instance['state'] }, key: string): Promise<void> {
-      const instance = await rack.get('instances', input.instanceId).catch((err: unknown) => {
-        if ((err as { code?: string }).code === 'not-found') return undefined;
-        throw err;
-      });
-      if (instance?.migrationId !== input.migrationId) return;
-      await rack.instances.update(
-        { instanceId: input.instanceId, migrationId: null, state: input.state, expect: { migrationId: input.migrationId } },
-        key,
-      );
-    },
-
-    /**
      * Points every sled's V2P mapping of the instance's addresses at `toSledId`. Converges:
      * mappings already right are left alone, so a retry after a partial cutover finishes it.
      */

@@ -367,32 +367,66 @@ export const UndoResult = z.object({ undone: z.boolean(), resourceId: z.string()
 /** What an undo did: `undone: false` when there was nothing (left) to undo, which is a success. */
 export type UndoResult = z.infer<typeof UndoResult>;
 
+/** A field's value as an update wrote it, in its wire form: what a revert restores or leaves. */
+export const FieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** A field's value as an update wrote it, in its wire form: what a revert restores or leaves. */
+export type FieldValue = z.infer<typeof FieldValue>;
+
+/**
+ * The input of a revert: the Idempotency-Key of the update to revert. A revert names no
+ * resource or value: the rack remembers which fields the update wrote and what they held before.
+ */
+export const RevertInput = z.strictObject({ actionKey: Id });
+/** See {@link RevertInput}. */
+export type RevertInput = z.infer<typeof RevertInput>;
+
+/**
+ * What a revert did, field by field (wire names). `restored`: fields put back to the values the
+ * update replaced (one that already held it is listed, and changes nothing). `kept`: fields left
+ * as they are because they no longer hold what the update set — someone changed them since
+ * (`reason` says who) — or their resource is gone. `undone` is true when the revert changed
+ * something; an update that never applied is fenced and nothing is restored or kept.
+ */
+export const RevertResult = UndoResult.extend({
+  restored: z.record(z.string(), FieldValue).default({}),
+  kept: z.array(z.object({ field: z.string(), value: FieldValue, reason: z.string() })).default([]),
+});
+/** See {@link RevertResult}. */
+export type RevertResult = z.infer<typeof RevertResult>;
+
 // ---------------------------------------------------------------------------------------
 // The operation registry
 
 /**
  * Every mutating operation, by name. The route is `POST /v1/<resource>/<verb>` for
- * `<resource>.<verb>`; an undo names the action whose effect it removes.
+ * `<resource>.<verb>`; an undo names the action whose effect it removes. Every undo, given the
+ * key of an action that never applied, fences that key and changes nothing. An update is undone
+ * by its `revert`, which puts back what the update replaced (see {@link RevertResult}).
  */
 export const mutations = {
   'sleds.reserve': { input: SledReserveInput, output: Reservation },
   'sleds.release': { input: UndoInput, output: UndoResult, undoes: 'sleds.reserve' },
   'sleds.update': { input: SledUpdateInput, output: Sled },
+  'sleds.revert': { input: RevertInput, output: RevertResult, undoes: 'sleds.update' },
   'ssds.update': { input: SsdUpdateInput, output: Ssd },
+  'ssds.revert': { input: RevertInput, output: RevertResult, undoes: 'ssds.update' },
   'ssds.install': { input: SsdInstallInput, output: Ssd },
   'ssds.offline': { input: SsdOfflineInput, output: Ssd },
   // Brings an SSD back into service (its regions resync); refused while it has not returned from a reset.
   'ssds.online': { input: UndoInput, output: UndoResult, undoes: 'ssds.offline' },
   'ssds.updateFirmware': { input: SsdUpdateFirmwareInput, output: Ssd },
-  'ssds.clearFirmware': { input: UndoInput, output: UndoResult, undoes: 'ssds.updateFirmware' },
+  // By the write's key: a revert of the staged image (what was staged before comes back). By SSD id: clears it.
+  'ssds.clearFirmware': { input: UndoInput, output: RevertResult, undoes: 'ssds.updateFirmware' },
   'ssds.reset': { input: SsdResetInput, output: Ssd },
   'firmware.setTarget': { input: FirmwareSetTargetInput, output: FirmwareTarget },
   'instances.create': { input: InstanceCreateInput, output: Instance },
   'instances.update': { input: InstanceUpdateInput, output: Instance },
+  'instances.revert': { input: RevertInput, output: RevertResult, undoes: 'instances.update' },
   'instances.delete': { input: UndoInput, output: UndoResult, undoes: 'instances.create' },
   'vmms.create': { input: VmmCreateInput, output: Vmm },
   'vmms.destroy': { input: UndoInput, output: UndoResult, undoes: 'vmms.create' },
   'vmms.update': { input: VmmUpdateInput, output: Vmm },
+  'vmms.revert': { input: RevertInput, output: RevertResult, undoes: 'vmms.update' },
   'disks.create': { input: DiskCreateInput, output: Disk },
   'disks.delete': { input: UndoInput, output: UndoResult, undoes: 'disks.create' },
   'disks.attach': { input: DiskAttachInput, output: Disk },

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import {
   type ErrorClass,
   type FieldIssue,
+  type FieldValue,
   type Inventory,
   type LedgerEntry,
   type LedgerFilter,
@@ -21,9 +22,8 @@ import {
   type RackSeed,
   type ResourceName,
   type ResourceOf,
-  type UndoInput,
+  type RevertResult,
   type UndoName,
-  type UndoResult,
   RackSeed as RackSeedSchema,
   mutations,
   resources,
@@ -161,6 +161,16 @@ DROP VIEW sleds_v; DROP VIEW ssds_v; DROP VIEW instances_v; DROP VIEW reservatio
 DROP VIEW disks_v; DROP VIEW regions_v; DROP VIEW ips_v; DROP VIEW nics_v; DROP VIEW v2p_v;
 `;
 
+// What each revertible update replaced (see rememberWrites). Added within schema version 2: the
+// table is new and nothing else changed, so every open creates it when it is missing.
+const FIELD_WRITES_DDL = `
+CREATE TABLE IF NOT EXISTS field_writes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, resource TEXT NOT NULL, resource_id TEXT NOT NULL,
+  field TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS field_writes_key ON field_writes(key);
+CREATE INDEX IF NOT EXISTS field_writes_field ON field_writes(resource, resource_id, field, seq);
+`;
+
 // Views present rows in their wire shape, so reads and filters are one generic query.
 const VIEWS_DDL = `
 CREATE VIEW sleds_v AS SELECT s.rowid AS _order, s.id, s.serial, s.cpus, s.memory_gib AS memoryGiB,
@@ -195,7 +205,7 @@ CREATE VIEW v2p_v AS SELECT rowid AS _order, id, sled_id AS sledId, virtual_ip A
 
 /** Every table, children first, so deleting in this order never breaks a foreign key. */
 const TABLES_CHILDREN_FIRST = [
-  'firmware_targets', 'ledger', 'fences', 'idempotency', 'v2p', 'nics', 'ips', 'regions', 'disks', 'vmms', 'reservations',
+  'firmware_targets', 'field_writes', 'ledger', 'fences', 'idempotency', 'v2p', 'nics', 'ips', 'regions', 'disks', 'vmms', 'reservations',
   'instances', 'ssds', 'sleds',
 ] as const;
 
@@ -227,6 +237,7 @@ export function openRackDb(path: string): RackDb {
         'delete the file (it is simulator state) or run the matching unwind version',
     );
   }
+  db.exec(FIELD_WRITES_DDL);
   return db;
 }
 
@@ -294,7 +305,7 @@ export function seedRack(db: RackDb, seed: RackSeed): void {
 export function resetRack(db: RackDb, seed: RackSeed): void {
   db.transaction(() => {
     for (const table of TABLES_CHILDREN_FIRST) db.prepare(`DELETE FROM ${table}`).run();
-    db.prepare("DELETE FROM sqlite_sequence WHERE name = 'ledger'").run();
+    db.prepare("DELETE FROM sqlite_sequence WHERE name IN ('ledger', 'field_writes')").run();
     seedRack(db, seed);
   })();
 }
@@ -531,6 +542,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
 
   'sleds.update': (ctx, input) => {
     const sled = getResource(ctx.db, 'sleds', input.sledId, 'sledId');
+    rememberWrites(ctx, 'sleds', sled, { state: input.state, provisionable: input.provisionable, serial: input.serial });
     const provisionable = input.provisionable === undefined ? undefined : input.provisionable ? 1 : 0;
     updateRow(ctx, 'sleds', 'sled', sled.id, { state: input.state, provisionable, serial: input.serial });
     return getResource(ctx.db, 'sleds', sled.id);
@@ -538,6 +550,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
 
   'ssds.update': (ctx, input) => {
     const ssd = getResource(ctx.db, 'ssds', input.ssdId, 'ssdId');
+    rememberWrites(ctx, 'ssds', ssd, { firmwareVersion: input.firmwareVersion, health: input.health });
     updateRow(ctx, 'ssds', 'ssd', ssd.id, { firmware_version: input.firmwareVersion, health: input.health });
     return getResource(ctx.db, 'ssds', ssd.id);
   },
@@ -598,6 +611,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
     if (ssd.state !== 'offline') {
       throw refused('ssd-not-offline', `SSD ${ssd.id} is ${ssd.state}: take it offline (ssds.offline) before writing firmware`, 'ssdId');
     }
+    rememberWrites(ctx, 'ssds', ssd, { stagedFirmware: input.version });
     updateRow(ctx, 'ssds', 'ssd', ssd.id, { staged_firmware: input.version });
     return getResource(ctx.db, 'ssds', ssd.id);
   },
@@ -650,6 +664,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
       }
     }
     if (input.sledId) getResource(ctx.db, 'sleds', input.sledId, 'sledId');
+    rememberWrites(ctx, 'instances', instance, { state: input.state, sledId: input.sledId, migrationId: input.migrationId });
     updateRow(ctx, 'instances', 'instance', instance.id, {
       state: input.state, sled_id: input.sledId, migration_id: input.migrationId,
     });
@@ -665,6 +680,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
 
   'vmms.update': (ctx, input) => {
     const vmm = getResource(ctx.db, 'vmms', input.vmmId, 'vmmId');
+    rememberWrites(ctx, 'vmms', vmm, { state: input.state });
     if (vmm.state !== input.state) updateRow(ctx, 'vmms', 'vmm', vmm.id, { state: input.state });
     return getResource(ctx.db, 'vmms', vmm.id);
   },
@@ -780,11 +796,141 @@ function checkSsd(ctx: Ctx, ssdId: string, sledId: string): string {
 }
 
 /**
- * How each undo removes what its action made. `action` is the stored result of the action when
- * the undo named its key; `remove` returns false when there is nothing (left) to remove.
+ * The fields each revertible update may write: wire name → column. The table is the resource's.
  */
-const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: Record<string, unknown>) => boolean } = {
-  'sleds.release': (ctx, id) => deleteRow(ctx, 'reservations', 'reservation', id),
+const revertibleFields = {
+  sleds: { state: 'state', provisionable: 'provisionable', serial: 'serial' },
+  ssds: { firmwareVersion: 'firmware_version', health: 'health', stagedFirmware: 'staged_firmware' },
+  instances: { state: 'state', sledId: 'sled_id', migrationId: 'migration_id' },
+  vmms: { state: 'state' },
+} as const satisfies Partial<Record<ResourceName, Record<string, string>>>;
+type Revertible = keyof typeof revertibleFields;
+type RevertibleField<R extends Revertible> = keyof (typeof revertibleFields)[R] & string;
+
+function isRevertible(resource: string): resource is Revertible {
+  return Object.hasOwn(revertibleFields, resource);
+}
+
+/**
+ * Remembers, under the request's key, what each field an update names held before it (wire
+ * values), so that the update's revert can put it back. Every named field is remembered, even
+ * one that already held the value: the update holds that value now too (two replacements
+ * marking one sled non-provisionable), and undoing the other holder must not release it.
+ * Called before the update applies, in its transaction.
+ */
+function rememberWrites<R extends Revertible>(
+  ctx: Ctx,
+  resource: R,
+  current: ResourceOf<R>,
+  changes: Partial<Record<RevertibleField<R>, FieldValue | undefined>>,
+): void {
+  const insert = ctx.db.prepare(
+    'INSERT INTO field_writes (key, resource, resource_id, field, before, after) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  for (const [field, after] of Object.entries(changes) as [string, FieldValue | undefined][]) {
+    if (after === undefined) continue;
+    const before = (current as Record<string, FieldValue>)[field] ?? null;
+    insert.run(ctx.key, resource, current.id, field, JSON.stringify(before), JSON.stringify(after));
+  }
+}
+
+interface FieldWrite {
+  seq: number;
+  key: string;
+  resource_id: string;
+  field: string;
+  before: string;
+  after: string;
+}
+
+/**
+ * Reverts the update applied under `actionKey`: compare-and-set, field by field. A field the
+ * update wrote goes back to what it held before — only if it still holds what the update set,
+ * and no later update wrote it since. Otherwise the field is left as it is and listed in `kept`.
+ *
+ * Leaving it is a success, not a `needs-operator` or `unknown-state` failure: the undo's job is
+ * to remove its action's effect, and a field someone changed since no longer carries that
+ * effect — it carries a newer decision (an operator's, another saga's) that putting the old
+ * value back would silently overwrite. Nothing is uncertain and nothing needs a person; pausing
+ * every unwind whose field an operator touched would page people for normal operations. The
+ * result says which fields were kept, with their value and who changed them.
+ *
+ * When the later update replaced exactly the value this one set, it now replaces what this one
+ * replaced (this update is taken out of the field's history): so two replacements marking one
+ * sled non-provisionable, reverted in either order, leave it closed until the last one is
+ * reverted, and then as it was before both.
+ */
+function revertWrites(ctx: Ctx, resource: Revertible, resourceType: string, actionKey: string): Omit<RevertResult, 'resourceId'> {
+  const columns: Record<string, string> = revertibleFields[resource];
+  const writes = ctx.db
+    .prepare('SELECT seq, key, resource_id, field, before, after FROM field_writes WHERE key = ? AND resource = ? ORDER BY seq')
+    .all(actionKey, resource) as FieldWrite[];
+  const later = ctx.db.prepare(
+    'SELECT seq, key, before FROM field_writes WHERE resource = ? AND resource_id = ? AND field = ? AND seq > ? ORDER BY seq LIMIT 1',
+  );
+  const restored: Record<string, FieldValue> = {};
+  const kept: RevertResult['kept'] = [];
+  const set = new Map<string, Record<string, unknown>>();
+  for (const write of writes) {
+    const { field, resource_id: id } = write;
+    const current = findResource(ctx.db, resource, id) as Record<string, FieldValue> | undefined;
+    const next = later.get(resource, id, field, write.seq) as Pick<FieldWrite, 'seq' | 'key' | 'before'> | undefined;
+    if (current === undefined) {
+      kept.push({ field, value: null, reason: `${resourceType} ${id} no longer exists` });
+    } else if (next !== undefined) {
+      if (next.before === write.after) {
+        ctx.db.prepare('UPDATE field_writes SET before = ? WHERE seq = ?').run(write.before, next.seq);
+      }
+      kept.push({ field, value: current[field] ?? null, reason: `changed since by ${next.key}` });
+    } else if (JSON.stringify(current[field] ?? null) === write.after) {
+      const before = JSON.parse(write.before) as FieldValue;
+      restored[field] = before;
+      if (write.before !== write.after) {
+        const changes = set.get(id) ?? {};
+        changes[columns[field]!] = typeof before === 'boolean' ? Number(before) : before;
+        set.set(id, changes);
+      }
+    } else {
+      kept.push({
+        field,
+        value: current[field] ?? null,
+        reason: `changed since: it holds ${JSON.stringify(current[field])}, not the ${JSON.stringify(JSON.parse(write.after))} this update set`,
+      });
+    }
+    ctx.db.prepare('DELETE FROM field_writes WHERE seq = ?').run(write.seq);
+  }
+  for (const [id, changes] of set) updateRow(ctx, resource, resourceType, id, changes);
+  return { undone: set.size > 0, restored, kept };
+}
+
+/** The action an undo named by its key: the key, and its stored result. */
+interface AppliedAction {
+  key: string;
+  body: Record<string, unknown>;
+}
+
+/** What an undo reports besides the resource id. */
+type UndoOutcome<N extends UndoName> = Omit<MutationOutput<N>, 'resourceId'>;
+
+/** An undo that reverts an update of `resource`: by the update's key only (its input requires one). */
+function reverting(resource: Revertible, resourceType: string) {
+  return (ctx: Ctx, _id: string, action?: AppliedAction) => {
+    if (action === undefined) throw new Error(`a revert of a ${resourceType} update needs the update's key`);
+    return revertWrites(ctx, resource, resourceType, action.key);
+  };
+}
+
+/**
+ * How each undo removes what its action made. `action` is the action the undo named by its key
+ * (absent when it named a resource id); `undone: false` when there is nothing (left) to remove.
+ * An action that never applied never gets here: `undo` fences its key.
+ */
+const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: AppliedAction) => UndoOutcome<N> } = {
+  'sleds.release': (ctx, id) => ({ undone: deleteRow(ctx, 'reservations', 'reservation', id) }),
+  'sleds.revert': reverting('sleds', 'sled'),
+  'ssds.revert': reverting('ssds', 'ssd'),
+  'instances.revert': reverting('instances', 'instance'),
+  'vmms.revert': reverting('vmms', 'vmm'),
   'instances.delete': (ctx, id) => {
     refuseIfReferenced(ctx, 'instance', id, [
       ['VMMs', 'SELECT COUNT(*) AS n FROM vmms WHERE instance_id = ?'],
@@ -792,28 +938,28 @@ const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: Record<string, u
       ['attached disks', 'SELECT COUNT(*) AS n FROM disks WHERE instance_id = ?'],
       ['reservations', 'SELECT COUNT(*) AS n FROM reservations WHERE instance_id = ?'],
     ]);
-    return deleteRow(ctx, 'instances', 'instance', id);
+    return { undone: deleteRow(ctx, 'instances', 'instance', id) };
   },
-  'vmms.destroy': (ctx, id) => deleteRow(ctx, 'vmms', 'vmm', id),
+  'vmms.destroy': (ctx, id) => ({ undone: deleteRow(ctx, 'vmms', 'vmm', id) }),
   'disks.delete': (ctx, id) => {
     refuseIfReferenced(ctx, 'disk', id, [
       ['regions', 'SELECT COUNT(*) AS n FROM regions WHERE disk_id = ?'],
       ['instances (attached)', 'SELECT COUNT(*) AS n FROM disks WHERE id = ? AND instance_id IS NOT NULL'],
     ]);
-    return deleteRow(ctx, 'disks', 'disk', id);
+    return { undone: deleteRow(ctx, 'disks', 'disk', id) };
   },
   'disks.detach': (ctx, id, action) => {
     const disk = findResource(ctx.db, 'disks', id);
     // Undoing an attach detaches only from the instance that attach chose.
-    if (disk === undefined || disk.instanceId === null || (action && disk.instanceId !== action.instanceId)) return false;
+    if (disk === undefined || disk.instanceId === null || (action && disk.instanceId !== action.body.instanceId)) return { undone: false };
     updateRow(ctx, 'disks', 'disk', id, { instance_id: null });
-    return true;
+    return { undone: true };
   },
-  'regions.delete': (ctx, id) => deleteRow(ctx, 'regions', 'region', id),
+  'regions.delete': (ctx, id) => ({ undone: deleteRow(ctx, 'regions', 'region', id) }),
   'ssds.online': (ctx, id) => {
     settleHardware(ctx.db, ctx.sim, id);
     const ssd = findResource(ctx.db, 'ssds', id);
-    if (ssd === undefined || ssd.state === 'online') return false;
+    if (ssd === undefined || ssd.state === 'online') return { undone: false };
     if (ssd.state === 'resetting') {
       throw needsOperator(
         'ssd-not-returned',
@@ -823,28 +969,32 @@ const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: Record<string, u
     updateRow(ctx, 'ssds', 'ssd', id, { state: 'online' });
     // Its replicas missed every write while it was away: they resync before they count as healthy.
     ctx.db.prepare('UPDATE regions SET resyncing = 1 WHERE ssd_id = ?').run(id);
-    return true;
+    return { undone: true };
   },
-  'ssds.clearFirmware': (ctx, id) => {
+  'ssds.clearFirmware': (ctx, id, action) => {
+    // By the write's key: what was staged before the write comes back, if the write still holds.
+    if (action !== undefined) return revertWrites(ctx, 'ssds', 'ssd', action.key);
     const ssd = findResource(ctx.db, 'ssds', id);
-    if (ssd?.stagedFirmware === null || ssd === undefined) return false;
+    if (ssd?.stagedFirmware === null || ssd === undefined) return { undone: false, restored: {}, kept: [] };
     updateRow(ctx, 'ssds', 'ssd', id, { staged_firmware: null });
-    return true;
+    return { undone: true, restored: { stagedFirmware: null }, kept: [] };
   },
   'ips.release': (ctx, ip) => {
-    if (findResource(ctx.db, 'ips', ip)?.allocated !== true) return false;
+    if (findResource(ctx.db, 'ips', ip)?.allocated !== true) return { undone: false };
     refuseIfReferenced(ctx, 'IP', ip, [['NICs', 'SELECT COUNT(*) AS n FROM nics WHERE ip = ?']]);
     ctx.db.prepare('UPDATE ips SET allocated = 0 WHERE ip = ?').run(ip);
     ctx.record('ip', ip, 'deleted');
-    return true;
+    return { undone: true };
   },
-  'nics.delete': (ctx, id) => deleteRow(ctx, 'nics', 'nic', id),
-  'v2p.clear': (ctx, id) => deleteRow(ctx, 'v2p', 'v2p', id),
+  'nics.delete': (ctx, id) => ({ undone: deleteRow(ctx, 'nics', 'nic', id) }),
+  'v2p.clear': (ctx, id) => ({ undone: deleteRow(ctx, 'v2p', 'v2p', id) }),
 };
 
 function deleteRow(ctx: Ctx, table: string, resourceType: string, id: string): boolean {
   const { changes } = ctx.db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
   if (changes > 0) ctx.record(resourceType, id, 'deleted');
+  // What updates of it replaced is of no use once it is gone.
+  if (changes > 0 && isRevertible(table)) ctx.db.prepare('DELETE FROM field_writes WHERE resource = ? AND resource_id = ?').run(table, id);
   return changes > 0;
 }
 
@@ -854,19 +1004,20 @@ interface KeyRecord {
   body: string;
 }
 
-function undo(ctx: Ctx, name: UndoName, input: UndoInput): UndoResult {
-  const actionName = mutations[name].undoes;
+function undo<N extends UndoName>(ctx: Ctx, name: N, input: { actionKey?: string; id?: string }): MutationOutput<N> {
+  const spec = mutations[name];
+  const actionName = spec.undoes;
   let id = input.id;
-  let action: Record<string, unknown> | undefined;
+  let action: AppliedAction | undefined;
   if (input.actionKey !== undefined) {
     const prior = ctx.db.prepare('SELECT operation, body FROM idempotency WHERE key = ?').get(input.actionKey) as KeyRecord | undefined;
     if (prior === undefined) {
       // The action never applied. Fence its key so that a late delivery (a retry still in
-      // flight) is refused rather than leaking a resource nobody will undo.
+      // flight) is refused rather than leaking a resource nobody will undo; change nothing.
       ctx.db
         .prepare('INSERT OR IGNORE INTO fences (key, operation, fenced_by, at) VALUES (?, ?, ?, ?)')
         .run(input.actionKey, actionName, ctx.key, ctx.now);
-      return { undone: false, resourceId: null };
+      return spec.output.parse({ undone: false, resourceId: null }) as MutationOutput<N>;
     }
     if (prior.operation !== actionName) {
       throw refused(
@@ -875,11 +1026,13 @@ function undo(ctx: Ctx, name: UndoName, input: UndoInput): UndoResult {
         'actionKey',
       );
     }
-    action = JSON.parse(prior.body) as Record<string, unknown>;
-    id = String(action.id);
+    const body = JSON.parse(prior.body) as Record<string, unknown>;
+    action = { key: input.actionKey, body };
+    id = String(body.id);
   }
   const target = id as string;
-  return { undone: undos[name](ctx, target, action), resourceId: target };
+  const outcome = (undos[name] as (ctx: Ctx, id: string, action?: AppliedAction) => UndoOutcome<N>)(ctx, target, action);
+  return { ...outcome, resourceId: target } as MutationOutput<N>;
 }
 
 // Key order must not change a request's identity, so fingerprints hash a canonical form.
@@ -950,7 +1103,7 @@ export function runMutation<N extends MutationName>(
     };
     const body = (
       'undoes' in spec
-        ? undo(ctx, name as UndoName, parsed as UndoInput)
+        ? undo(ctx, name as UndoName, parsed as { actionKey?: string; id?: string })
         : (actions[name as ActionName] as (ctx: Ctx, input: unknown) => unknown)(ctx, parsed)
     ) as MutationOutput<N>;
     db.prepare('INSERT INTO idempotency (key, operation, fingerprint, body, at) VALUES (?, ?, ?, ?, ?)')

@@ -48,11 +48,11 @@ export async function instanceCreate(params: InstanceCreateParams): Promise<Inst
     });
     await saga.step('start-instance', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'starting', sledId }, ctx.key),
-      undo: (ctx) => rackUndo.instancesUpdate({ instanceId: instance.id, state: 'stopped', sledId: null }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     await saga.step('record-running', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'running' }, ctx.key),
-      undo: (ctx) => rackUndo.instancesUpdate({ instanceId: instance.id, state: 'stopping' }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     return { instanceId: instance.id, sledId, vmmId: vmm.id, diskId: disk.diskId, nics };
   });

@@ -15,7 +15,7 @@ export async function instanceDelete(params: InstanceDeleteParams): Promise<Inst
     const { instance } = parts;
     await saga.step('stop-instance', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
-      undo: (ctx) => rackUndo.instancesUpdate({ instanceId: instance.id, state: instance.state }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
 
     saga.pivot();

@@ -45,7 +45,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
           { instanceId: instance.id, state: 'migrating', migrationId, expect: { state: 'running', migrationId: null } },
           ctx.key,
         ),
-      undo: (ctx) => rackUndo.clearMigrationMarker({ instanceId: instance.id, migrationId, state: 'running' }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     const targetVmm = await saga.step('create-target-vmm', {
       action: (ctx) => rack.vmmsCreate({ instanceId: instance.id, sledId: toSledId }, ctx.key),
@@ -57,7 +57,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     if (sourceVmm) {
       await saga.step('pause-source', {
         action: (ctx) => rack.vmmsUpdate({ vmmId: sourceVmm.id, state: 'paused' }, ctx.key),
-        undo: (ctx) => rackUndo.vmmsUpdate({ vmmId: sourceVmm.id, state: 'running' }, `${ctx.key}/undo`),
+        undo: (ctx) => rackUndo.vmmsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
       });
     }
 

@@ -49,7 +49,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     const { sledId } = input;
     await saga.step('mark-non-provisionable', {
       action: (ctx) => rack.sledsUpdate({ sledId, provisionable: false }, ctx.key),
-      undo: (ctx) => rackUndo.sledsUpdate({ sledId, provisionable: true }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.sledsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     const evacuated = await saga.step('evacuate', { action: () => evacuate(saga, input) });
     const reReplicated = await saga.step('re-replicate', {
