@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiskCreateParams } from '../src/schemas/disk';
 import { createDevServerEnv, findOrphans, quietLogger, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import { diskCreate } from '../src/workflows';
-import { leakyDiskCreate, sloppyDiskCreate } from './workflows/harness-workflows';
+import { forgetfulDiskCreate, leakyDiskCreate, sloppyDiskCreate, undoLessDiskCreate } from './workflows/harness-workflows';
 
 let env: TestWorkflowEnvironment;
 let bed: RackSagaBed;
@@ -57,6 +57,28 @@ describe('the unwind harness on diskCreate over the rack simulator (dev server)'
   it('catches a saga whose step has no undo: its unwind gets stuck', async () => {
     await expect(bed.harness.unwindsFromEveryStep(leakyDiskCreate, makeParams, verifyCleanSlate)).rejects.toThrow(
       /is stuck waiting for retry\/skip on create-disk: Refused: .*still used by 1 regions/,
+    );
+  });
+
+  it('proves every path of diskCreate: each step failed before and after its effect, undos twice, operator pauses both ways, cancellation in flight', async () => {
+    const report = await bed.harness.proveSaga(diskCreate, makeParams, { verifyCleanSlate });
+    const modes = ['fail-before', 'fail-after', 'undo-twice', 'needs-operator-unwind', 'needs-operator-retry', 'unknown-state-unwind', 'unknown-state-retry', 'cancel'];
+    expect(report.rows).toHaveLength(1 + 4 * modes.length);
+    for (const step of report.steps) expect(report.rows.filter((r) => r.step === step).map((r) => r.mode).sort()).toEqual([...modes].sort());
+    expect(report.rows.filter((r) => r.mode === 'cancel').every((r) => r.outcome === 'cancelled')).toBe(true);
+    expect(report.rows.filter((r) => r.mode.endsWith('retry')).every((r) => r.outcome === 'completed')).toBe(true);
+    expect(report.table).toMatch(/proveSaga\(diskCreate\): 33 runs, 0 violations/);
+  });
+
+  it('catches, through the ledger, a step without an undo even when the clean-slate check checks nothing', async () => {
+    await expect(bed.harness.proveSaga(undoLessDiskCreate, makeParams, { modes: ['fail-after'], print: null })).rejects.toThrow(
+      /create-disk × fail-after: effects not reverted by an undo: create-disk: disks\.create created disk/,
+    );
+  });
+
+  it('catches, through the ledger, an undo that reports success and reverts nothing', async () => {
+    await expect(bed.harness.proveSaga(forgetfulDiskCreate, makeParams, { modes: ['fail-before', 'fail-after', 'cancel'], print: null })).rejects.toThrow(
+      /create-disk × fail-after: effects not reverted by an undo[^\n]*\n\s+create-disk × cancel: effects not reverted/,
     );
   });
 

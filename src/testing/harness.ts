@@ -18,6 +18,8 @@ import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import { SAGA_UNWOUND, SagaUnwoundDetails, type SagaStatus } from '../schemas/saga';
 import { FAULTS_MEMO_KEY, type SagaFaults } from '../schemas/faults';
 import { sagaStatusQuery } from '../workflows/saga';
+import { proveSaga, type ProofReport, type ProveSagaOptions } from './prove';
+import { SagaContractViolation } from './violation';
 
 /** A saga workflow taking one params object. */
 export type SagaWorkflow<P, R> = (params: P) => Promise<R>;
@@ -32,6 +34,12 @@ export interface SagaHarnessOptions {
    * actions applies no more effects per step and operation — whatever keys the step used.
    */
   appliedEffects?: () => Promise<Array<{ operation: string; key: string }>>;
+  /**
+   * The effects applied under `workflowId`'s keys by `steps` that no undo reverted (e.g. read
+   * from the rack's ledger). When given, every unwind `proveSaga` runs must leave none from the
+   * steps before the pivot: the proof rests on it, not on the caller's clean-slate check.
+   */
+  residue?: (workflowId: string, steps: string[]) => Promise<string[]>;
   /** How long one saga may run before the harness inspects it as stuck; 60 s unless told. */
   sagaTimeoutMs?: number;
 }
@@ -45,13 +53,7 @@ export interface HarnessReport {
   wallMs: number;
 }
 
-/** Raised when a saga under test breaks the saga contract; the message says how. */
-export class SagaContractViolation extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SagaContractViolation';
-  }
-}
+export { SagaContractViolation };
 
 /** Creates a harness bound to a client and task queue. */
 export function createSagaHarness(options: SagaHarnessOptions) {
@@ -143,7 +145,20 @@ export function createSagaHarness(options: SagaHarnessOptions) {
     return { saga: saga.name, steps, wallMs: Date.now() - started };
   }
 
+  const runner = { start, residue: options.residue, effectCounts: options.appliedEffects ? effectCounts : undefined, timeoutMs };
+
   return {
+    /**
+     * Every path of the saga in one call: fails before and after each step's effect, undos run
+     * twice, operator pauses decided both ways, cancellation with each step in flight, failures
+     * after the pivot retried — with the engine's bookkeeping and the residue checked after every
+     * unwind. Prints a table of step × mode → outcome; see src/testing/prove.ts.
+     * @throws SagaContractViolation listing every run that broke the contract.
+     */
+    proveSaga<P, R>(saga: SagaWorkflow<P, R>, makeParams: () => P | Promise<P>, proveOptions?: ProveSagaOptions<P, R>): Promise<ProofReport> {
+      return proveSaga(runner, saga, makeParams, proveOptions);
+    },
+
     /**
      * Runs the saga with every action executed twice; it must succeed and pass `verify`. When
      * `appliedEffects` is configured, it also runs the saga once plainly (fresh params) and

@@ -13,6 +13,7 @@ export {
   type SagaHarnessOptions,
   type SagaWorkflow,
 } from './harness';
-export { failureOf, findOrphans, startTestRack, type TestRack } from './rack';
+export { failureOf, findOrphans, ledgerResidue, startTestRack, type TestRack } from './rack';
+export { BEFORE_PIVOT_MODES, type ProofMode, type ProofReport, type ProofRow, type ProveSagaOptions } from './prove';
 export { bundleUnwindWorkflows, createUnwindTestWorker, quietLogger } from './worker';
 export { startRackSagaBed, type RackSagaBed, type RackSagaBedOptions } from './saga-bed';

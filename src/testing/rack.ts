@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Inventory, type RackChange, type RackClient, type RackDb, type RackSeed, type RackServer, createRackClient, startRackServer } from '../rack';
+import { mutations } from '../rack/schemas';
 
 /** A started rack with its client; `restart()` closes it and starts again on the same file. */
 export interface TestRack {
@@ -69,4 +70,28 @@ export function findOrphans(inventory: Inventory): string[] {
     ...inventory.ips.filter((ip) => !heldIps.has(ip.ip)).map((ip) => `ip ${ip.ip} held by no nic`),
     ...inventory.v2p.filter((m) => !heldIps.has(m.virtualIp)).map((m) => `v2p ${m.sledId}:${m.virtualIp} of no nic`),
   ];
+}
+
+/** The rack's undo operations (`regions.delete`, `instances.revert`, …): those that revert an action. */
+const undoOperations = new Set(Object.entries(mutations).filter(([, spec]) => 'undoes' in spec).map(([name]) => name));
+
+/**
+ * What `steps` of saga `workflowId` applied on the rack and no undo reverted, read from the
+ * ledger: every resource an action touched under a step's keys (`<workflowId>/<step>[/…]`) must
+ * be touched again, later, by an undo under the same step's keys. One line per leftover effect.
+ */
+export async function ledgerResidue(rack: RackClient, workflowId: string, steps: string[]): Promise<string[]> {
+  const ledger = await rack.ledger();
+  const left: string[] = [];
+  for (const step of steps) {
+    const prefix = `${workflowId}/${step}`;
+    const rows = ledger.filter((e) => e.key === prefix || e.key.startsWith(`${prefix}/`));
+    for (const applied of rows.filter((e) => !undoOperations.has(e.operation))) {
+      const reverted = rows.some(
+        (e) => undoOperations.has(e.operation) && e.seq > applied.seq && e.resourceType === applied.resourceType && e.resourceId === applied.resourceId,
+      );
+      if (!reverted) left.push(`${step}: ${applied.operation} ${applied.effect} ${applied.resourceType} ${applied.resourceId}`);
+    }
+  }
+  return left;
 }

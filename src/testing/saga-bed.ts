@@ -9,7 +9,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { RackSeed } from '../rack/schemas';
 import type { PersonNotification, OperatorNotification } from '../schemas/saga';
 import { createSagaHarness, type SagaHarness } from './harness';
-import { startTestRack, type TestRack } from './rack';
+import { ledgerResidue, startTestRack, type TestRack } from './rack';
 import { createUnwindTestWorker } from './worker';
 
 /** A running bed; `stop()` shuts the worker down and removes the rack's files. */
@@ -51,7 +51,12 @@ export async function startRackSagaBed(env: TestWorkflowEnvironment, options: Ra
     }),
   });
   const running = worker.run();
-  const harness = createSagaHarness({ client: env.client, taskQueue: options.taskQueue, appliedEffects: () => testRack.rack.ledger() });
+  const harness = createSagaHarness({
+    client: env.client,
+    taskQueue: options.taskQueue,
+    appliedEffects: () => testRack.rack.ledger(),
+    residue: (workflowId, steps) => ledgerResidue(testRack.rack, workflowId, steps),
+  });
   return {
     testRack,
     worker,

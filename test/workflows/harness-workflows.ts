@@ -27,3 +27,22 @@ export async function leakyDiskCreate(params: DiskCreateParams): Promise<DiskCre
 export async function sloppyDiskCreate(params: DiskCreateParams): Promise<DiskCreateResult> {
   return runSaga('sloppyDiskCreate', (saga) => diskWithOneRegion(saga, params, { keyOf: (key) => `${key}/${uuid4()}`, undoRegion: true }));
 }
+
+/** Its create-disk has no undo at all: an unwind leaves the disk behind, and nothing blocks. */
+export async function undoLessDiskCreate(params: DiskCreateParams): Promise<{ diskId: string }> {
+  return runSaga('undoLessDiskCreate', async (saga) => {
+    const disk = await saga.step('create-disk', { action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key) });
+    return { diskId: disk.id };
+  });
+}
+
+/** Its create-disk declares an undo that does nothing: the engine reports it undone, the disk stays. */
+export async function forgetfulDiskCreate(params: DiskCreateParams): Promise<{ diskId: string }> {
+  return runSaga('forgetfulDiskCreate', async (saga) => {
+    const disk = await saga.step('create-disk', {
+      action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
+      undo: async () => undefined,
+    });
+    return { diskId: disk.id };
+  });
+}
