@@ -107,9 +107,9 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     // unwind show says who must act, since when, what to run, and how the evacuation went.
     const shown = expectExit(await unwind('show', id), 0).stdout;
     expect(shown).toMatch(/state:\s+awaiting-approval/);
-    expect(shown).toMatch(/waiting:\s+approve-power-off: approval of "power off sled sled-0 for replacement \(2 instances moved, \d+ replicas moved\)" requested (just now|\d+s ago)/);
+    expect(shown).toMatch(/waiting:\s+approve-power-off \(wait \d+\): approval of "power off sled sled-0 for replacement \(2 instances moved, \d+ replicas moved\)" requested (just now|\d+s ago)/);
     expect(shown).toMatch(/who:\s+alice or bob must approve or reject \(since (just now|\d+s ago); expires in (23h|1d)/);
-    expect(shown).toContain(`run:      unwind approve ${id} --as <you>`);
+    expect(shown).toMatch(new RegExp(`run: {6}unwind approve ${id} --wait-id \\d+ --as <you>`));
     expect(shown).toMatch(/evacuate:\s+2 of 2 instances moved$/m);
 
     // The technician is early: nothing is sent.
