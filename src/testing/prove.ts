@@ -83,7 +83,7 @@ export interface ProveSagaOptions<P, R> {
    * Acts on a wait only the saga knows (e.g. a technician's signal). Called on every poll of an
    * open run; pending approvals are approved by the harness itself (the first approver listed).
    */
-  onWaiting?: (handle: WorkflowHandle, status: SagaStatus) => Promise<void>;
+  onWaiting?: (handle: WorkflowHandle, status: SagaStatus, params: P) => Promise<void>;
   /**
    * Steps before the pivot whose effects the saga keeps by design even when it unwinds (e.g. a
    * sled replacement keeps the replicas it moved). Every other step's effects must be reverted.
@@ -132,7 +132,7 @@ export async function proveSaga<P, R>(
   const wanted = (mode: ProofMode) => options.modes === undefined || options.modes.includes(mode);
 
   /** Polls the open run: approves approvals, lets the caller act, until `done(status)` or it closes. */
-  async function drive(handle: WorkflowHandle, done: (s: SagaStatus) => boolean = () => false): Promise<SagaStatus | undefined> {
+  async function drive(handle: WorkflowHandle, params: P, done: (s: SagaStatus) => boolean = () => false): Promise<SagaStatus | undefined> {
     const deadline = Date.now() + runner.timeoutMs;
     const approved = new Set<number>();
     for (;;) {
@@ -146,7 +146,7 @@ export async function proveSaga<P, R>(
           approved.add(pending.waitId);
           await handle.executeUpdate(approveUpdate, { args: [{ approver: pending.approvers[0] ?? '', waitId: pending.waitId, comment: 'unwind harness' }] });
         }
-        await options.onWaiting?.(handle, status);
+        await options.onWaiting?.(handle, status, params);
       }
       if (Date.now() > deadline) {
         await handle.terminate('unwind harness: the saga did not get where it should').catch(() => undefined);
@@ -156,8 +156,8 @@ export async function proveSaga<P, R>(
     }
   }
 
-  async function outcome(handle: WorkflowHandle): Promise<Outcome<R>> {
-    const paused = await drive(handle, (s) => s.state === 'needs-operator' || s.state === 'stuck');
+  async function outcome(handle: WorkflowHandle, params: P): Promise<Outcome<R>> {
+    const paused = await drive(handle, params, (s) => s.state === 'needs-operator' || s.state === 'stuck');
     if (paused) {
       await handle.terminate('unwind harness: the saga cannot finish on its own').catch(() => undefined);
       throw new Violation(`is ${paused.state}${waitText(paused)}`);
@@ -203,7 +203,7 @@ export async function proveSaga<P, R>(
   }
 
   async function expectUnwoundFrom(handle: WorkflowHandle, step: string | null, params: P, label: string): Promise<string> {
-    const end = await outcome(handle);
+    const end = await outcome(handle, params);
     const expected = step === null ? 'cancelled' : 'unwound';
     if (end.kind !== expected) throw new Violation(`expected ${expected}, got ${describeOutcome(end)}`);
     const details = (end as { details: SagaUnwoundDetails }).details;
@@ -213,16 +213,16 @@ export async function proveSaga<P, R>(
   }
 
   async function expectCompleted(handle: WorkflowHandle, params: P): Promise<string> {
-    const end = await outcome(handle);
+    const end = await outcome(handle, params);
     if (end.kind !== 'completed') throw new Violation(`expected completed, got ${describeOutcome(end)}`);
     await options.verifyResult?.(end.value, params);
     return 'completed';
   }
 
   /** Waits for the pause at `step`, then decides it. */
-  async function decideAt(handle: WorkflowHandle, step: string, action: 'retry' | 'unwind', afterPivot = false): Promise<void> {
-    const paused = await drive(handle, (s) => s.state === 'needs-operator');
-    if (!paused) throw new Violation(`ended instead of pausing at ${step}: ${describeOutcome(await outcome(handle))}`);
+  async function decideAt(handle: WorkflowHandle, params: P, step: string, action: 'retry' | 'unwind', afterPivot = false): Promise<void> {
+    const paused = await drive(handle, params, (s) => s.state === 'needs-operator');
+    if (!paused) throw new Violation(`ended instead of pausing at ${step}: ${describeOutcome(await outcome(handle, params))}`);
     const wait = paused.waitingFor;
     if (wait?.step !== step) throw new Violation(`paused at ${wait?.step ?? 'nothing'}, not ${step}`);
     if (afterPivot) {
@@ -250,19 +250,19 @@ export async function proveSaga<P, R>(
         const failAs = mode.startsWith('needs-operator') ? 'needs-operator' : 'unknown-state';
         const handle = await begin({ failStep: step, failAs });
         const action = mode.endsWith('retry') ? 'retry' : 'unwind';
-        await decideAt(handle, step, action);
+        await decideAt(handle, params, step, action);
         return action === 'retry' ? expectCompleted(handle, params) : expectUnwoundFrom(handle, step, params, label);
       }
       case 'cancel': {
         const handle = await begin({ holdStep: step });
-        const held = await drive(handle, (s) => s.steps.some((x) => x.name === step && x.state === 'running' && x.attempts > 0));
-        if (!held) throw new Violation(`ended before step ${step} was in flight: ${describeOutcome(await outcome(handle))}`);
+        const held = await drive(handle, params, (s) => s.steps.some((x) => x.name === step && x.state === 'running' && x.attempts > 0));
+        if (!held) throw new Violation(`ended before step ${step} was in flight: ${describeOutcome(await outcome(handle, params))}`);
         await handle.cancel();
         return expectUnwoundFrom(handle, null, params, label);
       }
       case 'fail-after-pivot': {
         const handle = await begin({ failStep: step });
-        await decideAt(handle, step, 'retry', true);
+        await decideAt(handle, params, step, 'retry', true);
         return expectCompleted(handle, params);
       }
       case 'succeeds-idempotently':
@@ -289,7 +289,7 @@ export async function proveSaga<P, R>(
   // Discover the steps from a plain run.
   const discoveryParams = await makeParams();
   const discovery = await runner.start(saga, discoveryParams, {}, 'discover');
-  const first = await outcome(discovery).catch((e: unknown) => ({ kind: 'other' as const, error: e }));
+  const first = await outcome(discovery, discoveryParams).catch((e: unknown) => ({ kind: 'other' as const, error: e }));
   if (first.kind !== 'completed') throw new Error(`${saga.name} did not complete without faults: ${describeOutcome(first)}`);
   await options.verifyResult?.(first.value, discoveryParams);
   const steps = (await status(discovery)).steps;
