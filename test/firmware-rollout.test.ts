@@ -3,13 +3,15 @@
  * operator pauses, deferred sleds, SSDs added mid-rollout, the failure-rate halt, and the
  * integrity invariant checked after every change the rack applies.
  */
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { mulberry32, type RackChange, type RackDb } from '../src/rack';
 import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
-import type { OperatorNotification } from '../src/schemas/saga';
+import { OUTCOME_MEMO_KEY, type OperatorNotification, SagaUnwoundDetails } from '../src/schemas/saga';
 import { createTimeSkippingEnv } from '../src/testing/environments';
 import { startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
@@ -202,6 +204,25 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'one bad drive; go on' }] });
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 31, failed: 1 });
+  });
+
+  it('stops at a safe point when cancelled while halted: the wait is released, nothing new starts, progress in the outcome', async () => {
+    const target = await freshRack();
+    await testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
+    const handle = await startRollout(target, { untilIdle: true });
+    await waitForRollout(handle, (s) => s.phase === 'halted');
+    const updatedBefore = (await testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target).length;
+    await handle.cancel();
+    const error = await handle.result().then(() => undefined, (e: unknown) => e);
+    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
+    const outcome = SagaUnwoundDetails.parse(description.memo?.[OUTCOME_MEMO_KEY]);
+    expect(outcome).toMatchObject({ failedStep: null, undone: [], cause: { type: 'Cancelled' } });
+    expect(outcome.reports?.firmware).toMatchObject({ phase: 'halted', counts: { failed: 1 } });
+    const saga = await handle.query(sagaStatusQuery);
+    expect(saga).toMatchObject({ state: 'cancelled', cancelRequested: { effect: 'stops' } });
+    expect((await testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target)).toHaveLength(updatedBefore);
   });
 
   it('updates an SSD added mid-rollout', async () => {

@@ -305,6 +305,7 @@ class Rollout {
     this.reason =
       `wave ${wave.index}: ${wave.failed} of ${wave.size} SSDs failed, over the ${Math.round(this.options.maxFailureRate * 100)}% allowed`;
     const reason = this.reason;
+    this.report(saga);
     let asked = false;
     await this.step(saga, `halt[${wave.index}]`, async () => {
       if (!asked) {
