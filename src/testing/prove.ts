@@ -8,7 +8,7 @@
  * | `undo-twice` | each step before the pivot | unwind from it with every undo run twice |
  * | `needs-operator-unwind` / `unknown-state-unwind` | each step before the pivot | pause; an operator `unwind` unwinds it |
  * | `needs-operator-retry` / `unknown-state-retry` | each step before the pivot | pause; an operator `retry` completes it |
- * | `cancel` | each step before the pivot | unwind when cancelled with the step in flight, and end CANCELED |
+ * | `cancel` | each step before the pivot | unwind when cancelled with the step in flight (held, its effect applied), and end CANCELED |
  * | `fail-after-pivot` | each step after the pivot | pause, undo nothing; an operator `retry` completes it |
  *
  * plus `succeeds-idempotently` (every action twice, no extra effect). After every unwind it
@@ -177,6 +177,20 @@ export async function proveSaga<P, R>(
     }
   }
 
+  /**
+   * Waits until no activity is pending: the held step's action has applied its effect and the
+   * rest of the saga waits on it. Cancelling then is the same on every server; the
+   * time-skipping server mishandles an activity that completes while its cancellation is being
+   * requested (a race the engine's own tests cover on their own).
+   */
+  async function quiescent(handle: WorkflowHandle): Promise<void> {
+    const deadline = Date.now() + runner.timeoutMs;
+    while ((await handle.describe()).raw.pendingActivities?.length) {
+      if (Date.now() > deadline) throw new Violation(`activities still pending after ${runner.timeoutMs} ms while a step was held`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
   async function status(handle: WorkflowHandle): Promise<SagaStatus> {
     return handle.query(sagaStatusQuery);
   }
@@ -257,6 +271,7 @@ export async function proveSaga<P, R>(
         const handle = await begin({ holdStep: step });
         const held = await drive(handle, params, (s) => s.steps.some((x) => x.name === step && x.state === 'running' && x.attempts > 0));
         if (!held) throw new Violation(`ended before step ${step} was in flight: ${describeOutcome(await outcome(handle, params))}`);
+        await quiescent(handle);
         await handle.cancel();
         return expectUnwoundFrom(handle, null, params, label);
       }
