@@ -431,6 +431,103 @@ describe('reverting an update by its action key', () => {
     expect((await t.rack.get('ssds', 'sled-1-ssd-0')).stagedFirmware).toBeNull();
   });
 
+  describe('undoing a firmware write a reset booted', () => {
+    const ssdId = 'sled-1-ssd-0';
+    const ssd = () => t.rack.get('ssds', ssdId);
+    /** Takes the drive offline, writes `version` under key `<k>/write` and resets it. */
+    async function writeAndReset(k: string, version = '2.0.0') {
+      await t.rack.ssds.offline({ ssdId }, `${k}/offline`);
+      await t.rack.ssds.updateFirmware({ ssdId, version }, `${k}/write`);
+      await t.rack.ssds.reset({ ssdId }, `${k}/reset`);
+    }
+
+    it('rolls the drive back to the firmware it ran before, with a ledger row, once', async () => {
+      await writeAndReset('b');
+      expect(await ssd()).toMatchObject({ state: 'offline', firmwareVersion: '2.0.0', stagedFirmware: null }); // back, booted
+      const result = await t.rack.ssds.clearFirmware({ actionKey: 'b/write' }, 'b/write/undo');
+      expect(result).toEqual({ undone: true, resourceId: ssdId, restored: { firmwareVersion: '1.0.0' }, kept: [] });
+      expect(await ssd()).toMatchObject({ state: 'offline', firmwareVersion: '1.0.0', stagedFirmware: null });
+      expect((await t.rack.ledger({ key: 'b/write/undo' })).map((e) => [e.operation, e.resourceType, e.resourceId, e.effect])).toEqual([
+        ['ssds.clearFirmware', 'ssd', ssdId, 'updated'],
+      ]);
+      // A retried undo replays; a new key finds nothing left to roll back.
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'b/write' }, 'b/write/undo')).toEqual(result);
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'b/write' }, 'b/write/undo#2')).toMatchObject({ undone: false, restored: {}, kept: [] });
+      expect(await t.rack.ledger({ key: 'b/write/undo#2' })).toEqual([]);
+      // The saga's next undo brings it back into service as it found it.
+      await t.rack.ssds.online({ actionKey: 'b/offline' }, 'b/offline/undo');
+      expect(await ssd()).toMatchObject({ state: 'online', firmwareVersion: '1.0.0', stagedFirmware: null });
+    });
+
+    it('rolls back a drive nobody observed since its reset (the undo sees it come back)', async () => {
+      await writeAndReset('u');
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'u/write' }, 'u/write/undo')).toMatchObject({
+        undone: true, restored: { firmwareVersion: '1.0.0' }, kept: [],
+      });
+      expect(await ssd()).toMatchObject({ state: 'offline', firmwareVersion: '1.0.0' });
+    });
+
+    it("keeps someone's later update of the firmware and says whose", async () => {
+      await writeAndReset('k');
+      await ssd(); // back on 2.0.0
+      await t.rack.ssds.update({ ssdId, firmwareVersion: '2.1.0' }, 'op/fw');
+      const result = await t.rack.ssds.clearFirmware({ actionKey: 'k/write' }, 'k/write/undo');
+      expect(result).toMatchObject({ undone: false, resourceId: ssdId, restored: {} });
+      expect(result.kept).toEqual([{ field: 'firmwareVersion', value: '2.1.0', reason: expect.stringContaining('op/fw') }]);
+      expect((await ssd()).firmwareVersion).toBe('2.1.0');
+      expect(await t.rack.ledger({ key: 'k/write/undo' })).toEqual([]);
+    });
+
+    it('keeps a later firmware write another reset booted', async () => {
+      await writeAndReset('k');
+      await ssd(); // back on 2.0.0
+      await t.rack.ssds.updateFirmware({ ssdId, version: '3.0.0' }, 'other/write');
+      await t.rack.ssds.reset({ ssdId }, 'other/reset');
+      const result = await t.rack.ssds.clearFirmware({ actionKey: 'k/write' }, 'k/write/undo');
+      expect(result).toMatchObject({ undone: false, restored: {} });
+      expect(result.kept).toEqual([{ field: 'firmwareVersion', value: '3.0.0', reason: expect.stringContaining('other/write') }]);
+      expect((await ssd()).firmwareVersion).toBe('3.0.0');
+      // The later write, undone, goes back to before both: the first one was taken out of the history.
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'other/write' }, 'other/write/undo')).toMatchObject({
+        undone: true, restored: { firmwareVersion: '1.0.0' },
+      });
+    });
+
+    it('keeps the firmware of a drive someone brought back into service', async () => {
+      await writeAndReset('o');
+      await t.rack.ssds.online({ id: ssdId }, 'op/online');
+      const result = await t.rack.ssds.clearFirmware({ actionKey: 'o/write' }, 'o/write/undo');
+      expect(result).toMatchObject({ undone: false, restored: {} });
+      expect(result.kept).toEqual([{ field: 'firmwareVersion', value: '2.0.0', reason: expect.stringContaining('online') }]);
+      expect(await ssd()).toMatchObject({ state: 'online', firmwareVersion: '2.0.0' });
+    });
+
+    it('needs nothing for a drive that came back on its old firmware (the update failed)', async () => {
+      await t.rack.faults.drive({ ssdId, kind: 'update-fails' });
+      await writeAndReset('f');
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'f/write' }, 'f/write/undo')).toEqual({
+        undone: false, resourceId: ssdId, restored: {}, kept: [],
+      });
+      expect(await ssd()).toMatchObject({ state: 'offline', firmwareVersion: '1.0.0', stagedFirmware: null });
+      expect(await t.rack.ledger({ key: 'f/write/undo' })).toEqual([]);
+    });
+
+    it('waits for an operator while the drive has not come back, then rolls back', async () => {
+      await t.rack.faults.drive({ ssdId, kind: 'never-returns' });
+      await writeAndReset('n');
+      const before = await t.rack.ledger();
+      expect(await failureOf(t.rack.ssds.clearFirmware({ actionKey: 'n/write' }, 'n/write/undo'))).toMatchObject({
+        code: 'ssd-not-returned', class: 'needs-operator',
+      });
+      expect(await t.rack.ledger()).toEqual(before);
+      await t.rack.faults.clearDrive(ssdId);
+      expect(await t.rack.ssds.clearFirmware({ actionKey: 'n/write' }, 'n/write/undo')).toMatchObject({
+        undone: true, restored: { firmwareVersion: '1.0.0' },
+      });
+      expect(await ssd()).toMatchObject({ state: 'offline', firmwareVersion: '1.0.0' });
+    });
+  });
+
   it('leaves a resource that is gone, and refuses the key of another kind of action', async () => {
     const vm = await t.rack.instances.create({ name: 'vm', cpus: 1, memoryGiB: 1 }, 'g/instance');
     await t.rack.instances.update({ instanceId: vm.id, state: 'stopped' }, 'g/stop');

@@ -415,7 +415,8 @@ export const mutations = {
   // Brings an SSD back into service (its regions resync); refused while it has not returned from a reset.
   'ssds.online': { input: UndoInput, output: UndoResult, undoes: 'ssds.offline' },
   'ssds.updateFirmware': { input: SsdUpdateFirmwareInput, output: Ssd },
-  // By the write's key: a revert of the staged image (what was staged before comes back). By SSD id: clears it.
+  // By the write's key: a revert of the write. Still staged: what was staged before comes back. Booted by a
+  // reset: an out-of-service drive goes back to the firmware it ran before (kept if updated since). By SSD id: clears it.
   'ssds.clearFirmware': { input: UndoInput, output: RevertResult, undoes: 'ssds.updateFirmware' },
   'ssds.reset': { input: SsdResetInput, output: Ssd },
   'firmware.setTarget': { input: FirmwareSetTargetInput, output: FirmwareTarget },

@@ -611,7 +611,9 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
     if (ssd.state !== 'offline') {
       throw refused('ssd-not-offline', `SSD ${ssd.id} is ${ssd.state}: take it offline (ssds.offline) before writing firmware`, 'ssdId');
     }
-    rememberWrites(ctx, 'ssds', ssd, { stagedFirmware: input.version });
+    // The write also remembers the version the drive runs now: once a reset boots the image, its
+    // undo rolls the drive back to it (see revertFirmwareWrite).
+    rememberWrites(ctx, 'ssds', ssd, { stagedFirmware: input.version, firmwareVersion: input.version });
     updateRow(ctx, 'ssds', 'ssd', ssd.id, { staged_firmware: input.version });
     return getResource(ctx.db, 'ssds', ssd.id);
   },
@@ -903,6 +905,81 @@ function revertWrites(ctx: Ctx, resource: Revertible, resourceType: string, acti
   return { undone: set.size > 0, restored, kept };
 }
 
+/** The first write of `field` of SSD `id` after write `seq`, under any key: who changed it since. */
+function laterSsdWrite(ctx: Ctx, id: string, field: string, seq: number): Pick<FieldWrite, 'seq' | 'key' | 'before'> | undefined {
+  return ctx.db
+    .prepare("SELECT seq, key, before FROM field_writes WHERE resource = 'ssds' AND resource_id = ? AND field = ? AND seq > ? ORDER BY seq LIMIT 1")
+    .get(id, field, seq) as Pick<FieldWrite, 'seq' | 'key' | 'before'> | undefined;
+}
+
+/**
+ * Reverts the firmware write applied under `key` to SSD `id` (`ssds.clearFirmware` by the key).
+ *
+ * Why more than the staged slot: an image is staged only until the next reset boots it. From
+ * then on the write's effect is the firmware the drive runs, and clearing an empty slot would
+ * leave a drive whose saga unwound on the new firmware — not the rack as the saga found it. So
+ * the write remembers (under its key, as `firmwareVersion`) the version the drive ran before,
+ * and once the drive booted the image its undo activates that version again, as a real SSD
+ * activates its previous firmware slot. Only while the drive is out of service: a saga undoes
+ * its write before it brings the drive back online, and a drive someone put back in service on
+ * the new firmware is their decision. Compare-and-set like every revert: a drive running
+ * something else (updated since) is left as it is and reported in `kept`; a drive that came
+ * back on its old firmware (the update failed) needs nothing; a drive not back from its reset
+ * yet pauses for an operator, since what it booted is not known. An image still staged, or
+ * replaced in the slot by a later write, never ran: the slot is reverted as before.
+ */
+function revertFirmwareWrite(ctx: Ctx, id: string, key: string): Omit<RevertResult, 'resourceId'> {
+  const own = (field: string) =>
+    ctx.db
+      .prepare("SELECT seq, key, resource_id, field, before, after FROM field_writes WHERE key = ? AND resource = 'ssds' AND resource_id = ? AND field = ?")
+      .get(key, id, field) as FieldWrite | undefined;
+  const forget = (write: FieldWrite) => void ctx.db.prepare('DELETE FROM field_writes WHERE seq = ?').run(write.seq);
+  const staged = own('stagedFirmware');
+  const ran = own('firmwareVersion');
+  // A write recorded before writes remembered the running version, or a drive since removed: the slot only.
+  if (staged === undefined || ran === undefined || findResource(ctx.db, 'ssds', id) === undefined) {
+    return revertWrites(ctx, 'ssds', 'ssd', key);
+  }
+  settleHardware(ctx.db, ctx.sim, id); // a drive back from its reset shows what it booted
+  const ssd = getResource(ctx.db, 'ssds', id);
+  const replaced = laterSsdWrite(ctx, id, 'stagedFirmware', staged.seq);
+  if (replaced === undefined ? JSON.stringify(ssd.stagedFirmware) === staged.after : replaced.before === staged.after) {
+    // Never booted: the drive runs what it ran before; the slot is reverted (or kept) as always.
+    forget(ran);
+    return revertWrites(ctx, 'ssds', 'ssd', key);
+  }
+  // The image left the slot (a reset took it, or it was cleared): what it changed is the running firmware.
+  forget(staged);
+  forget(ran);
+  const previous = JSON.parse(ran.before) as string;
+  const image = JSON.parse(ran.after) as string;
+  const running = ssd.firmwareVersion;
+  const next = laterSsdWrite(ctx, id, 'firmwareVersion', ran.seq);
+  const kept: RevertResult['kept'] = [];
+  if (next !== undefined) {
+    // As in revertWrites: a later write that replaced what this one set now replaces what this one replaced.
+    if (next.before === ran.after) ctx.db.prepare('UPDATE field_writes SET before = ? WHERE seq = ?').run(ran.before, next.seq);
+    if (running !== previous) kept.push({ field: 'firmwareVersion', value: running, reason: `changed since by ${next.key}` });
+    return { undone: false, restored: {}, kept };
+  }
+  if (ssd.state === 'resetting') {
+    throw needsOperator(
+      'ssd-not-returned',
+      `SSD ${id} has not come back from its reset, so the firmware it booted is not known and cannot be rolled back: reseat or replace it, then retry (or skip, recording why)`,
+    );
+  }
+  if (running === previous) return { undone: false, restored: {}, kept }; // back on its old firmware: the update failed
+  if (running !== image) {
+    kept.push({ field: 'firmwareVersion', value: running, reason: `changed since: it runs ${JSON.stringify(running)}, not the ${JSON.stringify(image)} this write staged` });
+  } else if (ssd.state === 'online') {
+    kept.push({ field: 'firmwareVersion', value: running, reason: `SSD ${id} was brought back online on it since: a rollback needs it out of service` });
+  } else {
+    updateRow(ctx, 'ssds', 'ssd', id, { firmware_version: previous });
+    return { undone: true, restored: { firmwareVersion: previous }, kept };
+  }
+  return { undone: false, restored: {}, kept };
+}
+
 /** The action an undo named by its key: the key, and its stored result. */
 interface AppliedAction {
   key: string;
@@ -972,8 +1049,8 @@ const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: AppliedAction) =
     return { undone: true };
   },
   'ssds.clearFirmware': (ctx, id, action) => {
-    // By the write's key: what was staged before the write comes back, if the write still holds.
-    if (action !== undefined) return revertWrites(ctx, 'ssds', 'ssd', action.key);
+    // By the write's key: the write is reverted, staged or booted (see revertFirmwareWrite).
+    if (action !== undefined) return revertFirmwareWrite(ctx, id, action.key);
     const ssd = findResource(ctx.db, 'ssds', id);
     if (ssd?.stagedFirmware === null || ssd === undefined) return { undone: false, restored: {}, kept: [] };
     updateRow(ctx, 'ssds', 'ssd', id, { staged_firmware: null });
