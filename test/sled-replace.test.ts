@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RackSeed } from '../src/rack/schemas';
+import { FAULTS_MEMO_KEY, type SagaFaults } from '../src/schemas/faults';
 import type { SagaStatus } from '../src/schemas/saga';
 import { sledReplaceId, type SledReplaceRequest } from '../src/schemas/sled';
 import { createTimeSkippingEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
@@ -53,8 +54,31 @@ async function fill(sledId: string, count: number): Promise<string[]> {
   return ids;
 }
 
-async function startReplace(request: SledReplaceRequest) {
-  return env.client.workflow.start(sledReplace, { taskQueue, workflowId: sledReplaceId({ sledId: request.sledId, requestId: request.requestId }), args: [request as never] });
+async function startReplace(request: SledReplaceRequest, faults?: SagaFaults) {
+  return env.client.workflow.start(sledReplace, {
+    taskQueue,
+    workflowId: sledReplaceId({ sledId: request.sledId, requestId: request.requestId }),
+    args: [request as never],
+    ...(faults && { memo: { [FAULTS_MEMO_KEY]: faults } }),
+  });
+}
+
+/** The run's result, or a failure naming where it stood once `ms` passed (a hung run never settles). */
+async function resultWithin<R>(handle: { result: () => Promise<R>; query: (q: typeof sagaStatusQuery) => Promise<SagaStatus> }, ms: number): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      void handle.query(sagaStatusQuery).then(
+        (s) => reject(new Error(`no result within ${ms} ms; state ${s.state}, steps ${s.steps.map((x) => `${x.name}:${x.state}`).join(' ')}`)),
+        (err: unknown) => reject(new Error(`no result within ${ms} ms (${String(err)})`)),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([handle.result(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function waitFor(handle: { query: (q: typeof sagaStatusQuery) => Promise<SagaStatus> }, done: (s: SagaStatus) => boolean): Promise<SagaStatus> {
@@ -108,7 +132,7 @@ describe('sledReplace on the time-skipping server', () => {
 
     // Weeks of reminders never weigh on one history: the reminder child continues as new.
     const parentEvents = (await handle.fetchHistory()).events?.length ?? 0;
-    const reminderHandle = env.client.workflow.getHandle(`${handle.workflowId}/reminders/await-hardware`);
+    const reminderHandle = env.client.workflow.getHandle(`${handle.workflowId}/reminders/await-hardware/1`);
     const reminderEvents = (await reminderHandle.fetchHistory()).events?.length ?? 0;
     expect(parentEvents).toBeLessThan(1_000);
     expect(reminderEvents).toBeLessThan(600);
@@ -116,7 +140,7 @@ describe('sledReplace on the time-skipping server', () => {
     expect(Date.now() - wallStart).toBeLessThan(120_000);
   });
 
-  it('unwinds when the power-off is rejected: the sled is re-admitted, moved instances stay where they run', async () => {
+  it('unwinds when the power-off is rejected: provisionable is put back, moved instances stay where they run', async () => {
     const instances = await fill('sled-0', 1);
     const handle = await startReplace({ sledId: 'sled-0', ...people, requestId: 'rejected' });
     await waitFor(handle, (s) => s.state === 'awaiting-approval');
@@ -162,6 +186,27 @@ describe('sledReplace on the time-skipping server', () => {
     await rack().sleds.update({ sledId: 'sled-1', serial: 'TYPO-9' }, 'technician/reseat-sled-1');
     await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'serial checked on the chassis' }] });
     expect(await handle.result()).toMatchObject({ newSerial: 'TYPO-9' });
+  });
+
+  it('completes when await-hardware fails after the technician reported and an operator retries it', async () => {
+    const handle = await startReplace({ sledId: 'sled-2', ...people, requestId: 'retry-after-report' }, { failStep: 'await-hardware' });
+    await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
+    await rack().sleds.update({ sledId: 'sled-2', serial: 'NEW-2' }, 'technician/swap-sled-2');
+    await handle.signal(hardwareReplacedSignal, { serial: 'NEW-2', technician: 'tech-1' });
+
+    // The action ran (the hardware is reported), then the injected failure past the pivot pauses the saga.
+    const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'await-hardware', actions: ['retry'], error: { type: 'Refused' } });
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'the hardware is in', waitId: paused.waitingFor!.waitId }] });
+
+    expect(await resultWithin(handle, 30_000)).toMatchObject({ sledId: 'sled-2', newSerial: 'NEW-2' });
+    expect(await rack().get('sleds', 'sled-2')).toMatchObject({ state: 'online', provisionable: true, serial: 'NEW-2' });
+    // The retry starts no second reminder run: the first was cancelled when the technician reported.
+    const firstReminders = env.client.workflow.getHandle(`${handle.workflowId}/reminders/await-hardware/1`);
+    expect((await firstReminders.describe()).status.name).toBe('CANCELLED');
+    await expect(env.client.workflow.getHandle(`${handle.workflowId}/reminders/await-hardware/2`).describe()).rejects.toThrow();
   });
 });
 

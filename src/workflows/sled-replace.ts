@@ -8,8 +8,10 @@
  *  `hardwareReplaced` signal, reminding and escalating meanwhile;  6. power on and verify the new
  *  hardware;  7. re-admit it;  8. optionally migrate the evacuated instances back.
  *
- * Cancellation or rejection before the power-off unwinds: the sled is re-admitted. Instances
- * already moved stay where they are — they run healthy on their new sleds, and moving them back
+ * Cancellation or rejection before the power-off unwinds: the undo of `mark-non-provisionable`
+ * reverts that update by its key, which puts `provisionable` back to what it was before the saga
+ * (a sled someone had already fenced stays fenced; one changed since keeps the newer value).
+ * Instances already moved stay where they are — they run healthy on their new sleds, and moving them back
  * would cost every one of them another live migration for nothing the user can see; the status
  * report `evacuation` lists them, and a later rebalance may place work on the sled again.
  * Replicas already moved stay too, for the same reason.
@@ -71,8 +73,10 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     saga.pivot();
 
     await saga.step('power-off', { action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'offline' }, ctx.key) });
+    // An operator's retry runs the action again: each run numbers its own reminder child.
+    let technicianWaits = 0;
     const hardware = await saga.step('await-hardware', {
-      action: () => awaitTechnician(saga, input, () => replaced),
+      action: () => awaitTechnician(saga, input, () => replaced, ++technicianWaits),
     });
     await saga.step('power-on', {
       action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'online' }, ctx.key),
@@ -143,12 +147,32 @@ async function migrateAll(
 /**
  * Waits for the `hardwareReplaced` signal. Reminders and escalation run in a child workflow
  * that continues as new on its own, so weeks of reminders never weigh on this history.
+ * `wait` numbers this run of the step's action (1, 2, … as operators retry it).
  */
-async function awaitTechnician(saga: Saga, input: SledReplaceParams, replaced: () => HardwareReplaced | undefined): Promise<HardwareReplaced> {
+async function awaitTechnician(
+  saga: Saga,
+  input: SledReplaceParams,
+  replaced: () => HardwareReplaced | undefined,
+  wait: number,
+): Promise<HardwareReplaced> {
+  // Once reported, there is nobody to remind: a retry after a failure past the pivot, or a
+  // technician quicker than the power-off, goes straight on with the reported hardware.
+  if (replaced() === undefined) await remindUntilReplaced(saga, input, replaced, wait);
+  const hardware = replaced()!;
+  saga.report('hardware', { replacedBy: hardware.technician, serial: hardware.serial, at: new Date().toISOString() });
+  return hardware;
+}
+
+/** Runs the reminders child until the technician reports, then cancels it. */
+async function remindUntilReplaced(saga: Saga, input: SledReplaceParams, replaced: () => HardwareReplaced | undefined, wait: number): Promise<void> {
   saga.report('hardware', { waitingFor: input.technicians, since: new Date().toISOString() });
   await CancellationScope.cancellable(async () => {
     const reminders = await startChild(remindPeople, {
-      workflowId: `${saga.workflowId}/reminders/await-hardware`,
+      // One id per run of the action, never the id of an earlier run's reminders: those may still
+      // be closing after their cancellation (the start would fail), and the time-skipping server
+      // refuses to cancel one child id twice ("cancellation already requested"), so the workflow
+      // task cancelling the second run would never complete and the saga would hang.
+      workflowId: `${saga.workflowId}/reminders/await-hardware/${wait}`,
       args: [
         {
           sagaType: saga.sagaType,
@@ -170,7 +194,4 @@ async function awaitTechnician(saga: Saga, input: SledReplaceParams, replaced: (
   }).catch((err: unknown) => {
     if (replaced() === undefined) throw err;
   });
-  const hardware = replaced()!;
-  saga.report('hardware', { replacedBy: hardware.technician, serial: hardware.serial, at: new Date().toISOString() });
-  return hardware;
 }
