@@ -539,3 +539,79 @@ describe('reverting an update by its action key', () => {
     expect(await failureOf(t.rack.call('sleds.revert', { id: 'sled-0' } as never, 'k'))).toMatchObject({ status: 400, field: 'actionKey' });
   });
 });
+
+describe('bad input over HTTP: 400 naming what is wrong, nothing changed', () => {
+  async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+    const response = await fetch(`${t.server.url}${path}`, { method, body, headers });
+    return { status: response.status, json: (await response.json()) as { error?: { code: string; message: string; field?: string } } };
+  }
+
+  it('answers a malformed URL with 400, not 500', async () => {
+    for (const path of ['/v1/instances/%E0%A4%A', '/v1/%E0%A4%A', '/v1/instances/%']) {
+      const bad = await call('GET', path);
+      expect(bad.status, path).toBe(400);
+      expect(bad.json.error, path).toMatchObject({ code: 'invalid-url', class: 'refused' });
+      expect(bad.json.error?.message, path).toMatch(/malformed.*percent-encode/);
+    }
+    const mutation = await call('POST', '/v1/instances/%E0%A4%A', JSON.stringify(instance), { 'Idempotency-Key': 'u' });
+    expect(mutation.status).toBe(400);
+    expect(await t.rack.ledger()).toEqual([]);
+  });
+
+  it('answers unknown and repeated query parameters with 400 naming the parameter', async () => {
+    const created = await t.rack.instances.create(instance, 'q/create');
+    const cases: [string, string, string][] = [
+      ['GET', `/v1/instances/${created.id}?bogus=1`, 'query.bogus'],
+      ['GET', '/v1/inventory?bogus=1', 'query.bogus'],
+      ['GET', '/v1/health?x=1', 'query.x'],
+      ['GET', '/v1/faults?operation=sleds.list', 'query.operation'],
+      ['GET', '/v1/instances?name=a&name=b', 'query.name'],
+      ['GET', '/v1/ledger?key=a&key=b', 'query.key'],
+      ['DELETE', '/v1/faults?bogus=1', 'query.bogus'],
+      ['DELETE', '/v1/faults/drives', 'query.ssdId'],
+    ];
+    for (const [method, path, field] of cases) {
+      const bad = await call(method, path);
+      expect(bad.status, `${method} ${path}`).toBe(400);
+      expect(bad.json.error, `${method} ${path}`).toMatchObject({ code: 'invalid-request', field });
+    }
+    const post = await call('POST', '/v1/instances/create?dryRun=true', JSON.stringify({ ...instance, name: 'web-2' }), { 'Idempotency-Key': 'q/2' });
+    expect(post).toMatchObject({ status: 400, json: { error: { field: 'query.dryRun' } } });
+    expect((await t.rack.list('instances')).map((i) => i.name)).toEqual(['web-1']);
+  });
+
+  it('answers a bad JSON body with 400 on every POST route', async () => {
+    for (const path of ['/v1/instances/create', '/v1/faults/rules', '/v1/faults/script', '/v1/faults/seed', '/v1/admin/reset']) {
+      const bad = await call('POST', path, '{"name":', { 'Idempotency-Key': 'j' });
+      expect(bad.status, path).toBe(400);
+      expect(bad.json.error, path).toMatchObject({ code: 'invalid-json' });
+    }
+  });
+
+  it('refuses a fault for an unknown operation, naming it and listing the valid ones', async () => {
+    for (const [path, body] of [
+      ['/v1/faults/rules', { operation: 'nosuch.op', transientRate: 0.5 }],
+      ['/v1/faults/script', { operation: 'nosuch.op', kind: 'transient' }],
+      ['/v1/faults/rules', { operation: 'regions.ensur', permanent: 'refused' }],
+    ] as const) {
+      const bad = await call('POST', path, JSON.stringify(body));
+      expect(bad.status, path).toBe(400);
+      expect(bad.json.error, path).toMatchObject({ code: 'unknown-operation', field: 'operation', class: 'refused' });
+      expect(bad.json.error?.message).toContain(`'${body.operation}'`);
+    }
+    const unknown = await call('POST', '/v1/faults/rules', JSON.stringify({ operation: 'nosuch.op', transientRate: 0.5 }));
+    // Every valid operation is named: the mutations, the reads of every resource, and `*`.
+    for (const op of ['*', ...Object.keys(mutations)]) expect(unknown.json.error?.message).toContain(op);
+    for (const resource of Object.keys(resources)) expect(unknown.json.error?.message).toContain(resource);
+    const near = await call('POST', '/v1/faults/rules', JSON.stringify({ operation: 'regions.ensur', permanent: 'refused' }));
+    expect(near.json.error?.message).toMatch(/regions\.ensure, regions\.delete, regions\.list, regions\.get/);
+    const clear = await call('DELETE', '/v1/faults?operation=nosuch.op');
+    expect(clear).toMatchObject({ status: 400, json: { error: { code: 'unknown-operation' } } });
+    expect((await t.rack.faults.get()).rules).toEqual([]);
+    expect((await t.rack.faults.get()).scripted).toEqual([]);
+    // The valid forms are still accepted.
+    await t.rack.faults.setRule({ operation: '*', latencyMs: 1 });
+    await t.rack.faults.script({ operation: 'sleds.get', kind: 'transient' });
+    expect(await t.rack.faults.clear('sleds.get')).toMatchObject({ rules: [{ operation: '*' }], scripted: [] });
+  });
+});

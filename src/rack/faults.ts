@@ -5,10 +5,49 @@
  *
  * Faults live in memory: they are test configuration, not rack state, and a restart clears them.
  */
-import type { DriveFault, FaultKind, FaultRule, FaultState, ScriptedFault } from './schemas';
+import { type DriveFault, type FaultKind, type FaultRule, type FaultState, type ResourceName, type ScriptedFault, mutations, resources } from './schemas';
 
 /** The operation pattern that matches every operation without a rule of its own. */
 export const ANY_OPERATION = '*';
+
+const RESOURCE_NAMES = Object.keys(resources) as ResourceName[];
+const MUTATION_NAMES = Object.keys(mutations);
+
+/**
+ * Every operation a fault can be set on: `*`, every mutation, and the reads `<resource>.list`
+ * and `<resource>.get`, in that order. Nothing else is ever decided, so a rule for anything
+ * else would never fire.
+ */
+export const FAULT_OPERATIONS: readonly string[] = [
+  ANY_OPERATION,
+  ...MUTATION_NAMES,
+  ...RESOURCE_NAMES.flatMap((r) => [`${r}.list`, `${r}.get`]),
+];
+
+/** True when a fault can be set on `operation` (see {@link FAULT_OPERATIONS}). */
+export function isFaultOperation(operation: string): boolean {
+  return FAULT_OPERATIONS.includes(operation);
+}
+
+/**
+ * The valid operations, for a message refusing `operation`: those of its resource when the
+ * resource exists (`regions.ensur` → `regions.ensure, regions.delete, regions.list, regions.get`),
+ * else every one.
+ */
+export function validFaultOperations(operation: string): string {
+  const resource = operation.split('.')[0] ?? '';
+  const same = FAULT_OPERATIONS.filter((op) => op.startsWith(`${resource}.`));
+  if (same.length > 0) return `the operations of ${resource} are ${same.join(', ')}`;
+  return (
+    `valid operations are * (every operation without its own rule), a read <resource>.list or ` +
+    `<resource>.get (resources: ${RESOURCE_NAMES.join(', ')}), or a mutation: ${MUTATION_NAMES.join(', ')}`
+  );
+}
+
+/** Why a fault cannot be set on `operation`, or `undefined` when it can. */
+export function unknownFaultOperation(operation: string): string | undefined {
+  return isFaultOperation(operation) ? undefined : `unknown operation '${operation}': ${validFaultOperations(operation)}`;
+}
 
 /** Mulberry32: a small, fast PRNG whose whole state is one 32-bit seed. Returns numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -20,6 +59,11 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function checkOperation(operation: string): void {
+  const unknown = unknownFaultOperation(operation);
+  if (unknown !== undefined) throw new RangeError(unknown);
 }
 
 /** What the server must do with one call: wait `latencyMs`, then fail with `kind` (if any). */
@@ -52,13 +96,21 @@ export class FaultInjector {
     this.random = mulberry32(seed);
   }
 
-  /** Sets (replaces) the standing rule of `rule.operation`. */
+  /**
+   * Sets (replaces) the standing rule of `rule.operation`.
+   * @throws RangeError for an operation no call is ever decided for (see {@link FAULT_OPERATIONS})
+   */
   setRule(rule: FaultRule): void {
+    checkOperation(rule.operation);
     this.rules.set(rule.operation, rule);
   }
 
-  /** Queues a one-shot fault: the next `count` calls of the operation fail with `kind`. */
+  /**
+   * Queues a one-shot fault: the next `count` calls of the operation fail with `kind`.
+   * @throws RangeError for an operation no call is ever decided for
+   */
   script(fault: ScriptedFault): void {
+    checkOperation(fault.operation);
     this.scripted.push({ ...fault });
   }
 

@@ -9,11 +9,15 @@
  *
  * Reads of SSDs and regions (and the inventory) first let the simulated hardware catch up
  * (`settleHardware`): drives come back from resets, regions finish resyncing.
+ *
+ * Bad input is a 400 naming what is wrong, and changes nothing: a URL that cannot be decoded
+ * (`invalid-url`), a query parameter the route does not take or given twice, a body that is not
+ * JSON, and a fault for an operation no call is ever decided for (`unknown-operation`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultInjector } from './faults';
+import { FaultInjector, unknownFaultOperation } from './faults';
 import {
   type ErrorBody,
   type FaultKind,
@@ -210,36 +214,61 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     return new HttpResult(200, result.body, result.replayed ? { [REPLAYED_HEADER]: 'true' } : {});
   }
 
-  async function faultRoute(req: IncomingMessage, method: string, sub: string | undefined, query: URLSearchParams): Promise<HttpResult> {
-    if (method === 'GET' && sub === undefined) return new HttpResult(200, faults.state());
-    if (method === 'DELETE' && sub === undefined) {
-      faults.clear(query.get('operation') ?? undefined);
+  async function faultRoute(req: IncomingMessage, method: string, sub: string | undefined, query: Query): Promise<HttpResult> {
+    if (method === 'GET' && sub === undefined) {
+      query.only([]);
       return new HttpResult(200, faults.state());
     }
-    if (method === 'POST' && sub === 'rules') faults.setRule(parseInput(FaultRule, await readJson(req)));
-    else if (method === 'POST' && sub === 'script') faults.script(parseInput(ScriptedFault, await readJson(req)));
-    else if (method === 'POST' && sub === 'seed') faults.setSeed(parseInput(FaultSeedInput, await readJson(req)).seed);
-    else if (method === 'POST' && sub === 'drives') faults.setDrive(parseInput(DriveFault, await readJson(req)));
-    else if (method === 'DELETE' && sub === 'drives') faults.clearDrive(query.get('ssdId') ?? '');
-    else return noRoute(method, `/v1/faults${sub ? `/${sub}` : ''}`);
+    if (method === 'DELETE' && sub === undefined) {
+      const { operation } = query.only(['operation']);
+      if (operation !== undefined) checkFaultOperation(operation, 'query.operation');
+      faults.clear(operation);
+      return new HttpResult(200, faults.state());
+    }
+    if (method === 'DELETE' && sub === 'drives') {
+      const { ssdId } = query.only(['ssdId'], ['ssdId']);
+      faults.clearDrive(ssdId ?? '');
+      return new HttpResult(200, faults.state());
+    }
+    if (method !== 'POST' || !['rules', 'script', 'seed', 'drives'].includes(sub ?? '')) {
+      return noRoute(method, `/v1/faults${sub ? `/${sub}` : ''}`);
+    }
+    query.only([]);
+    const body = await readJson(req);
+    if (sub === 'rules') {
+      const rule = parseInput(FaultRule, body);
+      checkFaultOperation(rule.operation, 'operation');
+      faults.setRule(rule);
+    } else if (sub === 'script') {
+      const script = parseInput(ScriptedFault, body);
+      checkFaultOperation(script.operation, 'operation');
+      faults.script(script);
+    } else if (sub === 'seed') faults.setSeed(parseInput(FaultSeedInput, body).seed);
+    else faults.setDrive(parseInput(DriveFault, body));
     return new HttpResult(200, faults.state());
   }
 
   async function route(req: IncomingMessage): Promise<HttpResult> {
-    const url = new URL(req.url ?? '/', 'http://rack');
     const method = req.method ?? 'GET';
-    const [version, first, second, ...rest] = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const query = Object.fromEntries(url.searchParams);
-    if (version !== 'v1' || first === undefined || rest.length > 0) return noRoute(method, url.pathname);
+    const { path, segments, query } = parseTarget(req.url ?? '/');
+    const [version, first, second, ...rest] = segments;
+    if (version !== 'v1' || first === undefined || rest.length > 0) return noRoute(method, path);
 
-    if (first === 'health' && method === 'GET') return new HttpResult(200, { ok: true });
-    if (first === 'faults') return faultRoute(req, method, second, url.searchParams);
-    if (first === 'ledger' && method === 'GET') return new HttpResult(200, { entries: listLedger(db, parseInput(LedgerFilter, query, 'query')) });
-    if (first === 'inventory' && method === 'GET') {
+    if (first === 'health' && method === 'GET' && second === undefined) {
+      query.only([]);
+      return new HttpResult(200, { ok: true });
+    }
+    if (first === 'faults') return faultRoute(req, method, second, query);
+    if (first === 'ledger' && method === 'GET' && second === undefined) {
+      return new HttpResult(200, { entries: listLedger(db, parseInput(LedgerFilter, query.only(Object.keys(LedgerFilter.shape)), 'query')) });
+    }
+    if (first === 'inventory' && method === 'GET' && second === undefined) {
+      query.only([]);
       settle();
       return new HttpResult(200, inventory(db));
     }
     if (first === 'admin' && second === 'reset' && method === 'POST') {
+      query.only([]);
       const input = parseInput(ResetInput, await readJson(req));
       resetRack(db, input.seed ?? seed);
       faults.clear();
@@ -248,19 +277,26 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
     if (isResourceName(first)) {
       if (method === 'POST' && second !== undefined) {
         const operation = `${first}.${second}`;
-        if (isMutationName(operation)) return mutate(req, operation);
+        if (isMutationName(operation)) {
+          query.only([]);
+          return mutate(req, operation);
+        }
       }
-      if (method === 'GET' && (first === 'ssds' || first === 'regions')) settle();
       if (method === 'GET' && second === undefined) {
+        // Any field of the resource filters the list; listResource names an unknown one.
+        const filter = query.once();
+        if (first === 'ssds' || first === 'regions') settle();
         await readFault(`${first}.list`);
-        return new HttpResult(200, { items: listResource(db, first, query) });
+        return new HttpResult(200, { items: listResource(db, first, filter) });
       }
       if (method === 'GET' && second !== undefined) {
+        query.only([]);
+        if (first === 'ssds' || first === 'regions') settle();
         await readFault(`${first}.get`);
         return new HttpResult(200, getResource(db, first, second));
       }
     }
-    return noRoute(method, url.pathname);
+    return noRoute(method, path);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -297,6 +333,93 @@ export async function startRackServer(options: RackServerOptions): Promise<RackS
 function noRoute(method: string, path: string): never {
   throw failure(404, 'no-such-route', 'refused',
     `no route ${method} ${path}: mutations are POST /v1/<resource>/<verb>, reads GET /v1/<resource>[/<id>]`);
+}
+
+/** A 400 for a request target that cannot be read. */
+function badUrl(target: string, why: string): RackFailure {
+  return failure(400, 'invalid-url', 'refused',
+    `malformed URL ${JSON.stringify(target.slice(0, 200))}: ${why}; percent-encode each path segment and query value (encodeURIComponent)`);
+}
+
+/** A fault rule or script may only name an operation some call is decided for: otherwise it never fires. */
+function checkFaultOperation(operation: string, field: string): void {
+  const unknown = unknownFaultOperation(operation);
+  if (unknown !== undefined) throw failure(400, 'unknown-operation', 'refused', `${unknown}; a fault on it would never fire`, field);
+}
+
+/** The query parameters of one request, checked by the route that handles it. */
+interface Query {
+  /** Every parameter, each given at most once. */
+  once(): Record<string, string>;
+  /** As {@link once}, refusing any parameter not in `allowed` and requiring those in `required`. */
+  only(allowed: readonly string[], required?: readonly string[]): Record<string, string | undefined>;
+}
+
+/**
+ * Splits a request target into its path, decoded segments and query, refusing (400) what cannot
+ * be decoded: a malformed percent-escape is the caller's mistake, not the rack's.
+ */
+function parseTarget(target: string): { path: string; segments: string[]; query: Query } {
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
+  const search = mark < 0 ? '' : target.slice(mark + 1);
+  if (!path.startsWith('/')) throw badUrl(target, 'the path must start with /');
+  const decode = (text: string, what: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw badUrl(target, `${what} ${JSON.stringify(text.slice(0, 100))} holds a broken percent-escape`);
+    }
+  };
+  const segments = path.split('/').filter(Boolean).map((segment) => decode(segment, 'path segment'));
+  const pairs = search
+    .split('&')
+    .filter(Boolean)
+    .map((part) => {
+      const eq = part.indexOf('=');
+      const [name, value] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+      return [decode(name.replace(/\+/g, ' '), 'query parameter'), decode(value.replace(/\+/g, ' '), 'query value')] as const;
+    });
+  const invalid = (issues: { field: string; message: string }[]) =>
+    new RackFailure({
+      status: 400,
+      code: 'invalid-request',
+      errorClass: 'refused',
+      message: `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+      field: issues[0]?.field,
+      issues,
+    });
+  const once = () => {
+    const seen: Record<string, string> = {};
+    const repeated = new Set<string>();
+    for (const [name, value] of pairs) {
+      if (Object.hasOwn(seen, name)) repeated.add(name);
+      seen[name] = value;
+    }
+    if (repeated.size > 0) {
+      throw invalid([...repeated].map((name) => ({ field: `query.${name}`, message: 'given more than once: give it once' })));
+    }
+    return seen;
+  };
+  const takes = (allowed: readonly string[]) => (allowed.length === 0 ? 'this route takes no query parameters' : `this route takes ${allowed.join(', ')}`);
+  return {
+    path,
+    segments,
+    query: {
+      once,
+      only(allowed, required = []) {
+        const params = once();
+        const issues = [
+          ...Object.keys(params)
+            .filter((name) => !allowed.includes(name))
+            .map((name) => ({ field: `query.${name}`, message: `unknown query parameter: ${takes(allowed)}` })),
+          ...required.filter((name) => !params[name]).map((name) => ({ field: `query.${name}`, message: 'required: give it' })),
+        ];
+        if (issues.length > 0) throw invalid(issues);
+        return params;
+      },
+    },
+  };
 }
 
 function errorResult(error: unknown): HttpResult {
