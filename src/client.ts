@@ -6,8 +6,8 @@
  *
  * const unwind = await createUnwindClient({ address: 'temporal.rack:7233' });
  * try {
- *   const saga = await unwind.instances.create({ name: 'web-1', cpus: 2, memoryGiB: 4, diskGiB: 20 });
- *   console.log(saga.workflowId, saga.existing); // 'instance-create/web-1', false on the first call
+ *   const saga = await unwind.instances.create({ name: 'web-1', cpus: 2, memoryGiB: 4, diskGiB: 20, requestId: 'r-1' });
+ *   console.log(saga.workflowId, saga.existing); // 'instance-create/web-1/r-1', false on the first call
  *   const instance = await saga.result();        // throws SagaUnwoundError if it unwound
  *
  *   const paused = await unwind.sagas.list({ state: 'needs-operator' });
@@ -21,9 +21,17 @@
  *
  * - Every request is parsed with its zod schema before anything starts: bad input throws an
  *   {@link InvalidRequestError} naming every bad field, and no workflow is created.
- * - Workflow ids derive from the request (`sagaIds`, `diskSagaIds`) and are never reused: starting
- *   the same request twice returns the saga the first call started (`existing: true`), whether
- *   it is still running or long finished.
+ * - Every request carries an idempotency key, its request id (generated when not given). A saga's
+ *   workflow id names the object it works on and the request (`instance-create/<name>/<requestId>`,
+ *   see `sagaIds`, `diskSagaIds`, `sledReplaceId`) and is never reused. The same request id with
+ *   the same parameters returns the saga the first call started (`existing: true`), running or
+ *   long finished; with other parameters it is refused ({@link RequestConflictError}, naming the
+ *   fields that differ). A new request on the same object (a name used again once its resource
+ *   is gone, a request made again after it unwound) starts a new saga.
+ * - A start is refused while a saga that must not run alongside it runs on the same object (two
+ *   creates of one name, a migrate and a delete of one instance, two replacements of one sled):
+ *   {@link SagaConflictError} names the saga running. Whether a *live* resource already has the
+ *   name is the rack's rule: its refusal unwinds the saga.
  * - A saga is listable from the moment it is started (`UnwindSaga`, `UnwindState = running` and
  *   `UnwindProgressAt` are set at start), so one that no worker ever picked up shows as stalled.
  */
@@ -37,7 +45,14 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/common';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DiskCreateParams, type DiskCreateResult, diskSagaIds } from './schemas/disk';
 import {
@@ -66,6 +81,7 @@ import {
 } from './schemas/saga';
 import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
 import { HardwareReplaced, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from './schemas/sled';
+import { REQUEST_MEMO_KEY, RequestMemo, canonical, differingFields } from './schemas/request';
 import { ErrorGrouper, type ErrorGroup, type ErrorGroupDraft } from './saga-errors';
 import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
 import { TASK_QUEUE } from './temporal/worker-config';
@@ -131,6 +147,87 @@ export class SagaCancelledError extends Error {
     this.workflowId = workflowId;
     this.details = details;
   }
+}
+
+/** One field a repeated request changed: its dotted path, the first request's value and this one's. */
+export interface FieldDifference {
+  field: string;
+  before: unknown;
+  now: unknown;
+}
+
+/**
+ * The request id was used before with other parameters: the saga it started (`workflowId`)
+ * stands, and nothing was started. Make the same request again, or a new one with a new
+ * request id.
+ */
+export class RequestConflictError extends Error {
+  /** What was being asked for, e.g. `instances.create`. */
+  readonly request: string;
+  /** The request id both requests carried. */
+  readonly requestId: string;
+  /** The saga the first request started. */
+  readonly workflowId: string;
+  /** The fields that differ (dotted paths), e.g. `['cpus', 'approval.expireAfter']`. */
+  readonly fields: readonly string[];
+  /** Each differing field with the first request's value and this one's. */
+  readonly differences: readonly FieldDifference[];
+
+  constructor(request: string, requestId: string, workflowId: string, differences: readonly FieldDifference[]) {
+    const text = differences.map((d) => `${d.field} was ${shown(d.before)}, now ${shown(d.now)}`).join('; ');
+    super(
+      `${request}: request ${requestId} was made before with other parameters (${text}): it started saga ${workflowId}; ` +
+        'nothing was started: repeat it unchanged, or make a new request with a new request id',
+    );
+    this.name = 'RequestConflictError';
+    this.request = request;
+    this.requestId = requestId;
+    this.workflowId = workflowId;
+    this.fields = differences.map((d) => d.field);
+    this.differences = differences;
+  }
+}
+
+/** A running saga a start conflicts with. */
+export interface RunningSaga {
+  workflowId: string;
+  /** Its saga type, e.g. `instanceDelete`. */
+  saga: string;
+  /** The request that started it (its memo), `null` when it has none (e.g. a saga's child). */
+  requestId: string | null;
+  /** ISO time it started. */
+  startTime: string;
+}
+
+/**
+ * A saga that must not run alongside the one asked for runs on the same object (another create
+ * of the name, a migrate or delete of the instance, a replacement of the sled): nothing was
+ * started. `running` names it; make the request again once it has ended.
+ */
+export class SagaConflictError extends Error {
+  /** What was being asked for, e.g. `instances.migrate`. */
+  readonly request: string;
+  /** The object both sagas work on, e.g. `instance 4f0c…` or `instance name web-1`. */
+  readonly object: string;
+  /** The saga running on it. */
+  readonly running: RunningSaga;
+
+  constructor(request: string, object: string, running: RunningSaga) {
+    const by = running.requestId === null ? '' : ` (request ${running.requestId})`;
+    super(
+      `${request}: refused: saga ${running.saga} ${running.workflowId}${by} is running on ${object} since ${running.startTime}; ` +
+        'nothing was started: make the request again once it has ended',
+    );
+    this.name = 'SagaConflictError';
+    this.request = request;
+    this.object = object;
+    this.running = running;
+  }
+}
+
+/** A value as a refusal shows it: JSON, `unset` for a missing one. */
+function shown(value: unknown): string {
+  return value === undefined ? 'unset' : JSON.stringify(value);
 }
 
 /** What a person can ask of a saga: an operator decision, an approval, or reporting new hardware. */
@@ -316,11 +413,17 @@ function summarize(info: Omit<WorkflowExecutionInfo, 'raw'>): SagaSummary {
 
 /** A saga the client started or found: follow it, query it, act on it. */
 export interface SagaHandle<R = unknown> {
-  /** The saga's workflow id (request-derived for sagas this client starts). */
+  /** The saga's workflow id (`<kind>/<object>/<requestId>` for sagas this client starts). */
   readonly workflowId: string;
   /**
-   * True when a start found this saga already there (the same request was made before):
-   * nothing new was started. Always true for a handle from {@link SagaApi.handle}.
+   * The request id the start carried (given, or generated when not); `null` for a handle from
+   * {@link SagaApi.handle}.
+   */
+  readonly requestId: string | null;
+  /**
+   * True when a start found this saga already there (the same request, same id and same
+   * parameters, was made before): nothing new was started. Always true for a handle from
+   * {@link SagaApi.handle}.
    */
   readonly existing: boolean;
   /**
@@ -409,7 +512,7 @@ async function cancelledOutcome(handle: WorkflowHandle): Promise<SagaUnwoundDeta
   return parsed.success ? parsed.data : null;
 }
 
-function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): SagaHandle<R> {
+function sagaHandle<R>(client: Client, workflowId: string, existing: boolean, requestId: string | null = null): SagaHandle<R> {
   const handle = client.workflow.getHandle(workflowId);
   /** Sends an update; the validator's refusal, or a finished saga, becomes OperatorActionRefusedError. */
   const send = async <T>(action: SagaAction, update: () => Promise<T>): Promise<T> => {
@@ -457,6 +560,7 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean): S
   };
   return {
     workflowId,
+    requestId,
     existing,
     temporal: handle,
     status: ({ signal } = {}) =>
@@ -492,6 +596,99 @@ function finishedState(info: Omit<WorkflowExecutionInfo, 'raw'>): string {
 }
 
 // ---------------------------------------------------------------------------------------
+// Request identity
+
+/**
+ * The object a saga works on, as starts check it: what to call it in a refusal, and the sagas
+ * (type and workflow-id prefix) that must not run alongside a new one on it.
+ */
+export interface SagaObject {
+  /** E.g. `instance 4f0c…`, `instance name web-1`, `sled sled-3`. */
+  what: string;
+  /** `[workflow type, workflow id prefix]` of each kind of saga that excludes a new one. */
+  sagas: readonly (readonly [type: string, prefix: string])[];
+}
+
+/** How the client starts one kind of saga: its type, request name, schema, id and object. */
+interface SagaKind<S extends z.ZodType> {
+  sagaType: string;
+  /** The request's name in errors, e.g. `instances.create`. */
+  request: string;
+  schema: S;
+  /** The workflow id of a request (its request id filled in). */
+  workflowId: (params: z.infer<S> & { requestId: string }) => string;
+  object: (params: z.infer<S>) => SagaObject;
+}
+
+const instanceObject = (instanceId: string): SagaObject => ({
+  what: `instance ${instanceId}`,
+  sagas: [
+    ['instanceMigrate', `instance-migrate/${instanceId}/`],
+    ['instanceDelete', `instance-delete/${instanceId}/`],
+  ],
+});
+
+/** Every kind of saga the client starts. */
+const sagaKinds = {
+  instanceCreate: {
+    sagaType: 'instanceCreate',
+    request: 'instances.create',
+    schema: InstanceCreateParams,
+    workflowId: sagaIds.instanceCreate,
+    object: (p) => ({ what: `instance name ${p.name}`, sagas: [['instanceCreate', `instance-create/${p.name}/`]] }),
+  } satisfies SagaKind<typeof InstanceCreateParams>,
+  instanceMigrate: {
+    sagaType: 'instanceMigrate',
+    request: 'instances.migrate',
+    schema: InstanceMigrateParams,
+    workflowId: sagaIds.instanceMigrate,
+    object: (p) => instanceObject(p.instanceId),
+  } satisfies SagaKind<typeof InstanceMigrateParams>,
+  instanceDelete: {
+    sagaType: 'instanceDelete',
+    request: 'instances.delete',
+    schema: InstanceDeleteParams,
+    workflowId: sagaIds.instanceDelete,
+    object: (p) => instanceObject(p.instanceId),
+  } satisfies SagaKind<typeof InstanceDeleteParams>,
+  diskCreate: {
+    sagaType: 'diskCreate',
+    request: 'disks.create',
+    schema: DiskCreateParams,
+    workflowId: diskSagaIds.diskCreate,
+    object: (p) => ({ what: `disk name ${p.name}`, sagas: [['diskCreate', `disk-create/${p.name}/`]] }),
+  } satisfies SagaKind<typeof DiskCreateParams>,
+  sledReplace: {
+    sagaType: 'sledReplace',
+    request: 'sleds.replace',
+    schema: SledReplaceParams,
+    workflowId: sledReplaceId,
+    object: (p) => ({ what: `sled ${p.sledId}`, sagas: [['sledReplace', `sled-replace/${p.sledId}/`]] }),
+  } satisfies SagaKind<typeof SledReplaceParams>,
+};
+
+/**
+ * The visibility query for the running sagas a new saga on `object` must not run alongside, e.g.
+ * `ExecutionStatus = 'Running' AND ((WorkflowType = 'instanceMigrate' AND WorkflowId STARTS_WITH
+ * 'instance-migrate/i-1/') OR (…))`.
+ */
+export function sagaConflictQuery(object: SagaObject): string {
+  const each = object.sagas.map(([type, prefix]) => `(WorkflowType = ${quote(type)} AND WorkflowId STARTS_WITH ${quote(prefix)})`);
+  return `ExecutionStatus = 'Running' AND (${each.join(' OR ')})`;
+}
+
+/** A new request id: 12 random lowercase letters and digits. */
+export function newRequestId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** The fingerprint of a request's parsed parameters (request id left out): key order does not matter. */
+export function requestFingerprint(params: Readonly<Record<string, unknown>>): string {
+  return createHash('sha256').update(JSON.stringify(canonical(params))).digest('hex').slice(0, 32);
+}
+
+// ---------------------------------------------------------------------------------------
 // The client
 
 /** Options of {@link createUnwindClient}; anything unset comes from the environment. */
@@ -503,18 +700,23 @@ export type UnwindClientOptions = Partial<ConnectionConfig> & {
 /** Starting instance sagas. Each parses its request first and returns the saga's handle. */
 export interface InstanceApi {
   /**
-   * Starts `instanceCreate` (id `instance-create/<name>`).
-   * @throws InvalidRequestError naming every bad field; nothing is started.
+   * Starts `instanceCreate` (id `instance-create/<name>/<requestId>`). Refused while another
+   * create of the name runs; a name may be used again once its instance is gone.
+   * @throws InvalidRequestError naming every bad field; RequestConflictError when the request id
+   *   was used with other parameters; SagaConflictError when another create of the name runs.
+   *   Nothing is started.
    */
   create(request: InstanceCreateRequest): Promise<SagaHandle<InstanceCreateResult>>;
   /**
-   * Starts `instanceMigrate` (id `instance-migrate/<instance>/<target|any>[/<requestId>]`).
-   * @throws InvalidRequestError naming every bad field; nothing is started.
+   * Starts `instanceMigrate` (id `instance-migrate/<instance>/<requestId>`). Refused while a
+   * migrate or delete of the instance runs.
+   * @throws as {@link create}; nothing is started.
    */
   migrate(request: InstanceMigrateParams): Promise<SagaHandle<InstanceMigrateResult>>;
   /**
-   * Starts `instanceDelete` (id `instance-delete/<instance>`).
-   * @throws InvalidRequestError naming every bad field; nothing is started.
+   * Starts `instanceDelete` (id `instance-delete/<instance>/<requestId>`). Refused while a
+   * migrate or delete of the instance runs.
+   * @throws as {@link create}; nothing is started.
    */
   delete(request: InstanceDeleteParams): Promise<SagaHandle<InstanceDeleteResult>>;
 }
@@ -522,8 +724,11 @@ export interface InstanceApi {
 /** Starting disk sagas. */
 export interface DiskApi {
   /**
-   * Starts `diskCreate` (id `disk-create/<name>`).
-   * @throws InvalidRequestError naming every bad field; nothing is started.
+   * Starts `diskCreate` (id `disk-create/<name>/<requestId>`). Refused while another create of
+   * the name runs.
+   * @throws InvalidRequestError naming every bad field; RequestConflictError when the request id
+   *   was used with other parameters; SagaConflictError when another create of the name runs.
+   *   Nothing is started.
    */
   create(request: DiskCreateParams): Promise<SagaHandle<DiskCreateResult>>;
 }
@@ -531,10 +736,12 @@ export interface DiskApi {
 /** Replacing sleds: the `sledReplace` saga and what its technician reports. */
 export interface SledApi {
   /**
-   * Starts `sledReplace` (id `sled-replace/<sledId>[/<requestId>]`): evacuate, re-replicate,
+   * Starts `sledReplace` (id `sled-replace/<sledId>/<requestId>`): evacuate, re-replicate,
    * ask to power off, wait for the technician, verify, re-admit. The same request finds the
-   * same saga (`existing: true`).
-   * @throws InvalidRequestError naming every bad field; nothing is started.
+   * same saga (`existing: true`); refused while another replacement of the sled runs.
+   * @throws InvalidRequestError naming every bad field; RequestConflictError when the request id
+   *   was used with other parameters; SagaConflictError when the sled is being replaced already.
+   *   Nothing is started.
    */
   replace(request: SledReplaceRequest): Promise<SagaHandle<SledReplaceResult>>;
   /**
@@ -644,35 +851,89 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
   const temporal = new Client({ connection, namespace: config.namespace });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
 
-  /** Parses, then starts `sagaType` under its request-derived id, or finds the saga already there. */
-  async function start<S extends z.ZodType, R>(
-    sagaType: string,
-    request: string,
-    schema: S,
-    input: unknown,
-    workflowId: (params: z.infer<S>) => string,
-  ): Promise<SagaHandle<R>> {
-    const params = parseRequest(schema, input, request);
-    const id = workflowId(params);
+  /**
+   * Parses, then starts `kind`'s saga for the request, or finds the saga the same request started:
+   * 1. the request id given was used before (the workflow id exists): the same parameters return
+   *    that saga (`existing`), other parameters throw RequestConflictError;
+   * 2. a conflicting saga runs on the object (visibility): SagaConflictError;
+   * 3. start; a start that loses a race for the same id reads the winner as in 1.
+   */
+  async function start<S extends z.ZodType<{ requestId?: string | undefined }>, R>(kind: SagaKind<S>, input: unknown): Promise<SagaHandle<R>> {
+    const parsed = parseRequest(kind.schema, input, kind.request);
+    const given = parsed.requestId;
+    const requestId = given ?? newRequestId();
+    const params = { ...parsed, requestId } as z.infer<S> & { requestId: string };
+    const { requestId: _omitted, ...compared } = params as Record<string, unknown>;
+    const memo: RequestMemo = { id: requestId, fingerprint: requestFingerprint(compared), params: compared };
+    const workflowId = kind.workflowId(params);
+    const handle = temporal.workflow.getHandle(workflowId);
+
+    /** The saga the same request id started: this one if the parameters match, else refused. */
+    const sameRequest = (found: WorkflowExecutionDescription): SagaHandle<R> => {
+      const first = RequestMemo.safeParse(found.memo?.[REQUEST_MEMO_KEY]);
+      if (first.success && first.data.fingerprint !== memo.fingerprint) {
+        const fields = differingFields(first.data.params, compared);
+        if (fields.length > 0) {
+          const at = (p: Record<string, unknown>, field: string) => field.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], p);
+          throw new RequestConflictError(kind.request, requestId, workflowId, fields.map((field) => ({ field, before: at(first.data.params, field), now: at(compared, field) })));
+        }
+      }
+      return sagaHandle<R>(temporal, workflowId, true, requestId);
+    };
+
+    // A generated id is new: only a request id given can have been used before.
+    if (given !== undefined) {
+      const found = await handle.describe().catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      });
+      if (found) return sameRequest(found);
+    }
+    const object = kind.object(params);
+    const running = await runningOn(object, workflowId);
+    if (running) throw new SagaConflictError(kind.request, object.what, running);
     try {
-      await temporal.workflow.start(sagaType, {
+      await temporal.workflow.start(kind.sagaType, {
         taskQueue,
-        workflowId: id,
+        workflowId,
         args: [params],
-        // Never reuse an id: the same request always names this one saga, finished or not.
+        memo: { [REQUEST_MEMO_KEY]: memo },
+        // A workflow id names one request: never run twice, never reused after it closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         // Listable (and findable as stalled) before any worker picks it up; the engine takes over.
         typedSearchAttributes: [
-          { key: UnwindSaga, value: sagaType },
+          { key: UnwindSaga, value: kind.sagaType },
           { key: UnwindState, value: 'running' },
           { key: UnwindProgressAt, value: new Date() },
         ],
       });
-      return sagaHandle<R>(temporal, id, false);
+      return sagaHandle<R>(temporal, workflowId, false, requestId);
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return sagaHandle<R>(temporal, id, true);
+      // The same request started meanwhile (another caller, or a retry of this call).
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return sameRequest(await handle.describe());
       throw error;
     }
+  }
+
+  /** The oldest running saga on `object` that a new saga there must not run alongside, if any. */
+  async function runningOn(object: SagaObject, except: string): Promise<RunningSaga | undefined> {
+    const query = sagaConflictQuery(object);
+    let oldest: RunningSaga | undefined;
+    for await (const info of temporal.workflow.list({ query, pageSize: 100 })) {
+      // STARTS_WITH may match more loosely than a prefix (SQL LIKE): check each id.
+      const excluded = object.sagas.some(([type, prefix]) => info.type === type && info.workflowId.startsWith(prefix));
+      if (!excluded || info.workflowId === except) continue;
+      const request = RequestMemo.safeParse(info.memo?.[REQUEST_MEMO_KEY]);
+      const found: RunningSaga = {
+        workflowId: info.workflowId,
+        saga: info.typedSearchAttributes.get(UnwindSaga) ?? info.type,
+        requestId: request.success ? request.data.id : null,
+        startTime: info.startTime.toISOString(),
+      };
+      if (!oldest || found.startTime < oldest.startTime) oldest = found;
+    }
+    return oldest;
   }
 
   const sagas: SagaApi = {
@@ -722,7 +983,7 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
   };
 
   const sleds: SledApi = {
-    replace: (request) => start('sledReplace', 'sleds.replace', SledReplaceParams, request, sledReplaceId),
+    replace: (request) => start(sagaKinds.sledReplace, request),
     async hardwareReplaced(workflowId, report) {
       const input = parseRequest(HardwareReplaced, report, 'sleds.hardwareReplaced');
       const refuse = (why: string) => new OperatorActionRefusedError(workflowId, 'hardwareReplaced', why);
@@ -747,12 +1008,12 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
 
   return {
     instances: {
-      create: (request) => start('instanceCreate', 'instances.create', InstanceCreateParams, request, sagaIds.instanceCreate),
-      migrate: (request) => start('instanceMigrate', 'instances.migrate', InstanceMigrateParams, request, sagaIds.instanceMigrate),
-      delete: (request) => start('instanceDelete', 'instances.delete', InstanceDeleteParams, request, sagaIds.instanceDelete),
+      create: (request) => start(sagaKinds.instanceCreate, request),
+      migrate: (request) => start(sagaKinds.instanceMigrate, request),
+      delete: (request) => start(sagaKinds.instanceDelete, request),
     },
     disks: {
-      create: (request) => start('diskCreate', 'disks.create', DiskCreateParams, request, diskSagaIds.diskCreate),
+      create: (request) => start(sagaKinds.diskCreate, request),
     },
     sleds,
     sagas,

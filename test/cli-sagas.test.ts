@@ -57,12 +57,12 @@ const untilListed = (workflowId: string, state: SagaState): Promise<SagaSummary[
   eventually(() => client.sagas.list({ state }), (rows) => rows.some((r) => r.workflowId === workflowId), `${workflowId} listed as ${state}`);
 
 
-/** A saga paused on a needs-operator failure of one replica, started with the CLI. */
+/** A saga paused on a needs-operator failure of one replica, started with the CLI (request id `req-<name>`). */
 async function pausedDisk(name: string): Promise<{ id: string; status: SagaStatus }> {
   await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-  const run = expectExit(await unwind('disk', 'create', '--name', name, '--size', '10'), 0);
+  const run = expectExit(await unwind('disk', 'create', '--name', name, '--size', '10', '--request-id', `req-${name}`), 0);
   const id = run.stdout.trim();
-  expect(id).toBe(`disk-create/${name}`);
+  expect(id).toBe(`disk-create/${name}/req-${name}`);
   return { id, status: await untilState(id, 'needs-operator') };
 }
 
@@ -127,11 +127,11 @@ describe('--wait-id and what the commands print, without a server', () => {
 
 describe('starting sagas', () => {
   it('prints the saga id; --wait follows it to completion (exit 0); the same request again finds the same saga', async () => {
-    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--wait'), 0);
-    expect(waited.stdout).toMatch(/^disk-create\/cli-ok completed\n {2}diskId: \S+\n {2}regions: \[/);
-    expect(waited.stderr).toContain('started saga disk-create/cli-ok');
-    const again = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--json'), 0);
-    expect(JSON.parse(again.stdout)).toEqual({ workflowId: 'disk-create/cli-ok', existing: true });
+    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--wait'), 0);
+    expect(waited.stdout).toMatch(/^disk-create\/cli-ok\/ok-1 completed\n {2}diskId: \S+\n {2}regions: \[/);
+    expect(waited.stderr).toContain('started saga disk-create/cli-ok/ok-1 (request ok-1)');
+    const again = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--json'), 0);
+    expect(JSON.parse(again.stdout)).toEqual({ workflowId: 'disk-create/cli-ok/ok-1', requestId: 'ok-1', existing: true });
     expect(again.stderr).toContain('already exists');
     expect(await testRack.rack.list('disks', { name: 'cli-ok' })).toHaveLength(1);
   });
@@ -146,26 +146,29 @@ describe('starting sagas', () => {
     expectExit(instance, 2);
     for (const flag of ['--cpus', '--memory', '--disk', '--nics']) expect(instance.stderr).toContain(`${flag}: `);
     expect(instance.stderr).not.toContain('--name');
-    await expect(client.sagas.describe('instance-create/web-9')).rejects.toThrow(/not found/i);
+    expect(await client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
   });
 
   it('--wait exits 1 when the saga unwound, naming the failed step and cause', async () => {
     await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
     const run = expectExit(await unwind('disk', 'create', '--name', 'cli-refused', '--size', '10', '--wait'), 1);
-    expect(run.stdout).toMatch(/^disk-create\/cli-refused unwound: step ensure-region\[\d\] failed: Refused: .+\n {2}undone: .*create-disk/);
+    expect(run.stdout).toMatch(/^disk-create\/cli-refused\/[a-z0-9]{12} unwound: step ensure-region\[\d\] failed: Refused: .+\n {2}undone: .*create-disk/);
     expect(await testRack.rack.list('disks', { name: 'cli-refused' })).toEqual([]);
   });
 
   it('--wait exits 6 when the saga pauses for an operator, printing what to run', async () => {
     await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait', '--json'), 6);
+    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait', '--json'), 6);
     const out = JSON.parse(run.stdout) as { outcome: string; waiting: { step: string; actions: string[] }[] };
     expect(out.outcome).toBe('needs-operator');
     expect(out.waiting[0]?.actions).toEqual(['retry', 'unwind']);
-    const text = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait'), 6);
-    expect(text.stdout).toContain('disk-create/cli-wait-paused paused: needs-operator; an operator must act');
-    expect(text.stdout).toMatch(/unwind retry disk-create\/cli-wait-paused --wait-id \d+ --reason "…" --as <you>/);
-    await client.sagas.unwind('disk-create/cli-wait-paused', { operator: 'test', reason: 'cleanup' });
+    // The same request again follows the same saga; another request for the name is refused while it runs.
+    const text = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait'), 6);
+    expect(text.stdout).toContain('disk-create/cli-wait-paused/p-1 paused: needs-operator; an operator must act');
+    expect(text.stdout).toMatch(/unwind retry disk-create\/cli-wait-paused\/p-1 --wait-id \d+ --reason "…" --as <you>/);
+    const other = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait'), 5);
+    expect(other.stderr).toMatch(/^unwind: refused: saga diskCreate disk-create\/cli-wait-paused\/p-1 \(request p-1\) is running on disk name cli-wait-paused since /);
+    await client.sagas.unwind('disk-create/cli-wait-paused/p-1', { operator: 'test', reason: 'cleanup' });
   });
 });
 
@@ -193,7 +196,7 @@ describe('a paused saga, seen and resumed from the CLI', () => {
     expect(rows.find((r) => r.workflowId === id)).toMatchObject({ saga: 'diskCreate', state: 'needs-operator', step: waitingStep, status: 'running' });
     expect(rows.every((r) => r.state === 'needs-operator')).toBe(true);
     const sagaRows = JSON.parse(expectExit(bySaga, 0).stdout) as SagaSummary[];
-    expect(sagaRows.map((r) => r.workflowId)).toEqual(expect.arrayContaining([id, 'disk-create/cli-ok']));
+    expect(sagaRows.map((r) => r.workflowId)).toEqual(expect.arrayContaining([id, 'disk-create/cli-ok/ok-1']));
     expect((JSON.parse(expectExit(stalled, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).toContain(id);
     expect(JSON.parse(expectExit(notStalled, 0).stdout)).toEqual([]);
     expect(expectExit(badState, 2).stderr).toMatch(/--state.*sleeping/);
@@ -265,27 +268,28 @@ describe('a paused saga, seen and resumed from the CLI', () => {
 describe('instance commands', () => {
   it('create, migrate and delete an instance, each followed with --wait', async () => {
     const create = expectExit(await unwind('instance', 'create', '--name', 'vm-1', '--cpus', '2', '--memory', '4', '--disk', '10', '--wait', '--json'), 0);
-    const created = JSON.parse(create.stdout) as { workflowId: string; existing: boolean; outcome: string; result: { instanceId: string; sledId: string } };
-    expect(created).toMatchObject({ workflowId: 'instance-create/vm-1', existing: false, outcome: 'completed' });
+    const created = JSON.parse(create.stdout) as { workflowId: string; requestId: string; existing: boolean; outcome: string; result: { instanceId: string; sledId: string } };
+    expect(created).toMatchObject({ workflowId: `instance-create/vm-1/${created.requestId}`, existing: false, outcome: 'completed' });
+    expect(created.requestId).toMatch(/^[a-z0-9]{12}$/);
     const { instanceId, sledId } = created.result;
     expect((await testRack.rack.get('instances', instanceId)).state).toBe('running');
 
     const target = (await testRack.rack.list('sleds')).find((s) => s.id !== sledId && s.state === 'online' && s.provisionable);
     expect(target).toBeDefined();
     const migrate = expectExit(await unwind('instance', 'migrate', instanceId, '--to', target?.id ?? '', '--request-id', 'move-1', '--wait'), 0);
-    expect(migrate.stdout).toMatch(new RegExp(`^instance-migrate/${instanceId}/${target?.id}/move-1 completed\n`));
+    expect(migrate.stdout).toMatch(new RegExp(`^instance-migrate/${instanceId}/move-1 completed\n`));
     expect(migrate.stdout).toContain(`fromSledId: ${sledId}`);
     expect(migrate.stdout).toContain(`toSledId: ${target?.id}`);
     expect((await testRack.rack.get('instances', instanceId)).sledId).toBe(target?.id);
 
-    const remove = expectExit(await unwind('instance', 'delete', instanceId, '--wait'), 0);
-    expect(remove.stdout).toMatch(new RegExp(`^instance-delete/${instanceId} completed\n`));
+    const remove = expectExit(await unwind('instance', 'delete', instanceId, '--request-id', 'rm-1', '--wait'), 0);
+    expect(remove.stdout).toMatch(new RegExp(`^instance-delete/${instanceId}/rm-1 completed\n`));
     expect((await testRack.rack.list('instances')).map((i) => i.id)).not.toContain(instanceId);
   });
 
   it('names bad migrate input by its flag and argument (exit 2)', async () => {
     const run = expectExit(await unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
-    expect(run.stderr).toMatch(/^unwind: invalid request: --request-id: expected 1 to 64 letters/);
+    expect(run.stderr).toMatch(/^unwind: invalid request: --request-id: must be 1 to 64 letters/);
   });
 });
 
@@ -350,9 +354,9 @@ describe('status is never stale', () => {
     expect((JSON.parse(expectExit(list, 0).stdout) as SagaSummary[]).find((r) => r.workflowId === id)).toMatchObject({ state: 'cancelled', status: 'cancelled' });
     expect((JSON.parse(expectExit(unwinding, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).not.toContain(id);
     // The same request again finds the cancelled saga; --wait reports how it ended.
-    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--wait'), 1);
-    expect(waited.stdout).toMatch(/^disk-create\/cli-cancelled cancelled: .+\n {2}undone: .*create-disk/);
-    const json = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--wait', '--json'), 1);
+    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait'), 1);
+    expect(waited.stdout).toMatch(/^disk-create\/cli-cancelled\/req-cli-cancelled cancelled: .+\n {2}undone: .*create-disk/);
+    const json = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait', '--json'), 1);
     expect(JSON.parse(json.stdout)).toMatchObject({ workflowId: id, existing: true, outcome: 'cancelled', cancelled: { cause: { type: 'Cancelled' } } });
     const refused = expectExit(await unwind('retry', id, '--reason', 'too late', '--as', 'ada'), 5);
     expect(refused.stderr).toContain(`refused retry: the saga has finished (cancelled)`);

@@ -88,7 +88,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
       0,
     );
     const id = start.stdout.trim();
-    expect(id).toBe('sled-replace/sled-0');
+    expect(id).toMatch(/^sled-replace\/sled-0\/[a-z0-9]{12}$/);
     expect(start.stderr).toContain(`started saga ${id}`);
 
     // Evacuated and re-replicated, it asks to power off.
@@ -114,7 +114,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
 
     // The technician is early: nothing is sent.
     const early = expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'NEW-0', '--as', 'tom'), 5);
-    expect(early.stderr).toMatch(/^unwind: saga sled-replace\/sled-0 refused hardwareReplaced: it is not waiting for hardware: it is awaiting-approval at approve-power-off/);
+    expect(early.stderr).toMatch(/^unwind: saga sled-replace\/sled-0\/[a-z0-9]{12} refused hardwareReplaced: it is not waiting for hardware: it is awaiting-approval at approve-power-off/);
 
     // Someone not listed: refused with the saga's message, exit 5, nothing recorded.
     const mallory = expectExit(await unwind('approve', id, '--as', 'mallory', '--comment', 'ship it'), 5);
@@ -125,7 +125,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     expect(expectExit(await unwind('approve', id), 2).stderr).toContain("required option '--as <operator>' not specified");
 
     const approved = expectExit(await unwind('approve', id, '--as', 'alice', '--comment', 'evacuated, go'), 0);
-    expect(approved.stdout).toMatch(/^approved approve-power-off \(wait \d+\) of sled-replace\/sled-0 by alice at \S+: evacuated, go\n$/);
+    expect(approved.stdout).toMatch(/^approved approve-power-off \(wait \d+\) of sled-replace\/sled-0\/[a-z0-9]{12} by alice at \S+: evacuated, go\n$/);
 
     // Powered off, it waits for the technician: show says who and since when; reminders and escalation run.
     await statusOf(id, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'waiting for hardware');
@@ -166,7 +166,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     const id = 'sled-replace/sled-1/rejected';
     await statusOf(id, (s) => s.state === 'awaiting-approval', 'awaiting approval');
     const again = expectExit(await unwind(...args, '--json'), 0);
-    expect(JSON.parse(again.stdout)).toEqual({ workflowId: id, existing: true });
+    expect(JSON.parse(again.stdout)).toEqual({ workflowId: id, requestId: 'rejected', existing: true });
 
     const rejected = expectExit(await unwind('reject', id, '--as', 'alice', '--comment', 'false alarm', '--json'), 0);
     expect(JSON.parse(rejected.stdout)).toMatchObject({ step: 'approve-power-off', outcome: 'rejected', approved: false, by: 'alice', comment: 'false alarm' });

@@ -15,10 +15,17 @@ import {
   type SagaSummary,
   type UnwindClient,
   createUnwindClient,
+  newRequestId,
   operatorWait,
+  requestFingerprint,
+  sagaConflictQuery,
   sagaListQuery,
   sagaState,
 } from '../src/client';
+import { diskSagaIds } from '../src/schemas/disk';
+import { sagaIds } from '../src/schemas/instance';
+import { differingFields } from '../src/schemas/request';
+import { sledReplaceId } from '../src/schemas/sled';
 import type { OperatorNotification, SagaState, SagaStatus, WaitingFor } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
 import { createDevServerEnv } from '../src/testing/environments';
@@ -73,19 +80,21 @@ describe('starting sagas', () => {
     expect(migrate.problems.map((p) => p.field).sort()).toEqual(['instanceId', 'requestId']);
 
     // Nothing exists under the id the request would have had, and nothing is listed.
-    await expect(client.sagas.describe('instance-create/web-1')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    const named = await failureOf(client.instances.create({ name: 'web-1', cpus: 0, memoryGiB: 4, diskGiB: 20, requestId: 'bad-1' }));
+    expect(named).toBeInstanceOf(InvalidRequestError);
+    await expect(client.sagas.describe('instance-create/web-1/bad-1')).rejects.toBeInstanceOf(WorkflowNotFoundError);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
   });
 
-  it('starts the same request once: the second start returns the same saga, before and after it finished', async () => {
-    const first = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
-    const second = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
-    expect(first.workflowId).toBe('disk-create/same-1');
+  it('starts the same request once: the same request id returns the same saga, before and after it finished', async () => {
+    const first = await client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'req-1' });
+    const second = await client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'req-1' });
+    expect(first.workflowId).toBe('disk-create/same-1/req-1');
     expect([first.existing, second.existing]).toEqual([false, true]);
     const result = await second.result();
     expect(result.regions).toHaveLength(3);
-    const third = await client.disks.create({ name: 'same-1', sizeGiB: 10 });
+    const third = await client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'req-1' });
     expect(third.existing).toBe(true);
     expect(await third.result()).toEqual(result);
 
@@ -107,6 +116,34 @@ describe('starting sagas', () => {
     } finally {
       await idle.close();
     }
+  });
+});
+
+describe('request identity, without a server', () => {
+  it('workflow ids name the object and the request', () => {
+    expect(sagaIds.instanceCreate({ name: 'web-1', requestId: 'r-1' })).toBe('instance-create/web-1/r-1');
+    expect(sagaIds.instanceMigrate({ instanceId: 'i-1', targetSledId: 'sled-2', requestId: 'r-2' })).toBe('instance-migrate/i-1/r-2');
+    expect(sagaIds.instanceDelete({ instanceId: 'i-1', requestId: 'r-3' })).toBe('instance-delete/i-1/r-3');
+    expect(diskSagaIds.diskCreate({ name: 'data-1', requestId: 'r-4' })).toBe('disk-create/data-1/r-4');
+    expect(sledReplaceId({ sledId: 'sled-3', requestId: 'r-5' })).toBe('sled-replace/sled-3/r-5');
+    const ids = new Set(Array.from({ length: 1_000 }, newRequestId));
+    expect(ids.size).toBe(1_000);
+    for (const id of ids) expect(id).toMatch(/^[a-z0-9]{12}$/);
+  });
+
+  it('fingerprints ignore key order and unset fields; differing fields are dotted paths', () => {
+    expect(requestFingerprint({ a: 1, b: { c: 2, d: [1, 2] }, u: undefined })).toBe(requestFingerprint({ b: { d: [1, 2], c: 2 }, a: 1 }));
+    expect(requestFingerprint({ a: 1 })).not.toBe(requestFingerprint({ a: 2 }));
+    expect(differingFields({ a: 1, b: { c: 2, d: [1, 2] }, e: 'x' }, { a: 1, b: { c: 3, d: [2, 1] }, f: 'y' })).toEqual(['b.c', 'b.d', 'e', 'f']);
+    expect(differingFields({ a: 1, t: undefined }, { a: 1 })).toEqual([]);
+  });
+
+  it('finds the running sagas of each conflicting kind on the object', () => {
+    const object = { what: 'instance i-1', sagas: [['instanceMigrate', 'instance-migrate/i-1/'], ['instanceDelete', "instance-delete/i'1/"]] } as const;
+    expect(sagaConflictQuery(object)).toBe(
+      "ExecutionStatus = 'Running' AND ((WorkflowType = 'instanceMigrate' AND WorkflowId STARTS_WITH 'instance-migrate/i-1/') OR " +
+        "(WorkflowType = 'instanceDelete' AND WorkflowId STARTS_WITH 'instance-delete/i\\'1/'))",
+    );
   });
 });
 

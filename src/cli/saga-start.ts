@@ -3,6 +3,11 @@
  * …): turning the client's field names back into the flags the operator typed, printing the
  * saga id, and `--wait`: following the saga until it completes, unwinds or pauses.
  *
+ * Every start carries a request id (`--request-id`, generated when not given): the same id with
+ * the same flags finds the saga it started; with other flags it is refused (exit 5, naming the
+ * flags that differ), as is a start while a conflicting saga runs on the same object (exit 5,
+ * naming it). Nothing is started then.
+ *
  * With `--wait` the exit code says how it ended: 0 completed, 1 unwound (the rack is back where
  * it was) or cancelled (what it undid is printed), 6 paused for an operator (it holds what it
  * made until someone runs `unwind retry`, `skip` or `unwind`; the commands to run are printed).
@@ -13,7 +18,7 @@ import type { Command } from 'commander';
 import type { SagaHandle, UnwindClient } from '../client';
 import type { SagaStatus, SagaUnwoundDetails } from '../schemas/saga';
 import type { CliContext } from './context';
-import { ExitCode, usageError } from './exit-codes';
+import { CliError, ExitCode, usageError } from './exit-codes';
 import { cellText, createProgress } from './format';
 import { operatorCommands } from './saga-view';
 
@@ -21,6 +26,7 @@ import { operatorCommands } from './saga-view';
 export interface StartOptions {
   wait?: boolean;
   json?: boolean;
+  requestId?: string;
 }
 
 /**
@@ -38,6 +44,23 @@ export function withStartOptions(command: Command): Command {
   return command
     .option('--wait', 'follow the saga until it completes (exit 0), unwinds or is cancelled (exit 1) or pauses for an operator (exit 6)')
     .option('--json', 'print machine-readable JSON');
+}
+
+/** What `--request-id` means, for every saga-starting command. */
+export const REQUEST_ID_HELP =
+  "the request's idempotency key (letters, digits, . _ -): the same id with the same flags finds the saga it started, " +
+  'with other flags it is refused; generated when not given';
+
+/**
+ * What every saga-starting command says about request identity, after its own help.
+ * `conflicts` says which running saga refuses a start, e.g. "another create of the same name runs".
+ */
+export function identityHelp(conflicts: string): string {
+  return `
+Every start is a new request (a generated --request-id) unless --request-id is given: the same
+id with the same flags prints the saga it started (a note says so), the same id with other
+flags is refused (exit 5, naming the flags that differ). A start while ${conflicts} is refused
+(exit 5, naming the saga running). Nothing is started when refused.`;
 }
 
 /**
@@ -68,19 +91,19 @@ export async function startSaga(
   } catch (error) {
     throw asFlagError(error, flags);
   }
-  const { workflowId, existing } = handle;
+  const { workflowId, existing, requestId } = handle;
   context.note(
     existing
-      ? `saga ${workflowId} already exists (the same request was made before): nothing new was started`
-      : `started saga ${workflowId}`,
+      ? `saga ${workflowId} already exists: request ${requestId ?? '?'} was made before with the same parameters; nothing new was started`
+      : `started saga ${workflowId} (request ${requestId ?? '?'})`,
   );
   if (!options.wait) {
-    context.emit(options.json, { workflowId, existing }, () => workflowId);
+    context.emit(options.json, { workflowId, requestId, existing }, () => workflowId);
     return;
   }
   const ended = await waitForSaga(context, handle);
   context.exitCode = ended.outcome === 'completed' ? ExitCode.Ok : ended.outcome === 'paused' ? ExitCode.NeedsOperator : ExitCode.Failed;
-  context.emit(options.json, { workflowId, existing, ...jsonOutcome(ended) }, () => renderOutcome(workflowId, ended));
+  context.emit(options.json, { workflowId, requestId, existing, ...jsonOutcome(ended) }, () => renderOutcome(workflowId, ended));
 }
 
 function jsonOutcome(ended: WaitOutcome): Record<string, unknown> {
@@ -171,10 +194,44 @@ export function describeProgress(status: SagaStatus): string {
   return `${status.state}${active.length ? `: ${active.join(', ')}` : ''}`;
 }
 
-/** An `InvalidRequestError` from the client, as a usage error naming the flags the operator typed. */
+/**
+ * The client's refusals of a start, in the operator's terms: bad input is a usage error (exit 2)
+ * naming the flags typed; a request id used with other flags, or a conflicting saga running,
+ * is refused (exit 5). By name: src/client.ts is loaded only once a command connects.
+ */
 function asFlagError(error: unknown, flags: Readonly<Record<string, string>>): unknown {
-  if (!(error instanceof Error) || error.name !== 'InvalidRequestError') return error;
-  return invalidFlags((error as Error & { problems: readonly { field: string; message: string }[] }).problems, flags);
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'InvalidRequestError') {
+    return invalidFlags((error as Error & { problems: readonly { field: string; message: string }[] }).problems, flags);
+  }
+  if (error.name === 'RequestConflictError') {
+    const conflict = error as Error & { requestId: string; workflowId: string; differences: readonly { field: string; before: unknown; now: unknown }[] };
+    const flag = (field: string) => flags[field] ?? field;
+    const text = conflict.differences.map((d) => `${flag(d.field)} was ${shownValue(d.before)}, now ${shownValue(d.now)}`).join('; ');
+    return new CliError(
+      ExitCode.Refused,
+      `request ${conflict.requestId} was made before with other flags (${text}): it started saga ${conflict.workflowId}; nothing was started`,
+      `repeat it unchanged, or drop --request-id (or give a new one) to make a new request; see it with 'unwind show ${conflict.workflowId}'`,
+      { cause: error },
+    );
+  }
+  if (error.name === 'SagaConflictError') {
+    const conflict = error as Error & { object: string; running: { workflowId: string; saga: string; requestId: string | null; startTime: string } };
+    const { running } = conflict;
+    const by = running.requestId === null ? '' : ` (request ${running.requestId})`;
+    return new CliError(
+      ExitCode.Refused,
+      `refused: saga ${running.saga} ${running.workflowId}${by} is running on ${conflict.object} since ${running.startTime}; nothing was started`,
+      `follow it with 'unwind show ${running.workflowId}', and make the request again once it has ended`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+/** A request value as a refusal shows it. */
+function shownValue(value: unknown): string {
+  return value === undefined ? 'unset' : JSON.stringify(value);
 }
 
 /**

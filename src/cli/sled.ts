@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { SledReplaceParams, type SledReplaceRequest } from '../schemas/sled';
 import type { CliContext } from './context';
-import { type StartOptions, invalidFlags, numberish, startSaga, withStartOptions } from './saga-start';
+import { REQUEST_ID_HELP, type StartOptions, identityHelp, invalidFlags, numberish, startSaga, withStartOptions } from './saga-start';
 
 /** A repeatable flag: every occurrence, in order. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -22,7 +22,6 @@ interface ReplaceOptions extends StartOptions {
   hardwareEscalateAfter?: string;
   concurrency?: number;
   rebalance?: boolean;
-  requestId?: string;
 }
 
 /** The flag each field of a `sledReplace` request comes from, so bad input names what was typed. */
@@ -70,14 +69,14 @@ power off, wait for the technician, power on, verify the new serial, re-admit, o
 rebalance. Follow it with 'unwind show <id>'.
 
 Examples:
-  $ unwind sled replace sled-3 --approver alice --approver bob --technician tom --escalate-to lead
+  $ unwind sled replace sled-3 --approver alice --approver bob --technician tom --escalate-to lead --request-id rma-1042
   $ unwind list --state awaiting-approval
-  $ unwind approve sled-replace/sled-3 --as alice --comment 'evacuated, go'
-  $ unwind sled hardware-replaced sled-replace/sled-3 --serial SN-9F31 --as tom`,
+  $ unwind approve sled-replace/sled-3/rma-1042 --as alice --comment 'evacuated, go'
+  $ unwind sled hardware-replaced sled-replace/sled-3/rma-1042 --serial SN-9F31 --as tom`,
     );
 
   withStartOptions(sled.command('replace'))
-    .description('start sledReplace for a sled (saga id sled-replace/<sledId>[/<request-id>])')
+    .description('start sledReplace for a sled (saga id sled-replace/<sledId>/<request-id>)')
     .argument('<sledId>', 'the sled to replace, e.g. sled-3')
     .option('--approver <name>', 'who may approve the power-off (repeat for several; at least one)', collect)
     .option('--technician <name>', 'who swaps the hardware and reports it (repeat for several; at least one)', collect)
@@ -89,7 +88,7 @@ Examples:
     .option('--hardware-escalate-after <duration>', 'escalate the hardware wait after this long (default 2d)')
     .option('--concurrency <n>', 'instances migrated off at once, 1 to 16 (default 4)', numberish)
     .option('--rebalance', 'after re-admission, migrate the evacuated instances back')
-    .option('--request-id <id>', 'tells two replacements of the same sled apart (letters, digits, . _ -)')
+    .option('--request-id <id>', REQUEST_ID_HELP)
     .addHelpText(
       'after',
       `
@@ -100,6 +99,8 @@ evacuation's progress and who must act since when ('unwind show <id>').
 With --wait: follows the saga through the approval and the technician's wait (days, usually):
 exit 0 when the sled is back, 1 when it unwound (e.g. the power-off was rejected) or was
 cancelled, 6 when it paused for an operator. Interrupting the wait leaves the saga running.
+${identityHelp('another replacement of the same sled runs')} A replacement that unwound (e.g.
+rejected) may be requested again: it is a new request.
 
 Examples:
   $ unwind sled replace sled-3 --approver alice --technician tom
@@ -120,7 +121,7 @@ Examples:
   sled
     .command('hardware-replaced')
     .description("report that a replacement's new hardware is in: the saga powers it on and verifies the serial")
-    .argument('<id>', 'the replacement saga id, e.g. sled-replace/sled-3')
+    .argument('<id>', 'the replacement saga id, e.g. sled-replace/sled-3/rma-1042')
     .requiredOption('--serial <serial>', "the new sled's serial, as printed on the chassis")
     .requiredOption('--as <technician>', 'who swapped it: recorded in the saga')
     .option('--json', 'print the report as sent, as JSON')
@@ -131,7 +132,7 @@ Refused (exit 5, nothing sent) unless the saga waits for the hardware, i.e. the 
 approved and done. A serial the sled does not report pauses the saga for an operator.
 
 Examples:
-  $ unwind sled hardware-replaced sled-replace/sled-3 --serial SN-9F31 --as tom
+  $ unwind sled hardware-replaced sled-replace/sled-3/rma-1042 --serial SN-9F31 --as tom
   $ unwind sled hardware-replaced sled-replace/sled-3/second-failure --serial SN-A002 --as tom`,
     )
     .action(async (id: string, opts: { serial: string; as: string; json?: boolean }) => {

@@ -16,7 +16,11 @@ const People = z.array(z.string().trim().min(1)).max(32);
 
 /** `sledReplace`'s input. Durations have defaults suited to a staffed data centre. */
 export const SledReplaceParams = z.strictObject({
-  sledId: z.string().min(1).max(128),
+  sledId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[^/\s]*$/, 'must not contain "/" or whitespace'),
   /** Who may approve powering the sled off. */
   approvers: People.min(1, 'name at least one approver'),
   /** Who else is told, and may decide, once an approval or the technician is late. */
@@ -37,7 +41,10 @@ export const SledReplaceParams = z.strictObject({
   evacuationConcurrency: z.int().min(1).max(16).default(4),
   /** After re-admission, migrate the evacuated instances back. */
   rebalance: z.boolean().default(false),
-  /** Tells two replacements of the same sled apart (a sled can fail twice in its life). */
+  /**
+   * The request's idempotency key: the same id with the same parameters finds the same
+   * replacement; the client fills it in when not given (a sled can fail twice in its life).
+   */
   requestId: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1 to 64 letters, digits, dots, dashes or underscores')
@@ -77,6 +84,9 @@ export const EvacuationProgress = z.object({
 /** See {@link EvacuationProgress}. */
 export type EvacuationProgress = z.infer<typeof EvacuationProgress>;
 
-/** The workflow id of a replacement: the same request names the same saga. */
+/**
+ * The workflow id of a replacement: `sled-replace/<sledId>/<requestId>` (the client always gives
+ * a request id); the same request names the same saga.
+ */
 export const sledReplaceId = (p: Pick<SledReplaceParams, 'sledId' | 'requestId'>) =>
   `sled-replace/${p.sledId}${p.requestId ? `/${p.requestId}` : ''}`;
