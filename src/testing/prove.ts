@@ -117,6 +117,18 @@ type Outcome<R> =
   | { kind: 'other'; error: unknown };
 
 const POLL_MS = 100;
+/** A status query may wait for a workflow task that does not come (a failing task): the poll moves on. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+async function queryStatus(handle: WorkflowHandle): Promise<SagaStatus | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS)));
+  try {
+    return await Promise.race([handle.query(sagaStatusQuery).catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Proves every path of `saga` (see the module's header).
@@ -138,7 +150,7 @@ export async function proveSaga<P, R>(
     for (;;) {
       const { status: execution } = await handle.describe();
       if (execution.name !== 'RUNNING') return undefined;
-      const status: SagaStatus | undefined = await handle.query(sagaStatusQuery).catch(() => undefined);
+      const status = await queryStatus(handle);
       if (status) {
         if (done(status)) return status;
         const pending = status.pendingApproval;
@@ -185,8 +197,14 @@ export async function proveSaga<P, R>(
    */
   async function quiescent(handle: WorkflowHandle): Promise<void> {
     const deadline = Date.now() + runner.timeoutMs;
-    while ((await handle.describe()).raw.pendingActivities?.length) {
-      if (Date.now() > deadline) throw new Violation(`activities still pending after ${runner.timeoutMs} ms while a step was held`);
+    let lastLength = -1;
+    for (;;) {
+      const { raw, historyLength } = await handle.describe();
+      const idle = !raw.pendingActivities?.length && !raw.pendingWorkflowTask;
+      // Idle twice in a row with no new event: no task is about to schedule one either.
+      if (idle && historyLength === lastLength) return;
+      lastLength = idle ? historyLength : -1;
+      if (Date.now() > deadline) throw new Violation(`still busy after ${runner.timeoutMs} ms while step was held`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
