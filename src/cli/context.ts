@@ -123,7 +123,12 @@ export function createCliContext(program: Command, options: CliContextOptions = 
       return rack;
     },
     temporal() {
-      temporal ??= connect(context.connection(), options.connectTemporal);
+      const g = globals();
+      const source = {
+        address: g.address !== undefined ? '--address' : io.env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : 'the default address',
+        namespace: g.namespace !== undefined ? '--namespace' : 'TEMPORAL_NAMESPACE',
+      };
+      temporal ??= connect(context.connection(), options.connectTemporal, source);
       return temporal;
     },
     print(text) {
@@ -189,7 +194,26 @@ export function parseRackUrl(value: string, source = '--rack-url'): string {
   return value;
 }
 
-async function connect(config: ConnectionConfig, connectTemporal: ConnectTemporal | undefined): Promise<UnwindClient> {
+/**
+ * Checks a Temporal address (`host`, `host:port`, `[v6]:port`) before anything dials it: the SDK
+ * refuses a URL (`http://…`) only when connecting, which the CLI would report as an outage.
+ * @param source the flag or variable it came from, named in the error
+ * @throws a usage error (exit 2)
+ */
+export function parseAddress(value: string, source = '--address'): string {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$/.exec(value.trim());
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (port !== undefined && (port < 1 || port > 65_535))) {
+    throw usageError(`${source}: '${value}' is not host:port`, 'give one like localhost:7233 or temporal.example.com:7233 (no scheme) with --address or TEMPORAL_ADDRESS');
+  }
+  return value.trim();
+}
+
+async function connect(config: ConnectionConfig, connectTemporal: ConnectTemporal | undefined, source: { address: string; namespace: string }): Promise<UnwindClient> {
+  // Check what came from the environment as the flags were checked when parsed: a typo is
+  // exit 2, not an outage after a 10 s timeout.
+  parseAddress(config.address, source.address);
+  if (config.namespace.trim() === '') throw usageError(`${source.namespace} must not be empty`, "give a namespace, e.g. 'default'");
   // Read the TLS files first: a missing file is the operator's typo (exit 2), not an outage.
   try {
     sdkTlsOptions(config.tls);
@@ -217,7 +241,7 @@ async function connect(config: ConnectionConfig, connectTemporal: ConnectTempora
  * every rack command would pay for nothing. (A dynamic `import()` would bypass tsx's CJS
  * hook that runs the sources, hence `require`.)
  */
-function loadUnwindClient(): typeof import('../client') {
+export function loadUnwindClient(): typeof import('../client') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('../client') as typeof import('../client');
 }

@@ -6,7 +6,12 @@
  *
  * Write `src/cli/<group>.ts` exporting `register(program, context)` (a {@link RegisterCommands}),
  * add it to {@link commandGroups}, and in its actions:
- * - get clients from the context: `context.rack()`, `await context.temporal()` (lazy; the
+ * - check every flag before connecting, so bad input exits 2 at once whether or not the
+ *   servers are up (see flags.ts): parse-time `argParser`s throwing `usageError(...)`,
+ *   `requiredOption`, choices, and `checkFlags(schema, request, flags)` for a request a schema
+ *   checks (the client's or the rack's), named by the flags the operator typed. Empty values are
+ *   refused for every option and argument by the program itself;
+ * - then get clients from the context: `context.rack()`, `await context.temporal()` (lazy; the
  *   program closes them);
  * - print data with `context.emit(opts.json, data, render)` (add `--json` to commands that
  *   print data), notes and progress to stderr (`context.note`, `createProgress`);
@@ -18,8 +23,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { type CliContext, type CliContextOptions, type CliIo, DEFAULT_RACK_URL, createCliContext } from './context';
+import { type CliContext, type CliContextOptions, type CliIo, DEFAULT_RACK_URL, createCliContext, parseAddress, parseRackUrl } from './context';
 import { EXIT_CODES_HELP, ExitCode, toCliError } from './exit-codes';
+import { refuseEmptyValues } from './flags';
 import { register as registerApprovals } from './approvals';
 import { register as registerErrors } from './errors';
 import { register as registerFirmware } from './firmware';
@@ -61,13 +67,13 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
     // a leading `--version` still prints the version (runCli maps it).
     .version(packageVersion(), '-V', 'print the version (or --version as the first argument)')
     .helpOption('-h, --help', 'show help for a command')
-    .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS; default localhost:7233)')
+    .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS; default localhost:7233)', (v) => parseAddress(v, '--address'))
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option('--tls-cert <path>', 'client certificate (PEM) for mTLS (env TEMPORAL_TLS_CERT)')
     .option('--tls-key <path>', 'client private key (PEM) for mTLS (env TEMPORAL_TLS_KEY)')
     .option('--tls-ca <path>', 'CA certificate (PEM) of a private root (env TEMPORAL_TLS_CA)')
     .option('--tls-server-name <name>', 'TLS server name override (env TEMPORAL_TLS_SERVER_NAME)')
-    .option('--rack-url <url>', `the rack's base URL (env UNWIND_RACK_URL; default ${DEFAULT_RACK_URL})`)
+    .option('--rack-url <url>', `the rack's base URL (env UNWIND_RACK_URL; default ${DEFAULT_RACK_URL})`, (v) => parseRackUrl(v))
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
@@ -91,6 +97,8 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
 
   // Subcommands copy exitOverride and the output streams from their parent when created.
   for (const register of commandGroups) register(program, context);
+  // After every group registered its parsers: an empty value is refused before them.
+  refuseEmptyValues(program);
   for (const command of walk(program)) {
     const path = commandPath(command);
     command.configureOutput({
