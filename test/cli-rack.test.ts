@@ -83,10 +83,28 @@ describe('exit codes', () => {
     expect(expectOneLineError(run, 4)).toContain('sled-99');
   });
 
-  it("exits 5 when the rack refuses the input, showing the rack's field", async () => {
+  it('checks a fault rule as the rack would before sending it: exit 2 naming the flags, nothing set', async () => {
     const run = await unwind('rack', 'fault', 'set', 'regions.ensure', '--rate', '0.8', '--ambiguous-rate', '0.5');
-    expect(expectOneLineError(run, 5)).toContain('ambiguousRate');
+    expect(expectOneLineError(run, 2)).toContain('--rate + --ambiguous-rate must be at most 1');
+    expect(run.stderr).not.toMatch(/transientRate|ambiguousRate/);
     expect((await rack.faults.get()).rules).toEqual([]);
+  });
+
+  it('exits 5 when the rack refuses, with its message and what to do', async () => {
+    await rack.faults.setRule({ operation: 'firmware.setTarget', permanent: 'refused' });
+    const run = await unwind('firmware', 'set-target', '--model', 'SIM-NVME-3.2T', '--version', '9.9.9');
+    expect(expectOneLineError(run, 5)).toMatch(/^unwind: rack refused firmware\.setTarget: .*injected.*; .*unwind rack fault clear/);
+    expect(await rack.list('firmware')).toEqual([]);
+  });
+
+  it('refuses a fault on an unknown operation (exit 2, before connecting: the CLI knows the operations), listing the valid ones', async () => {
+    const [unknown, near] = await Promise.all([
+      runUnwind(['rack', 'fault', 'set', 'nosuch.op', '--rate', '0.5'], { UNWIND_RACK_URL: `http://127.0.0.1:${await freePort()}` }),
+      unwind('rack', 'fault', 'next', 'regions.ensur', '--kind', 'transient'),
+    ]);
+    expect(expectOneLineError(unknown, 2)).toMatch(/^unwind: unknown operation 'nosuch\.op'; valid operations are \* .*regions\.ensure/);
+    expect(expectOneLineError(near, 2)).toContain("unknown operation 'regions.ensur'; the operations of regions are regions.ensure, regions.delete, regions.list, regions.get");
+    expect(await rack.faults.get()).toMatchObject({ rules: [], scripted: [] });
   });
 
   it('prints the stack only with UNWIND_DEBUG=1', async () => {

@@ -7,9 +7,13 @@
  * (`--wait-id`, else the one pending now): one for an approval that has ended is refused.
  */
 import type { Command } from 'commander';
-import type { ApprovalRecord } from '../schemas/saga';
+import { ApprovalDecisionInput, type ApprovalRecord } from '../schemas/saga';
 import type { CliContext } from './context';
+import { checkFlags } from './flags';
 import { parseWaitId } from './sagas';
+
+/** The flag each field of an approval decision comes from. */
+const DECISION_FLAGS = { approver: '--as', comment: '--comment', waitId: '--wait-id' } as const;
 
 /** One line for a recorded decision: `approved approve-power-off (wait 2) of sled-replace/sled-3 by alice at …: go`. */
 export function renderApprovalRecord(workflowId: string, record: ApprovalRecord): string {
@@ -43,8 +47,12 @@ Examples:
   $ unwind ${action} sled-replace/sled-3 --as alice --wait-id 2 --json`,
       )
       .action(async (id: string, opts: { as: string; comment?: string; waitId?: number; json?: boolean }) => {
+        // Checked before connecting: bad flags are exit 2 whether or not Temporal is up.
+        const decision = checkFlags(ApprovalDecisionInput, { approver: opts.as, comment: opts.comment, waitId: opts.waitId }, DECISION_FLAGS, {
+          help: `unwind ${action}`,
+        });
         const client = await context.temporal();
-        const record = await client.sagas[action](id, { approver: opts.as, comment: opts.comment, waitId: opts.waitId });
+        const record = await client.sagas[action](id, decision);
         context.emit(opts.json, record, (r) => renderApprovalRecord(id, r));
       });
   }

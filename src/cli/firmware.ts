@@ -7,9 +7,11 @@
  */
 import type { Command } from 'commander';
 import * as firmwareClient from '../firmware-client';
+import { FirmwareSetTargetInput } from '../rack/schemas';
 import type { FirmwareRolloutStatus } from '../schemas/firmware';
 import type { CliContext } from './context';
 import { usageError } from './exit-codes';
+import { checkFlags } from './flags';
 import { formatAgo, parseDuration, renderTable } from './format';
 
 interface JsonOpts {
@@ -67,6 +69,10 @@ export function register(program: Command, context: CliContext): void {
     .option('--reconcile', 'run the reconciler now, starting the rollout (needs Temporal)')
     .option('--json', 'print JSON')
     .action(async (opts: JsonOpts & { model: string; version: string; reconcile?: boolean }) => {
+      // The rack's own input schema, checked before connecting: a typo is exit 2, not a refusal.
+      checkFlags(FirmwareSetTargetInput, { model: opts.model, version: opts.version }, { model: '--model', version: '--version' }, {
+        help: 'unwind firmware set-target',
+      });
       const known = await context.rack().list('ssds', { model: opts.model });
       if (known.length === 0) context.note(`note: no SSD of model ${opts.model} is installed yet; the target applies to those added later`);
       const target = await context.rack().firmware.setTarget(

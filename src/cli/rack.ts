@@ -14,18 +14,17 @@ import {
   FaultKind,
   FaultRule,
   ScriptedFault,
-  isResourceName,
   mutations,
   resources,
 } from '../rack/schemas';
+import { FAULT_OPERATIONS, validFaultOperations } from '../rack/faults';
 import type { CliContext } from './context';
 import { usageError } from './exit-codes';
+import { checkFlags } from './flags';
 import { type Column, cellText, formatAgo, formatDuration, parseDuration, renderTable } from './format';
 
 const RESOURCE_NAMES = Object.keys(resources) as ResourceName[];
 const MUTATION_NAMES = Object.keys(mutations);
-/** Every operation a fault can be set on: mutations, `<resource>.list|get` reads, and `*`. */
-const FAULT_OPERATIONS = ['*', ...MUTATION_NAMES, ...RESOURCE_NAMES.flatMap((r) => [`${r}.list`, `${r}.get`])];
 const PERMANENT_CLASSES = ['refused', 'needs-operator', 'unknown-state'] as const;
 // The fields of each resource, from its schema: the only valid `--filter` fields and the table columns.
 const fieldsOf = (resource: ResourceName): string[] => Object.keys(resources[resource].shape);
@@ -156,6 +155,8 @@ function registerFaults(rack: Command, context: CliContext): void {
         latencyMs: opts.latency,
         permanent: opts.permanent,
       };
+      // The rack's schema (e.g. the two rates add up to at most 1), checked before connecting.
+      checkFlags(FaultRule, rule, RULE_FLAGS, { help: 'unwind rack fault set' });
       const state = await context.rack().faults.setRule(rule);
       context.emit(opts.json, state, (s) => {
         const set = s.rules.find((r) => r.operation === operation);
@@ -219,26 +220,27 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** The flag each field of a fault rule comes from. */
+const RULE_FLAGS = {
+  operation: '<operation>',
+  transientRate: '--rate',
+  ambiguousRate: '--ambiguous-rate',
+  latencyMs: '--latency',
+  permanent: '--permanent',
+} as const;
+
 function operationArgument(): Argument {
   return new Argument('<operation>', 'a rack operation, e.g. regions.ensure, sleds.list, or *').argParser(parseOperation);
 }
 
 /**
- * Checks an operation name locally: the rack accepts any string as a fault pattern, so a
- * typo would otherwise set a fault that never fires.
+ * Checks an operation name before anything connects: the CLI knows the rack's operations (the
+ * same list the rack checks, src/rack/faults.ts), so an unknown one is a usage error (exit 2,
+ * nothing sent), with the valid ones. A rack of another version refusing one is exit 5.
  */
 export function parseOperation(value: string): string {
   if (FAULT_OPERATIONS.includes(value)) return value;
-  const [resource] = value.split('.');
-  const candidates = resource !== undefined && isResourceName(resource)
-    ? FAULT_OPERATIONS.filter((op) => op.startsWith(`${resource}.`))
-    : undefined;
-  throw usageError(
-    `unknown rack operation '${value}'`,
-    candidates
-      ? `expected one of ${candidates.join(', ')}`
-      : `expected <resource>.<verb> with a resource among ${RESOURCE_NAMES.join(', ')}, or * (see 'unwind rack fault --help')`,
-  );
+  throw usageError(`unknown operation '${value}'`, `${validFaultOperations(value)} (see 'unwind rack fault --help')`);
 }
 
 function parseRate(value: string, flag: string): number {

@@ -8,11 +8,17 @@
  */
 import { type Command, Option } from 'commander';
 import type { SagaListFilter } from '../client';
-import { FINAL_SAGA_STATES, SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
-import type { CliContext } from './context';
+import { FINAL_SAGA_STATES, OperatorDecisionInput, SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
+import { type CliContext, loadUnwindClient } from './context';
 import { CliError, ExitCode, usageError } from './exit-codes';
+import { checkFlags } from './flags';
 import { formatDuration, parseDuration } from './format';
 import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaList, renderSagaView } from './saga-view';
+
+/** The flag each field of a `list` filter comes from. */
+const LIST_FLAGS = { state: '--state', saga: '--saga', stalledFor: '--stalled', limit: '--limit' } as const;
+/** The flag each field of an operator decision comes from. */
+const DECISION_FLAGS = { operator: '--as', reason: '--reason', step: '--step', waitId: '--wait-id' } as const;
 
 /** How long `unwind show` waits for a worker to answer the status query. */
 const STATUS_TIMEOUT_MS = 5_000;
@@ -47,6 +53,8 @@ Examples:
     )
     .action(async (opts: { state?: SagaState; saga?: string; stalled?: number; limit?: number; json?: boolean }) => {
       const filter: SagaListFilter = { state: opts.state, saga: opts.saga, stalledFor: opts.stalled, limit: opts.limit };
+      // The client's own filter schema, checked before connecting (loading the client connects nothing).
+      checkFlags(loadUnwindClient().SagaListFilter, filter, LIST_FLAGS, { help: 'unwind list' });
       const client = await context.temporal();
       const rows = await client.sagas.list(filter);
       context.emit(opts.json, rows, (list) => renderSagaList(list, { color: context.color, filter: describeFilter(opts) }));
@@ -124,8 +132,12 @@ Examples:
 ${examples.join('\n')}`,
     )
     .action(async (id: string, opts: { reason: string; as: string; waitId?: number; step?: string; json?: boolean }) => {
+      // Checked before connecting: bad flags are exit 2 whether or not Temporal is up.
+      const input = checkFlags(OperatorDecisionInput, { operator: opts.as, reason: opts.reason, step: opts.step, waitId: opts.waitId }, DECISION_FLAGS, {
+        help: `unwind ${action}`,
+      });
       const client = await context.temporal();
-      const decision = await client.sagas[action](id, { operator: opts.as, reason: opts.reason, step: opts.step, waitId: opts.waitId });
+      const decision = await client.sagas[action](id, input);
       context.emit(opts.json, decision, (d) => `${d.action} recorded on ${id} at step ${d.step} (wait ${d.waitId}) by ${d.operator}: ${d.reason}`);
     });
 }
