@@ -1,6 +1,8 @@
 /**
  * `instanceDelete`, the inverse of `instanceCreate`. Stopping the instance can be undone;
  * removing its parts cannot, so the saga pivots once it is stopped and then only goes forward.
+ * Cancelling it before that restarts the instance as it was; after it the request is recorded
+ * and the delete finishes (terminate the workflow to stop it, leaving what is left for an operator).
  */
 import { InstanceDeleteParams, type InstanceDeleteResult } from '../schemas/instance';
 import { parseWorkflowInput } from '../schemas/validation';

@@ -2,6 +2,10 @@
  * `instanceMigrate`: moves a running instance to another sled. Before the pivot (the source
  * is paused, the target holds the state) a failure unwinds to the instance running at its
  * source; after it the saga only goes forward, retrying or waiting for an operator.
+ *
+ * Cancelling it before the pivot unwinds it (the instance keeps running at its source); after
+ * the pivot the request is recorded and the migration finishes forward. Only terminating the
+ * workflow stops it then, leaving the rack as it is for an operator.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';

@@ -14,7 +14,9 @@
  * Instances already moved stay where they are — they run healthy on their new sleds, and moving them back
  * would cost every one of them another live migration for nothing the user can see; the status
  * report `evacuation` lists them, and a later rebalance may place work on the sled again.
- * Replicas already moved stay too, for the same reason.
+ * Replicas already moved stay too, for the same reason. After the power-off a cancellation
+ * request is recorded and the replacement goes forward: the sled is already dark, and stopping
+ * half-way would leave it neither in service nor replaced (terminate the workflow to stop it).
  */
 import {
   ApplicationFailure,

@@ -7,7 +7,9 @@
  * update) is brought back online as it was, and the SSD counts as failed in its wave. A drive
  * that does not come back in time, or regions that do not resync, pause the saga for an
  * operator (`needs-operator`), never fail it: the wave is told (`ssdBlocked`) and goes on
- * without it, and when the saga ends it tells the rollout (`ssdSettled`).
+ * without it, and when the saga ends it tells the rollout (`ssdSettled`). Cancelled before the
+ * pivot it unwinds (the drive back online as it was); after it, it finishes bringing the drive
+ * online, since a drive left offline on new firmware would help no one.
  */
 import { ApplicationFailure, getExternalWorkflowHandle, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OperatorActivities } from '../activities/notify-operator';
