@@ -148,8 +148,8 @@ describe('unwind errors', () => {
     const text = expectExit(await unwind('errors', '--since', '1h'), 0).stdout.split('\n');
     expect(text[0]).toMatch(new RegExp(`^240 failures in ${report.groups.length} groups since 1h ago \\(`));
     expect(text[2]).toMatch(/^COUNT\s+SAGA\s+STEP\s+ERROR\s+LAST\s+EXAMPLE\s+MESSAGE$/);
-    expect(text[3]).toMatch(/^ {2}120 {2}diskCreate {2}create-disk\s+Refused\s+.+ago {2}disk-create\/refused-\d+\s+\S/);
-    expect(text[4]).toMatch(/^ {3}60 {2}diskCreate {2}create-disk\s+NeedsOperator\s+.+ago {2}disk-create\/paused-\d+\s+\S/);
+    expect(text[3]).toMatch(/^ {2}120 {2}diskCreate {2}create-disk\s+Refused\s+.+ago {2}disk-create\/refused-\d+\/\S+\s+\S/);
+    expect(text[4]).toMatch(/^ {3}60 {2}diskCreate {2}create-disk\s+NeedsOperator\s+.+ago {2}disk-create\/paused-\d+\/\S+\s+\S/);
     expect(text.filter((line) => /^\s+\d+ {2}diskCreate/.test(line))).toHaveLength(report.groups.length);
 
     const limited = expectExit(await unwind('errors', '--limit', '1'), 0).stdout;
