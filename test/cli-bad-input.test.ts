@@ -218,9 +218,10 @@ describe('checkFlags: a request checked by its schema, named by the flags', () =
     approver: z.string().trim().min(1, 'approver must name who decides'),
     people: z.array(z.string()).min(1, 'name at least one person'),
     limits: z.object({ every: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as 10m') }).optional(),
+    requestId: z.string().regex(/^[a-z]+$/, 'must be lowercase letters').optional(),
   });
   const FLAGS = {
-    name: '--name', cpus: '--cpus', ratio: '--ratio', nics: '--nics', kind: '--kind', approver: '--as', people: '--person', 'limits.every': '--every',
+    name: '--name', cpus: '--cpus', ratio: '--ratio', nics: '--nics', kind: '--kind', approver: '--as', people: '--person', 'limits.every': '--every', requestId: '--request-id',
   };
   const ok = { name: 'web-1', cpus: 2, approver: 'ada', people: ['bo'] };
 
@@ -242,6 +243,7 @@ describe('checkFlags: a request checked by its schema, named by the flags', () =
     expect(problems({ ...ok, approver: ' ' })).toEqual(['--as must name who decides']);
     expect(problems({ ...ok, people: [] })).toEqual(['--person: name at least one person']);
     expect(problems({ ...ok, limits: { every: 'often' } })).toEqual(["--every must be a duration such as 10m (got 'often')"]);
+    expect(problems({ ...ok, requestId: 'No!' })).toEqual(["--request-id must be lowercase letters (got 'No!')"]);
   });
 
   it('names flags inside a message that mentions fields, and lists every problem in one usage error', () => {

@@ -8,10 +8,10 @@
  * |---|---|
  * | 0 | ok |
  * | 1 | the operation failed (e.g. a saga unwound while waiting for it; the rack answered 5xx) |
- * | 2 | usage error: bad flags, arguments or input; the command was not attempted |
+ * | 2 | usage error: bad flags, arguments or input, found before connecting; the command was not attempted |
  * | 3 | cannot connect: Temporal or the rack is unreachable |
  * | 4 | not found: the saga, workflow or rack resource does not exist |
- * | 5 | refused by the server: validation or precondition failed |
+ * | 5 | refused by the server: validation or precondition failed (input the CLI could not check itself) |
  * | 6 | waiting for an operator: a saga waited for (`--wait`) paused (`needs-operator` or `stuck`) |
  */
 
@@ -34,7 +34,7 @@ export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0  ok',
   '  1  the operation failed (e.g. a saga unwound while waiting for it)',
-  '  2  usage error (bad flags, arguments or input)',
+  '  2  usage error (bad flags, arguments or input; nothing was attempted)',
   '  3  cannot connect (Temporal or the rack is unreachable)',
   '  4  not found',
   '  5  refused by the server (validation or precondition)',

@@ -134,7 +134,7 @@ function describeIssue(root: z.ZodType, input: unknown, issue: Issue, flags: Fla
  * A schema's own message, with the fields it mentions named by their flags:
  * `approver must name who decides` → `--as must name who decides`, `transientRate +
  * ambiguousRate …` → `--rate + --ambiguous-rate …`, `expected a duration …` → `--every must be
- * a duration …`; otherwise `--flag: <message>`.
+ * a duration …`, `must be …` → `--flag must be …`; otherwise `--flag: <message>`.
  */
 function ownMessage(message: string, path: readonly string[], flag: string, flags: FlagNames, got: string | undefined): string {
   const own = path.at(-1);
@@ -150,6 +150,7 @@ function ownMessage(message: string, path: readonly string[], flag: string, flag
   const typed = got?.startsWith("'") ? got.slice(1, -1) : got;
   const withGot = typed !== undefined && !text.includes(typed) ? ` (got ${got})` : '';
   if (text.startsWith('expected ')) return `${flag} must be ${text.slice('expected '.length)}${withGot}`;
+  if (/^(must|is|should|cannot) /.test(text)) return `${flag} ${text}${withGot}`;
   if (text.includes(flag)) return `${text}${withGot}`;
   return `${flag}: ${text}${withGot}`;
 }
