@@ -4,11 +4,11 @@
  * anything connects; a connection attempt takes 10 s) with one line naming the flag the operator
  * typed, in plain words, never a schema's field name.
  */
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ExitCode, toCliError } from '../src/cli/exit-codes';
-import { checkFlags, flagProblems } from '../src/cli/flags';
+import { checkFlags, flagProblems, refuseEmptyValues } from '../src/cli/flags';
 import { createProgram } from '../src/cli/program';
 import { startTestRack } from '../src/testing/rack';
 import { type CliRun, runUnwind } from './cli-helpers';
@@ -279,5 +279,26 @@ describe('an operation the rack does not know', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe('refuseEmptyValues', () => {
+  it('refuses an empty or blank value for any option or argument, and leaves the rest as commander parses them', () => {
+    const parse = (args: string[]) => {
+      let seen: unknown;
+      const program = new Command('t')
+        .exitOverride()
+        .option('--many <v...>')
+        .option('--count <n>', 'a parsed one', (v) => Number(v))
+        .option('--flag')
+        .argument('[xs...]')
+        .action((xs: string[], opts: object) => void (seen = { xs, ...opts }));
+      refuseEmptyValues(program);
+      program.parse(args, { from: 'user' });
+      return seen;
+    };
+    expect(parse(['a', 'b', '--many', '1', '2', '--count', '3', '--flag'])).toEqual({ xs: ['a', 'b'], many: ['1', '2'], count: 3, flag: true });
+    expect(() => parse(['--count', ' '])).toThrow(/^--count must not be empty; give one, or leave --count out \(see 't --help'\)$/);
+    expect(() => parse(['a', ''])).toThrow(/^<xs> must not be empty/);
   });
 });

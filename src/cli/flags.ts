@@ -63,11 +63,11 @@ export function refuseEmptyValues(command: Command): void {
     // Boolean flags take no value; optional values (`[value]`) may be left out, not given empty.
     if (!option.required && !option.optional) continue;
     const name = option.long ?? option.short ?? option.name();
-    option.argParser(nonEmpty(name, option.mandatory ? `give one ${help}` : `give one, or leave ${name} out ${help}`, option.parseArg));
+    option.argParser(nonEmpty(name, option.mandatory ? `give one ${help}` : `give one, or leave ${name} out ${help}`, option.parseArg ?? asGiven(option)));
   }
   for (const argument of command.registeredArguments) {
     const name = `<${argument.name()}>`;
-    argument.argParser(nonEmpty(name, argument.required ? `give one ${help}` : `give one, or leave it out ${help}`, argument.parseArg));
+    argument.argParser(nonEmpty(name, argument.required ? `give one ${help}` : `give one, or leave it out ${help}`, argument.parseArg ?? asGiven(argument)));
   }
   for (const sub of command.commands) refuseEmptyValues(sub);
 }
@@ -78,11 +78,18 @@ function commandPath(command: Command): string {
   return names.join(' ');
 }
 
-function nonEmpty<T>(name: string, hint: string, parse: ((value: string, previous: T) => T) | undefined): (value: string, previous: T) => T {
+function nonEmpty<T>(name: string, hint: string, parse: (value: string, previous: T) => T): (value: string, previous: T) => T {
   return (value, previous) => {
     if (value.trim() === '') throw usageError(`${name} must not be empty`, hint);
-    // Commander's own handling when there is no parser: the value as given.
-    return parse ? parse(value, previous) : (value as T);
+    return parse(value, previous);
+  };
+}
+
+/** Commander's own handling of a value without a parser: as given, collected for a variadic one. */
+function asGiven<T>(target: { variadic: boolean; defaultValue?: unknown }): (value: string, previous: T) => T {
+  return (value, previous) => {
+    if (!target.variadic) return value as T;
+    return (previous === target.defaultValue || !Array.isArray(previous) ? [value] : [...(previous as unknown[]), value]) as T;
   };
 }
 
