@@ -425,11 +425,33 @@ describe('stuck undos', () => {
     await handle.executeUpdate(skipUpdate, { args: [skip] });
     const details = await unwound(handle);
     expect(details.undone).toEqual(['b']);
-    expect(details.skipped).toEqual([{ step: 'a', ...skip }]);
+    // The key finds what the skipped step's action did in the rack's ledger.
+    expect(details.skipped).toEqual([{ step: 'a', key: `${id}/a`, ...skip }]);
     const s = await status(handle);
     expect(stepStatus(s, 'a').state).toBe('skipped');
     expect(s.decisions).toEqual([expect.objectContaining({ action: 'skip', step: 'a', ...skip })]);
     expect(bed.ledger.residue(id)).toEqual(['a']);
+    // Not a clean unwind: the final state says so, in the status and in visibility.
+    expect(s.state).toBe('unwound-with-residue');
+    expect((await handle.describe()).typedSearchAttributes.get(UnwindState)).toBe('unwound-with-residue');
+  });
+
+  it('a cancellation that unwound with a skipped undo ends CANCELED, recorded as unwound with residue', async () => {
+    const id = nextId('cancel-skip');
+    bed.ledger.script('apply', `${id}/b`, { fail: 'needs-operator' });
+    bed.ledger.script('revert', `${id}/a`, { fail: 'refused' });
+    const handle = await start(id, steps('a', 'b'));
+    await waitForStatus(handle, (s) => s.state === 'needs-operator');
+    await handle.cancel();
+    await waitForStatus(handle, (s) => s.state === 'stuck');
+    await handle.executeUpdate(skipUpdate, { args: [operator] });
+    const err = await handle.result().then(() => undefined, (e: unknown) => e);
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('CANCELLED');
+    expect(description.typedSearchAttributes.get(UnwindState)).toBe('unwound-with-residue');
+    expect(SagaUnwoundDetails.parse(description.memo?.[OUTCOME_MEMO_KEY]).skipped).toEqual([{ step: 'a', key: `${id}/a`, ...operator }]);
+    expect((await status(handle)).state).toBe('unwound-with-residue');
   });
 });
 
@@ -558,7 +580,7 @@ describe('wait identity', () => {
       /wait 1 \(step "x"\) ended without a decision: a step of its parallel group failed/,
     );
     await handle.executeUpdate(skipUpdate, { args: [{ ...operator, waitId: 2 }] });
-    expect((await unwound(handle)).skipped).toEqual([{ step: 'a', ...operator }]);
+    expect((await unwound(handle)).skipped).toEqual([{ step: 'a', key: `${id}/a`, ...operator }]);
   });
 });
 

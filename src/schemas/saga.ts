@@ -18,8 +18,11 @@ export function idempotencyKey(workflowId: string, step: string): IdempotencyKey
 }
 
 /**
- * What a saga is doing; the value of the `UnwindState` search attribute. The last four are
- * final: `cancelled` (a cancellation request unwound it, or stopped a stoppable saga),
+ * What a saga is doing; the value of the `UnwindState` search attribute. The last five are
+ * final: `unwound` (every undo ran: a clean unwind), `unwound-with-residue` (it unwound — after
+ * a failure or a cancellation request — and an operator skipped at least one undo, whose
+ * action's effects stay in the rack: {@link SagaUnwoundDetails.skipped} lists them with their
+ * keys), `cancelled` (a cancellation request unwound it cleanly, or stopped a stoppable saga),
  * `failed` (an error escaped the engine, e.g. after the pivot, where nothing is undone).
  */
 export const SagaState = z.enum([
@@ -30,6 +33,7 @@ export const SagaState = z.enum([
   'awaiting-approval',
   'completed',
   'unwound',
+  'unwound-with-residue',
   'cancelled',
   'failed',
 ]);
@@ -37,7 +41,7 @@ export const SagaState = z.enum([
 export type SagaState = z.infer<typeof SagaState>;
 
 /** The states a saga ends in; in any other it is live (and its workflow open). */
-export const FINAL_SAGA_STATES: readonly SagaState[] = ['completed', 'unwound', 'cancelled', 'failed'];
+export const FINAL_SAGA_STATES: readonly SagaState[] = ['completed', 'unwound', 'unwound-with-residue', 'cancelled', 'failed'];
 
 /**
  * The number of a wait for a person (an operator decision or an approval): 1, 2, 3… in the order
@@ -237,8 +241,13 @@ export const SagaStatus = z.object({
 /** See {@link SagaStatus}. */
 export type SagaStatus = z.infer<typeof SagaStatus>;
 
-/** A skipped undo, as recorded: the residue an operator accepted, and why. */
-export const SkippedUndo = z.object({ step: z.string(), reason: z.string(), operator: z.string() });
+/**
+ * A skipped undo, as recorded: the residue an operator accepted, who accepted it and why.
+ * `key` is the step's idempotency key (`<workflowId>/<step>`): what its action did is in the
+ * rack's ledger under that key (and under keys it prefixes, `<key>/…`, for actions that make
+ * several calls), so the residue can be listed by resource.
+ */
+export const SkippedUndo = z.object({ step: z.string(), key: IdempotencyKey, reason: z.string(), operator: z.string() });
 /** See {@link SkippedUndo}. */
 export type SkippedUndo = z.infer<typeof SkippedUndo>;
 

@@ -708,7 +708,7 @@ class SagaRun {
         const decision = await this.waitForOperator(record, 'undo', ['retry', 'skip'], err, () => undefined);
         if (decision?.action === 'skip') {
           record.state = 'skipped';
-          this.skipped.push({ step: record.name, reason: decision.reason, operator: decision.operator });
+          this.skipped.push({ step: record.name, key: ctx.key, reason: decision.reason, operator: decision.operator });
           return;
         }
       }
@@ -810,10 +810,13 @@ class SagaRun {
   private state(): SagaState {
     switch (this.phase) {
       case 'completed':
-      case 'unwound':
-      case 'cancelled':
       case 'failed':
         return this.phase;
+      // An unwind that skipped an undo is not clean, whatever unwound it: its residue is what a
+      // person must clean up, so it wins over `cancelled` (the workflow still ends CANCELED).
+      case 'unwound':
+      case 'cancelled':
+        return this.skipped.length > 0 ? 'unwound-with-residue' : this.phase;
       case 'unwinding':
         return this.waits.length > 0 ? 'stuck' : 'unwinding';
       case 'stopping':
