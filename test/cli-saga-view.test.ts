@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SagaSummary } from '../src/client';
 import { describeProgress, renderOutcome } from '../src/cli/saga-start';
-import { operatorCommands, renderDot, renderMermaid, renderSagaList, renderSagaView, stepTree, styleSagaState } from '../src/cli/saga-view';
+import { operatorCommands, renderDot, renderMermaid, renderSagaList, renderSagaView, residueKeys, stepTree, styleSagaState } from '../src/cli/saga-view';
 import { styles } from '../src/cli/format';
 import type { SagaStatus, StepStatus } from '../src/schemas/saga';
 
@@ -458,6 +458,90 @@ describe('unwind show', () => {
     expect(text).toContain(`unwind skip disk-create/data-1 --wait-id 6 --reason "…" --as <you>`);
     // Why it was unwinding at all.
     expect(text).toContain('failed at ensure-region[1]: NeedsOperator: sled-3 "offline"');
+  });
+});
+
+describe('residue: undos an operator skipped', () => {
+  const skipped: SagaStatus = {
+    ...unwound,
+    state: 'unwound-with-residue',
+    steps: [
+      step('create-disk', { state: 'skipped', undoAttempts: 1, lastError: { type: 'Refused', message: 'disk busy' } }),
+      step('ensure-region[0]', { ...inGroup('regions', 0), state: 'undone', undoAttempts: 1 }),
+      step('ensure-region[1]', { ...inGroup('regions', 1), state: 'undone', undoAttempts: 1, lastError: { type: 'Refused', message: 'no space' } }),
+      step('ensure-region[2]', { ...inGroup('regions', 2), state: 'skipped', undoAttempts: 2, lastError: { type: 'NeedsOperator', message: 'sled-2 gone' } }),
+    ],
+    decisions: [
+      { action: 'skip', operator: 'grace', reason: 'sled-2 is being replaced', step: 'ensure-region[2]', waitId: 4, at: at(3) },
+      { action: 'skip', operator: 'ada', reason: 'OPS-12: delete by hand', step: 'create-disk', waitId: 5, at: at(2) },
+    ],
+  };
+  const ledgerRow = (seq: number, key: string, resourceType: string, resourceId: string, effect: 'created' | 'deleted' | 'updated', operation: string) => ({
+    seq,
+    key,
+    resourceType,
+    resourceId,
+    effect,
+    operation,
+    at: at(8),
+  });
+
+  it('lists each skipped undo with who skipped it and why, and the key to find its effects by', () => {
+    const text = renderSagaView({ ...summary, state: 'unwound-with-residue', status: 'failed' }, skipped, { now });
+    expect(text).toMatch(/state:\s+unwound-with-residue\n/);
+    const lines = text.split('\n');
+    const at0 = lines.indexOf('residue: 2 skipped undos left what their actions did in the rack');
+    expect(at0).toBeGreaterThan(0);
+    // In the order they were skipped, before the steps.
+    expect(lines.slice(at0 + 1, at0 + 5)).toEqual([
+      '  ensure-region[2] (wait 4): undo skipped by grace 3m ago: sled-2 is being replaced',
+      "    key disk-create/data-1/ensure-region[2]; its effects: unwind rack ledger --key 'disk-create/data-1/ensure-region[2]'",
+      '  create-disk (wait 5): undo skipped by ada 2m ago: OPS-12: delete by hand',
+      '    key disk-create/data-1/create-disk; its effects: unwind rack ledger --key disk-create/data-1/create-disk',
+    ]);
+    expect(at0).toBeLessThan(lines.findIndex((l) => l.startsWith('STEP')));
+    expect(residueKeys(skipped)).toEqual(['disk-create/data-1/ensure-region[2]', 'disk-create/data-1/create-disk']);
+  });
+
+  it('lists the residue by resource type and id when given the ledger rows under the skipped keys', () => {
+    const ledger = [
+      ledgerRow(1, 'disk-create/data-1/create-disk', 'disk', 'disk-7', 'created', 'disks.create'),
+      ledgerRow(2, 'disk-create/data-1/ensure-region[0]', 'region', 'reg-1', 'created', 'regions.ensure'),
+      ledgerRow(3, 'disk-create/data-1/ensure-region[2]', 'region', 'reg-3', 'created', 'regions.ensure'),
+      ledgerRow(4, 'disk-create/data-1/ensure-region[2]/sled-2', 'sled', 'sled-2', 'updated', 'sleds.reserve'),
+      ledgerRow(5, 'disk-create/data-1/ensure-region[2]/undo', 'region', 'reg-3', 'updated', 'regions.detach'),
+    ];
+    const lines = renderSagaView(null, skipped, { now, ledger }).split('\n');
+    const at0 = lines.findIndex((l) => l.startsWith('residue:'));
+    expect(lines.slice(at0 + 1, at0 + 8)).toEqual([
+      '  ensure-region[2] (wait 4): undo skipped by grace 3m ago: sled-2 is being replaced',
+      '    key disk-create/data-1/ensure-region[2]',
+      '    region reg-3: created (regions.ensure); updated by its undo (regions.detach)',
+      '    sled sled-2: updated (sleds.reserve)',
+      '  create-disk (wait 5): undo skipped by ada 2m ago: OPS-12: delete by hand',
+      '    key disk-create/data-1/create-disk',
+      '    disk disk-7: created (disks.create)',
+    ]);
+    // A region undone cleanly is not residue.
+    expect(lines.join('\n')).not.toContain('reg-1');
+    const none = renderSagaView(null, skipped, { now, ledger: [] }).split('\n');
+    expect(none).toContain("    no effect under this key in the rack's ledger: its action never applied");
+  });
+
+  it('shows no residue section for a clean unwind, and colours the residue state as one a person must look at', () => {
+    expect(renderSagaView(null, unwound, { now })).not.toContain('residue');
+    const style = styles(true);
+    expect(styleSagaState('unwound-with-residue', style)).toBe(style.bold(style.red('unwound-with-residue')));
+    // Its cause is shown like any unwind's, and a cancellation that unwound it has ended.
+    expect(renderSagaView(null, skipped, { now })).toContain('failed at ensure-region[1]: Refused: no space');
+    const cancelled = { ...skipped, cancelRequested: { at: at(4), effect: 'unwinds' as const } };
+    expect(renderSagaView(null, cancelled, { now })).toMatch(/cancel:\s+requested at .*; unwound\n/);
+  });
+
+  it('tells a residue from a clean unwind in the list', () => {
+    const text = renderSagaList([{ ...summary, state: 'unwound-with-residue', status: 'failed' }, { ...summary, workflowId: 'disk-create/data-2', state: 'unwound', status: 'failed' }], { now });
+    expect(text.split('\n')[1]).toMatch(/^disk-create\/data-1\s+diskCreate\s+unwound-with-residue\s/);
+    expect(text.split('\n')[2]).toMatch(/^disk-create\/data-2\s+diskCreate\s+unwound\s/);
   });
 });
 

@@ -7,7 +7,8 @@
  * every rendering is unit-tested and the module loads instantly.
  */
 import type { SagaSummary } from '../client';
-import type { CancelRequest, SagaStatus, SagaState, StepState, StepStatus, WaitingFor } from '../schemas/saga';
+import type { LedgerEntry } from '../rack/schemas';
+import { type CancelRequest, idempotencyKey, type SagaStatus, type SagaState, type StepState, type StepStatus, type WaitingFor } from '../schemas/saga';
 import { EvacuationProgress } from '../schemas/sled';
 import { type Styles, formatAgo, formatDuration, renderTable, styles, truncate } from './format';
 
@@ -180,6 +181,9 @@ export function styleSagaState(state: SagaState | null, style: Styles): string {
       return style.bold(style.red(state));
     case 'unwound':
       return style.red(state);
+    // Unwound, but something it did stays in the rack: a person must clean it up.
+    case 'unwound-with-residue':
+      return style.bold(style.red(state));
     // Ended on an error without unwinding: whatever it did stays, and a person must look.
     case 'failed':
       return style.bold(style.red(state));
@@ -271,7 +275,7 @@ function when(time: string, now: Date): string {
 
 /** What a cancellation request does to a saga in `state`. */
 function cancelEffect(request: CancelRequest, state: SagaState): string {
-  const ended = state === 'cancelled';
+  const ended = state === 'cancelled' || state === 'unwound-with-residue';
   switch (request.effect) {
     case 'goes-forward':
       return 'past the pivot, the saga goes forward';
@@ -285,7 +289,7 @@ function cancelEffect(request: CancelRequest, state: SagaState): string {
 }
 
 /** The states a failure (or a cancellation) can have brought about: unwinding, or ended without finishing. */
-const UNFINISHED: readonly SagaState[] = ['unwinding', 'stuck', 'unwound', 'failed', 'cancelled'];
+const UNFINISHED: readonly SagaState[] = ['unwinding', 'stuck', 'unwound', 'unwound-with-residue', 'failed', 'cancelled'];
 
 /** Error types that pause a saga rather than unwind it (FailureType in src/schemas/failures.ts, not imported: it loads the SDK). */
 const PAUSING_ERRORS: readonly string[] = ['NeedsOperator', 'UnknownState'];
@@ -334,6 +338,69 @@ function renderCause(summary: SagaSummary | null, status: SagaStatus, now: Date)
   if (status.state === 'failed') return 'failed outside any step: the error is in the workflow history';
   if (status.state === 'cancelled') return 'cancelled by request';
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Residue: what skipped undos left in the rack
+
+/** The steps whose undo an operator skipped, in the order they were skipped, with the decision. */
+function skippedSteps(status: SagaStatus): { step: StepStatus; key: string; decision: SagaStatus['decisions'][number] | undefined }[] {
+  const decided = (name: string) => status.decisions.filter((d) => d.action === 'skip' && d.step === name).at(-1);
+  const order = (name: string) => {
+    const d = decided(name);
+    return d === undefined ? Number.POSITIVE_INFINITY : status.decisions.indexOf(d);
+  };
+  return status.steps
+    .filter((step) => step.state === 'skipped')
+    .sort((a, b) => order(a.name) - order(b.name))
+    .map((step) => ({ step, key: idempotencyKey(status.workflowId, step.name), decision: decided(step.name) }));
+}
+
+/**
+ * The idempotency keys (`<workflowId>/<step>`) of the steps whose undo an operator skipped: what
+ * their actions did is in the rack's ledger under these keys (and keys they prefix). `unwind
+ * show` fetches those rows and passes them to {@link renderSagaView} as `ledger`.
+ */
+export function residueKeys(status: SagaStatus): string[] {
+  return skippedSteps(status).map((s) => s.key);
+}
+
+/** True for a ledger key written by an undo: `<key>/undo`, or below it. */
+const UNDO_KEY = /\/undo(\/|$)/;
+
+/**
+ * The residue section: each skipped undo with who skipped it, when and why, its key, and — with
+ * the rack's ledger rows under the key — the resources its action touched, by type and id
+ * (effects an undo got to before it failed marked "by its undo"). Empty for a clean saga.
+ */
+function renderResidue(status: SagaStatus, ledger: readonly LedgerEntry[] | undefined, o: Required<ViewOptions>): string[] {
+  const skipped = skippedSteps(status);
+  if (skipped.length === 0) return [];
+  const lines = [
+    o.style.bold(`residue: ${skipped.length} skipped undo${skipped.length === 1 ? '' : 's'} left what ${skipped.length === 1 ? 'its action' : 'their actions'} did in the rack`),
+  ];
+  for (const { step, key, decision } of skipped) {
+    const who = decision ? ` by ${decision.operator} ${formatAgo(decision.at, o.now)}: ${decision.reason}` : '';
+    lines.push(`  ${step.name}${waitLabel(decision?.waitId)}: undo skipped${who}`);
+    if (ledger === undefined) {
+      lines.push(`    key ${key}; its effects: unwind rack ledger --key ${shellWord(key)}`);
+      continue;
+    }
+    lines.push(`    key ${key}`);
+    const rows = ledger.filter((r) => r.key === key || r.key.startsWith(`${key}/`));
+    if (rows.length === 0) {
+      lines.push("    no effect under this key in the rack's ledger: its action never applied");
+      continue;
+    }
+    const resources = new Map<string, string[]>();
+    for (const r of [...rows].sort((a, b) => a.seq - b.seq)) {
+      const name = `${r.resourceType} ${r.resourceId}`;
+      const byUndo = UNDO_KEY.test(r.key.slice(key.length)) ? ' by its undo' : '';
+      resources.set(name, [...(resources.get(name) ?? []), `${r.effect}${byUndo} (${r.operation})`]);
+    }
+    for (const [name, effects] of resources) lines.push(`    ${name}: ${effects.join('; ')}`);
+  }
+  return lines;
 }
 
 /** The `sledReplace` step that waits for the technician. */
@@ -450,15 +517,18 @@ function length(text: string): number {
 
 /**
  * `unwind show` as text: the header (saga, state, pivot, who must act and since when, the
- * commands to run), the steps in order with parallel groups indented, then the decisions.
+ * commands to run), why it did not finish, the residue of skipped undos, the steps in order
+ * with parallel groups indented, then the decisions.
  *
  * @param summary visibility's row (times, execution status); `null` if unavailable
  * @param status the status query's answer; `null` when no worker answered (`statusError` says why)
+ * @param options.ledger the rack's ledger rows under the keys of the skipped undos
+ *   ({@link residueKeys}): the residue is then listed by resource; without it, by step and key
  */
 export function renderSagaView(
   summary: SagaSummary | null,
   status: SagaStatus | null,
-  options: ViewOptions & { statusError?: string } = {},
+  options: ViewOptions & { statusError?: string; ledger?: readonly LedgerEntry[] } = {},
 ): string {
   const o: Required<ViewOptions> = { now: options.now ?? new Date(), style: options.style ?? styles(false), color: options.color ?? false };
   const out = renderHeader(summary, status, o);
@@ -469,6 +539,8 @@ export function renderSagaView(
   }
   const cause = renderCause(summary, status, o.now);
   if (cause) out.push(cause, '');
+  const residue = renderResidue(status, options.ledger, o);
+  if (residue.length > 0) out.push(...residue, '');
   out.push(...renderSteps(status, o));
   if (status.decisions.length > 0) {
     out.push('', o.style.bold('decisions:'));
