@@ -8,6 +8,7 @@ import { UnwindSaga, UnwindState, UnwindStep } from '../src/schemas/search-attri
 import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
 import {
   approveUpdate,
+  continueSignal,
   diskCreate,
   plannedSaga,
   releaseSignal,
@@ -581,6 +582,35 @@ describe('wait identity', () => {
     );
     await handle.executeUpdate(skipUpdate, { args: [{ ...operator, waitId: 2 }] });
     expect((await unwound(handle)).skipped).toEqual([{ step: 'a', key: `${id}/a`, ...operator }]);
+  });
+});
+
+describe('continue-as-new', () => {
+  it('numbers the next run\'s waits after the last of this one, and refuses a decision for a wait of an earlier run', async () => {
+    const id = nextId('continues');
+    for (const step of ['a', 'f', 'f#2']) bed.ledger.script('apply', `${id}/${step}`, { fail: 'needs-operator' });
+    const handle = await start(id, [{ step: 'a' }, { float: 'f' }, { continueAsNew: true }], { next: [{ step: 'f#2' }] });
+    await waitForStatus(handle, (s) => s.waitingFor?.waitId === 1);
+    await handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 1 }] });
+    await waitForStatus(handle, (s) => s.waitingFor?.step === 'f' && s.waitingFor.waitId === 2);
+    // The run continues as new while wait 2 is open: the saga re-opens it (here as step f#2).
+    await handle.signal(continueSignal);
+    const next = await waitForStatus(handle, (s) => s.waitingFor?.step === 'f#2');
+    expect(next.waitingFor?.waitId).toBe(3);
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2 }] }))).toMatch(
+      /wait 2 began in an earlier run of this saga, which continued as new after wait 2/,
+    );
+    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 4 }] }))).toMatch(/no wait 4 has begun in this saga \(the latest is 3\)/);
+    expect(await handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 3 }] })).toMatchObject({ step: 'f#2', waitId: 3 });
+    expect(Object.keys(await handle.result())).toEqual(['f#2']);
+  });
+
+  it('refuses a continuation that is not one', async () => {
+    const id = nextId('continues-bad');
+    const failure = await failureOf(await start(id, steps('a'), { continues: { lastWaitId: -1 } }));
+    expect(failure.type).toBe('InvalidSaga');
+    expect(failure.message).toMatch(/continues/);
+    expect(bed.ledger.callsOf(id)).toEqual([]);
   });
 });
 

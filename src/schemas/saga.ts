@@ -52,6 +52,17 @@ export const WaitId = z.int().positive();
 /** See {@link WaitId}. */
 export type WaitId = z.infer<typeof WaitId>;
 
+/**
+ * What a saga's next run needs from this one when its workflow continues as new: the number of
+ * the last wait this run began, so the next run numbers its waits after it and a decision for
+ * a wait of an earlier run is refused, never applied to a wait of the new run. A saga gets it
+ * from `saga.continuation()`, carries it in its continue-as-new input, and passes it back as
+ * `runSaga(…, { continues })`.
+ */
+export const SagaContinuation = z.object({ lastWaitId: z.int().nonnegative() });
+/** See {@link SagaContinuation}. */
+export type SagaContinuation = z.infer<typeof SagaContinuation>;
+
 /** What a step is doing. `failed` covers a step waiting for an operator after its action failed. */
 export const StepState = z.enum(['pending', 'running', 'succeeded', 'failed', 'undoing', 'undone', 'undo-failed', 'skipped']);
 /** One of the {@link StepState} values. */

@@ -2,7 +2,8 @@
  * Test-only sagas for the engine's tests: a saga built from a plan (steps, parallel groups,
  * a pivot), and a ten-step saga written the way a saga author would.
  */
-import { condition, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, continueAsNew, defineSignal, executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { SagaContinuation } from '../../src/schemas/saga';
 import type { LedgerActivities } from '../helpers/ledger';
 import { oneShot, reliable, undo } from '../../src/schemas/retry-profiles';
 import { runSaga, type ApprovalOptions, type SagaScope } from '../../src/workflows/saga';
@@ -16,7 +17,9 @@ const undoLedger = proxyActivities<LedgerActivities>(undo);
 /**
  * A plan item: a step (with an undo unless `undo: false`), a step started and not awaited
  * (`float`), a step whose action runs a child workflow until it is released (`child`), a
- * parallel group (a member's item may be a nested group), the pivot, or an approval.
+ * parallel group (a member's item may be a nested group), the pivot, an approval, or — once
+ * {@link continueSignal} comes — continue-as-new into the plan `next`, carrying the saga's
+ * continuation (whatever waits is dropped).
  */
 export type PlanItem =
   | { step: string; undo?: boolean }
@@ -24,7 +27,8 @@ export type PlanItem =
   | { child: string }
   | { group: string; members: Array<Array<string | { group: string; members: string[][] }>> }
   | { pivot: true }
-  | { approval: string; options: ApprovalOptions };
+  | { approval: string; options: ApprovalOptions }
+  | { continueAsNew: true };
 
 /** Input of {@link plannedSaga}. */
 export interface PlannedSagaInput {
@@ -34,7 +38,14 @@ export interface PlannedSagaInput {
   duplicate?: string;
   /** Run the saga as {@link RunSagaOptions.stoppable}. */
   stoppable?: boolean;
+  /** The plan of the run after a `continueAsNew` item. */
+  next?: PlanItem[];
+  /** Set by a `continueAsNew` item for the next run: {@link RunSagaOptions.continues}. */
+  continues?: SagaContinuation;
 }
+
+/** Lets a plan's `continueAsNew` item continue as new. */
+export const continueSignal = defineSignal('continue');
 
 /** Releases a {@link heldChild}. */
 export const releaseSignal = defineSignal('release');
@@ -50,6 +61,8 @@ export async function heldChild(): Promise<string> {
 /** Runs the plan; returns each step's output by step name. */
 export async function plannedSaga(input: PlannedSagaInput): Promise<Record<string, string>> {
   const ledger = input.profile === 'reliable' ? reliableLedger : oneShotLedger;
+  let continueNow = false;
+  setHandler(continueSignal, () => void (continueNow = true));
   return runSaga('plannedSaga', async (saga) => {
     const outputs: Record<string, string> = {};
     const step = async (scope: SagaScope, name: string, withUndo = true) => {
@@ -67,7 +80,11 @@ export async function plannedSaga(input: PlannedSagaInput): Promise<Record<strin
       );
     let children = 0;
     for (const item of input.plan) {
-      if ('pivot' in item) saga.pivot();
+      if ('continueAsNew' in item) {
+        await condition(() => continueNow);
+        const { next, ...rest } = input;
+        await continueAsNew<typeof plannedSaga>({ ...rest, plan: next ?? [], continues: saga.continuation() });
+      } else if ('pivot' in item) saga.pivot();
       else if ('approval' in item) outputs[item.approval] = (await saga.awaitApproval(item.approval, item.options)).outcome;
       else if ('group' in item) await group(saga, item);
       else if ('float' in item) void step(saga, item.float).catch(() => undefined);
@@ -79,7 +96,7 @@ export async function plannedSaga(input: PlannedSagaInput): Promise<Record<strin
       if (input.duplicate && 'step' in item && item.step === input.duplicate) await step(saga, input.duplicate);
     }
     return outputs;
-  }, { stoppable: input.stoppable });
+  }, { stoppable: input.stoppable, continues: input.continues });
 }
 
 /** A ten-step saga with a parallel group of three and a pivot, as an author writes one. */

@@ -30,6 +30,7 @@ import {
   OperatorDecisionInput,
   type OperatorNotification,
   OUTCOME_MEMO_KEY,
+  SagaContinuation,
   type SagaDecision,
   type SagaState,
   type SagaStatus,
@@ -131,6 +132,17 @@ export interface Saga extends SagaScope {
    * instances are migrated. JSON values only; the latest value per name is kept.
    */
   report(name: string, value: unknown): void;
+  /**
+   * What the next run needs to continue this saga when the workflow continues as new: carry it
+   * in the continue-as-new input and pass it back as {@link RunSagaOptions.continues}. Read it
+   * just before continuing (it names the last wait begun so far).
+   *
+   * Continue-as-new ends this run: its steps, waits and decisions stay in its history, and the
+   * next run starts with none. A wait still open is dropped; to keep asking, the saga carries
+   * what it waited on and asks again in the next run (the firmware rollout re-opens its
+   * operator escalations so).
+   */
+  continuation(): SagaContinuation;
 }
 
 /** Options of {@link runSaga}. Activity retry profiles belong to the saga's activity proxies, not here. */
@@ -149,6 +161,13 @@ export interface RunSagaOptions {
    * the outcome. Without it, a saga past its pivot finishes forward whatever is requested.
    */
   readonly stoppable?: boolean;
+  /**
+   * This run continues an earlier run of the saga's workflow (continue-as-new): what that run's
+   * {@link Saga.continuation} returned. Its waits are numbered after the earlier run's last, so
+   * a wait number stays unambiguous across runs: a decision naming a wait of an earlier run is
+   * refused (saying so), never applied to a wait of this one.
+   */
+  readonly continues?: SagaContinuation;
 }
 
 /** Progress (UnwindStep, UnwindProgressAt) is upserted on a step start at most this often, besides state changes. */
@@ -293,6 +312,9 @@ class RootScope extends Scope implements Saga {
   report(name: string, value: unknown): void {
     this.run.reports[name] = value;
   }
+  continuation(): SagaContinuation {
+    return this.run.continuation();
+  }
 }
 
 /** One saga execution: its stack, records, waits and decisions. The workflow function only wires it. */
@@ -305,7 +327,9 @@ class SagaRun {
   private readonly names = new Set<string>();
   private readonly records: StepRecord[] = [];
   private readonly waits: Wait[] = [];
-  private readonly waitBook = new WaitBook();
+  private readonly waitBook: WaitBook;
+  /** Why the saga cannot run as asked (an invalid option), thrown when it starts: it ends `failed`. */
+  private readonly setupError: ApplicationFailure | undefined;
   private readonly decisions: SagaDecision[] = [];
   private readonly approvals: ApprovalDesk;
   readonly reports: Record<string, unknown> = {};
@@ -330,6 +354,15 @@ class SagaRun {
     if (typeof sagaType !== 'string' || sagaType.length === 0) throw invalidSaga('runSaga needs a saga type, e.g. "diskCreate".', null);
     this.notify = options.notifyOperator ?? proxyActivities<OperatorActivities>(notifyProfile).notifyOperator;
     this.root = new RootScope(this, [], null, [], null, null);
+    const continues = SagaContinuation.safeParse(options.continues ?? { lastWaitId: 0 });
+    this.waitBook = new WaitBook(continues.success ? continues.data.lastWaitId : 0);
+    this.setupError = continues.success
+      ? undefined
+      : invalidSaga(
+          `runSaga option "continues" is not a continuation: ${continues.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}; ` +
+            'pass what saga.continuation() returned in the run that continued as new.',
+          null,
+        );
     this.approvals = new ApprovalDesk(this, this.waitBook, (step: string) => this.publish(step));
     setHandler(sagaStatusQuery, () => this.status());
     for (const [definition, kind] of [[approveUpdate, 'approve'], [rejectUpdate, 'reject']] as const) {
@@ -354,6 +387,7 @@ class SagaRun {
 
   async execute<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
     try {
+      if (this.setupError) throw this.setupError;
       this.faults = readFaults();
       const result = await CancellationScope.nonCancellable(() => {
         this.bodyScope = new CancellationScope();
@@ -367,7 +401,7 @@ class SagaRun {
     } catch (err) {
       if (err instanceof ContinueAsNew) throw err;
       if (this.cancelRequest?.effect === 'stops') return this.stop();
-      if (this.pivoted || (err instanceof ApplicationFailure && err.type === SagaFailureType.InvalidFaults)) {
+      if (this.pivoted || err === this.setupError || (err instanceof ApplicationFailure && err.type === SagaFailureType.InvalidFaults)) {
         // Past the pivot nothing may be undone: an error that still gets here (a bug in the
         // saga's own code) ends the workflow as it is, and says so.
         this.phase = 'failed';
@@ -395,6 +429,10 @@ class SagaRun {
       reports: JSON.parse(JSON.stringify(this.reports)) as Record<string, unknown>,
       cancelRequested: this.cancelRequest ? { ...this.cancelRequest } : null,
     };
+  }
+
+  continuation(): SagaContinuation {
+    return { lastWaitId: this.waitBook.lastId() };
   }
 
   async awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {

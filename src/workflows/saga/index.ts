@@ -47,6 +47,11 @@
  * - Workers register the `notifyOperator` activity (src/activities/notify-operator.ts), or the
  *   saga passes its own `notifyOperator` in {@link RunSagaOptions}.
  * - Faults are injected from the start-time memo `unwindFaults` (`SagaFaults`, src/schemas/faults.ts).
+ * - A saga that continues as new carries `saga.continuation()` in its input and passes it back
+ *   as {@link RunSagaOptions.continues}: wait numbers go on across runs. Open waits end with
+ *   the run; the saga asks again in the new one.
+ * - A skipped undo leaves residue: the saga ends `unwound-with-residue`, and
+ *   `SagaUnwoundDetails.skipped` carries each skipped step's idempotency key.
  *
  * Retry profiles (`oneShot`, `reliable`, `undo`) belong to the activity proxies:
  * src/schemas/retry-profiles.ts.
@@ -55,6 +60,7 @@ export { describeFailure, runSaga } from './engine';
 export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition } from './engine';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 export type { ApprovalOptions, ApprovalResult } from './approval';
+export type { SagaContinuation } from '../../schemas/saga';
 export {
   isNeedsOperator,
   isRefused,
