@@ -3,7 +3,7 @@
  * operator pauses, deferred sleds, SSDs added mid-rollout, the failure-rate halt, and the
  * integrity invariant checked after every change the rack applies.
  */
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { mulberry32, type RackChange, type RackDb } from '../src/rack';
 import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
-import { OUTCOME_MEMO_KEY, type OperatorNotification, SagaUnwoundDetails } from '../src/schemas/saga';
+import { OUTCOME_MEMO_KEY, type OperatorNotification, type SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
 import { createTimeSkippingEnv } from '../src/testing/environments';
 import { startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
@@ -150,6 +150,61 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     }
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 32, blocked: 0 });
+  });
+
+  it('carries every open integrity escalation across continue-as-new: still listed, still decidable by retry, with wait numbers that go on', async () => {
+    const target = await freshRack();
+    const degraded = 'sled-2-ssd-0';
+    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    const expected = await mirrorsOf(degraded);
+    // A run continues as new after a few plans: the escalations wait across several runs.
+    const handle = await startRollout(target, { untilIdle: true, integrityWaitLimitMs: 20 * 60_000, stepsPerRun: 10 });
+    const escalated = (s: FirmwareRolloutStatus) => s.ssds.filter((x) => x.needsOperator).length === expected.size;
+    let status = await handle.query(firmwareRolloutStatusQuery, {});
+    for (let i = 0; i < 20 && !escalated(status); i++) {
+      await env.sleep('5 minutes');
+      status = await handle.query(firmwareRolloutStatusQuery, {});
+    }
+    expect(status.ssds.filter((x) => x.needsOperator).map((x) => x.ssdId).sort()).toEqual([...expected].sort());
+    const integrityWaits = (saga: SagaStatus) => saga.waiting.filter((w) => w.step.startsWith('integrity['));
+    await until(async () => integrityWaits(await handle.query(sagaStatusQuery)).length === expected.size);
+    const before = await handle.query(sagaStatusQuery);
+    const oldWaitIds = integrityWaits(before).map((w) => w.waitId);
+    const runsBefore = status.runs;
+    const pages = () => notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout' && n.step.startsWith('integrity[')).length;
+    await until(() => pages() === expected.size);
+
+    // Time goes on: the rollout keeps planning and continues as new with the escalations open.
+    await env.sleep('10 minutes');
+    status = await handle.query(firmwareRolloutStatusQuery, {});
+    expect(status.runs).toBeGreaterThan(runsBefore);
+    expect(status.ssds.filter((x) => x.needsOperator).map((x) => x.ssdId).sort()).toEqual([...expected].sort());
+    // The saga's own status (`unwind show`) lists every escalation again, one per SSD, numbered after the earlier runs' waits.
+    await until(async () => integrityWaits(await handle.query(sagaStatusQuery)).length === expected.size);
+    const after = integrityWaits(await handle.query(sagaStatusQuery));
+    for (const id of expected) expect(after.filter((w) => w.step.startsWith(`integrity[${id}#`)), id).toHaveLength(1);
+    expect(Math.min(...after.map((w) => w.waitId))).toBeGreaterThan(Math.max(...oldWaitIds));
+    expect(after.every((w) => w.actions.join() === 'retry')).toBe(true);
+    // Asked again, not paged again: one page per escalation.
+    expect(pages()).toBe(expected.size);
+    // A decision for a wait of an earlier run is refused, never applied to a new one.
+    const stale = await handle
+      .executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'late', waitId: oldWaitIds[0] }] })
+      .then(() => 'accepted', (e: unknown) => String((e as WorkflowUpdateFailedError).cause?.message));
+    expect(stale).toMatch(/began in an earlier run of this saga/);
+
+    // Once the mirror is repaired, the operator's retries (by wait id, as `unwind retry --wait-id` sends them) let the SSDs go.
+    await testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
+    for (let i = 0; i < 50; i++) {
+      for (const w of integrityWaits(await handle.query(sagaStatusQuery))) {
+        await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', waitId: w.waitId }] }).catch(() => undefined);
+      }
+      if ((await handle.query(firmwareRolloutStatusQuery, {})).counts.done === 32) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const final = await handle.result();
+    expect(final.counts).toMatchObject({ done: 32, blocked: 0 });
+    expect(final.runs).toBeGreaterThan(runsBefore);
   });
 
   it('pages an operator for a drive that never returns while the rollout goes on elsewhere; retry finishes it', async () => {

@@ -4,6 +4,7 @@
  * (`firmwareReconciler`). Shared by the workflows, the firmware activities, the client and the CLI.
  */
 import { z } from 'zod';
+import { SagaContinuation } from './saga';
 
 const Model = z.string().min(1).max(64);
 const Version = z.string().min(1).max(64);
@@ -41,6 +42,10 @@ export const RolloutOptions = z.strictObject({
   pollIntervalMs: Ms.min(1).default(30_000),
   /** Complete once nothing is left to do now (deferred and blocked SSDs are reported), instead of staying for the reconciler. */
   untilIdle: z.boolean().default(false),
+  /** A run continues as new past this many saga steps (its status lists every step of the run). */
+  stepsPerRun: z.int().min(10).max(10_000).default(300),
+  /** …or past this many history events (well under Temporal's limits, and the 10,000 the fleet test allows). */
+  eventsPerRun: z.int().min(500).max(40_000).default(4_000),
 });
 /** Rollout options as given (every field optional). */
 export type RolloutOptionsInput = z.input<typeof RolloutOptions>;
@@ -64,6 +69,13 @@ export const SsdProgress = z.object({
   a: z.int().min(0).default(0),
   /** Waiting for an operator (escalated past a limit, or its update paused). */
   op: z.boolean().optional(),
+  /**
+   * The number of its open integrity escalation (step `integrity[<ssd>#e]`), while one waits for
+   * an operator: a run that continues the rollout asks again, under the next number.
+   */
+  e: z.int().min(1).optional(),
+  /** True once an operator was paged about its open escalation: asking again after continue-as-new pages no one. */
+  n: z.boolean().optional(),
 });
 /** See {@link SsdProgress}. */
 export type SsdProgress = z.infer<typeof SsdProgress>;
@@ -91,6 +103,8 @@ export const RolloutCarry = z.object({
   escalations: z.int(),
   runs: z.int(),
   startedAt: z.string(),
+  /** The saga's own continuation: wait numbers go on in the next run. */
+  saga: SagaContinuation.optional(),
 });
 /** See {@link RolloutCarry}. */
 export type RolloutCarry = z.infer<typeof RolloutCarry>;

@@ -14,22 +14,27 @@
  *
  * - SSDs with a degraded mirror wait (`blocked`) while the rest go on; past
  *   `integrityWaitLimitMs` a step `integrity[<ssd>#n]` asks an operator, whose `retry`
- *   re-checks the mirrors.
+ *   re-checks the mirrors. An escalation still open when the rollout continues as new is asked
+ *   again at the start of the next run (`integrity[<ssd>#n+1]`, re-checking first; paged once
+ *   per escalation), so it never drops out of the saga's status or out of reach of `retry`.
  * - SSDs on offline sleds are `deferred`; the reconciler's `rescan` picks them up once the sled is back.
  * - An SSD whose update pauses for an operator (a drive that never returns) is `blocked`; its
  *   saga goes on in its own workflow and reports back (`ssdSettled`).
  * - When nothing is left to do the rollout is `idle`: it waits for `rescan` (new SSDs, returned
  *   sleds) — or completes, with `untilIdle`. A new target for the model supersedes it.
- * - The history stays short: continue-as-new carries the per-SSD progress.
+ * - The history stays short: a run continues as new past `stepsPerRun` steps or `eventsPerRun`
+ *   events, carrying the per-SSD progress, the open escalations and the saga's wait numbering.
  */
 import {
   ApplicationFailure,
   condition,
   continueAsNew,
   executeChild,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { OperatorActivities } from '../activities/notify-operator';
 import { FailureType } from '../schemas/failures';
 import {
   FirmwareRolloutInput,
@@ -43,6 +48,7 @@ import {
   type SsdRolloutState,
   type WaveSummary,
 } from '../schemas/firmware';
+import type { OperatorNotification } from '../schemas/saga';
 import { parseWorkflowInput } from '../schemas/validation';
 import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './firmware-messages';
 import { runSaga, type Saga } from './saga';
@@ -51,12 +57,14 @@ import { ssdFirmwareWave } from './ssd-firmware-wave';
 
 /** How often an idle rollout looks at the rack again without being asked. */
 const IDLE_RECHECK_MS = 3600_000;
-/** Continue-as-new past this many events (well under the 10,000 the fleet test allows). */
-const HISTORY_LIMIT = 4_000;
-/** Continue-as-new past this many saga steps in one run (the status lists them all). */
-const STEP_LIMIT = 300;
 /** Waves kept in the status. */
 const WAVES_KEPT = 100;
+
+const operator = proxyActivities<OperatorActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
+});
 
 const STATES: readonly SsdRolloutState[] = ['pending', 'in-progress', 'done', 'deferred', 'blocked', 'failed'];
 
@@ -80,6 +88,10 @@ class Rollout {
   private atVersion = 0;
   private rescan = false;
   private steps = 0;
+  /** Escalations of earlier runs asked again in this one: not counted against `stepsPerRun`. */
+  private readonly reasked = new Set<string>();
+  /** The SSD each escalation step of this run asks about. */
+  private readonly escalated = new Map<string, SsdProgress>();
   /** SSDs whose paused update reported its end before the wave that started it did. */
   private readonly settledEarly = new Set<string>();
 
@@ -112,13 +124,16 @@ class Rollout {
   async run(saga: Saga): Promise<FirmwareRolloutStatus> {
     // A rollout goes forward only: nothing it did is undone, failures wait for an operator.
     saga.pivot();
+    // Continue-as-new ended the earlier run's waits: ask again about every SSD an operator was
+    // asked about and has not answered, so each stays in the status and decidable by `retry`.
+    for (const [ssdId, p] of this.ssds) if (p.op === true && p.e !== undefined) this.escalate(saga, ssdId, p, true);
     for (;;) {
       if (this.mustContinueAsNew()) {
         await continueAsNew<(input: FirmwareRolloutInput) => Promise<FirmwareRolloutStatus>>({
           model: this.model,
           version: this.version,
           options: this.options,
-          carry: this.carry(),
+          carry: this.carry(saga),
         });
       }
       this.rescan = false;
@@ -174,7 +189,19 @@ class Rollout {
 
   private mustContinueAsNew(): boolean {
     const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT || this.steps > STEP_LIMIT;
+    // Escalations asked again at the start do not count: every run plans at least once.
+    return info.continueAsNewSuggested || info.historyLength > this.options.eventsPerRun || this.steps - this.reasked.size > this.options.stepsPerRun;
+  }
+
+  /**
+   * Pages an operator when a step waits — once per escalation: one asked again after
+   * continue-as-new pages no one if its first page got through (else it pages now).
+   */
+  async notifyOperator(notification: OperatorNotification): Promise<void> {
+    const p = this.escalated.get(notification.step);
+    if (p?.n === true) return;
+    await operator.notifyOperator(notification);
+    if (p !== undefined && p.e !== undefined) p.n = true;
   }
 
   private progress(ssdId: string): SsdProgress {
@@ -227,11 +254,19 @@ class Rollout {
     return waiting;
   }
 
-  /** Asks an operator about an SSD that waited too long for its mirrors; their `retry` re-checks. */
-  private escalate(saga: Saga, ssdId: string, p: SsdProgress): void {
+  /**
+   * Asks an operator about an SSD that waited too long for its mirrors; their `retry` re-checks.
+   * With `again`, asks again about an escalation a run before this one left open (its detail
+   * already says why), under the next escalation number.
+   */
+  private escalate(saga: Saga, ssdId: string, p: SsdProgress, again = false): void {
     p.op = true;
-    p.d = `${p.d ?? 'mirrors not healthy'}; waited past ${this.options.integrityWaitLimitMs} ms: needs an operator`;
-    const name = `integrity[${ssdId}#${++this.escalations}]`;
+    if (!again) p.d = `${p.d ?? 'mirrors not healthy'}; waited past ${this.options.integrityWaitLimitMs} ms: needs an operator`;
+    p.e = ++this.escalations;
+    const name = `integrity[${ssdId}#${p.e}]`;
+    this.escalated.set(name, p);
+    if (again) this.reasked.add(name);
+    else delete p.n;
     void this.step(saga, name, async () => {
       const check = await rack.firmwareCheckIntegrity(ssdId);
       if (!check.healthy) {
@@ -248,6 +283,8 @@ class Rollout {
       () => {
         p.op = false;
         p.s = 'pending';
+        delete p.e;
+        delete p.n;
         delete p.t;
         delete p.d;
         this.rescan = true;
@@ -320,8 +357,9 @@ class Rollout {
     });
   }
 
-  private carry(): RolloutCarry {
+  private carry(saga: Saga): RolloutCarry {
     return {
+      saga: saga.continuation(),
       ssds: Object.fromEntries(this.ssds),
       waves: this.waves,
       nextWave: this.nextWave,
@@ -365,5 +403,10 @@ export async function ssdFirmwareRollout(params: FirmwareRolloutInput): Promise<
   const input = parseWorkflowInput(FirmwareRolloutInput, params, 'ssdFirmwareRollout');
   const rollout = new Rollout(input);
   // Stoppable: cancelling the rollout stops it between waves' steps; what runs settles, nothing is undone.
-  return runSaga('ssdFirmwareRollout', (saga) => rollout.run(saga), { stoppable: true });
+  // Continues the wait numbering of the run before, if any: an operator's wait id names one wait across runs.
+  return runSaga('ssdFirmwareRollout', (saga) => rollout.run(saga), {
+    stoppable: true,
+    continues: input.carry?.saga,
+    notifyOperator: (notification) => rollout.notifyOperator(notification),
+  });
 }
