@@ -1,8 +1,8 @@
 /**
  * Bad input to every command of the `unwind` CLI, with nothing reachable: neither Temporal
- * (`--address 127.0.0.1:1`) nor the rack. Each must exit 2 at once (flags are checked before
- * anything connects; a connection attempt takes 10 s) with one line naming the flag the operator
- * typed, in plain words, never a schema's field name.
+ * (`--address 127.0.0.1:1`) nor the rack. Each must exit 2 with one line naming the flag the
+ * operator typed, in plain words, never a schema's field name. Exit 2 proves the check came
+ * first: with nothing reachable, any connection attempt ends in exit 3 (after 10 s for Temporal).
  */
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -14,8 +14,6 @@ import { startTestRack } from '../src/testing/rack';
 import { type CliRun, runUnwind } from './cli-helpers';
 
 const NOWHERE = { UNWIND_RACK_URL: 'http://127.0.0.1:1' };
-/** Far below the 10 s a connection attempt takes, far above a CLI start on a loaded machine. */
-const QUICK_MS = 8_000;
 
 interface Case {
   args: string[];
@@ -164,8 +162,8 @@ async function runAll(cases: readonly Case[]): Promise<(CliRun & { ms: number })
 /** Soft: one run reports every command that fails, not only the first. */
 function expectRefusedAtOnce(c: Case, run: CliRun & { ms: number }): void {
   const label = `unwind ${c.args.map((a) => (a.length > 40 ? `${a.slice(0, 10)}…` : a)).join(' ')}`;
-  expect.soft(run.code, `${label}\nstderr: ${run.stderr}`).toBe(2);
-  expect.soft(run.ms, `${label} took ${run.ms} ms: did it try to connect?`).toBeLessThan(QUICK_MS);
+  // Not timed (a loaded machine starts the CLI slowly): exit 3 would say it tried to connect.
+  expect.soft(run.code, `${label} (${run.ms} ms)\nstderr: ${run.stderr}`).toBe(2);
   const lines = run.stderr.trimEnd().split('\n');
   expect.soft(lines, `${label}: one line`).toHaveLength(1);
   expect.soft(lines[0], label).toMatch(/^unwind: .+; .+/);
@@ -188,20 +186,20 @@ describe('bad input with nothing reachable: exit 2 at once, naming the flag', ()
     expect(leafCommands(program).filter((c) => !covered.has(c))).toEqual([]);
   });
 
-  it('every command refuses bad flags and arguments before connecting', { timeout: 120_000 }, async () => {
+  it('every command refuses bad flags and arguments before connecting', { timeout: 300_000 }, async () => {
     const cases = Object.values(CASES).flat();
     const runs = await runAll(cases);
     cases.forEach((c, i) => expectRefusedAtOnce(c, runs[i]!));
   });
 
-  it('bad global flags and environment are refused before connecting', { timeout: 60_000 }, async () => {
+  it('bad global flags and environment are refused before connecting', { timeout: 120_000 }, async () => {
     const runs = await runAll(GLOBAL_CASES);
     GLOBAL_CASES.forEach((c, i) => expectRefusedAtOnce(c, runs[i]!));
   });
 
   // Fails until the change named lands in a file this suite's author does not own: flip to `it`.
   for (const c of PENDING) {
-    it.fails(`${c.command}: ${c.says.join(', ')} (needs ${c.needs})`, { timeout: 30_000 }, async () => {
+    it.fails(`${c.command}: ${c.says.join(', ')} (needs ${c.needs})`, { timeout: 60_000 }, async () => {
       const [run] = await runAll([c]);
       expectRefusedAtOnce(c, run!);
     });
