@@ -86,6 +86,7 @@ import { ErrorGrouper, type ErrorGroup, type ErrorGroupDraft } from './saga-erro
 import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
 import { TASK_QUEUE } from './temporal/worker-config';
 import { connectionConfig, sdkTlsOptions, type ConnectionConfig } from './temporal/connection';
+import { executeDecision } from './temporal/updates';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
 import { hardwareReplacedSignal } from './workflows/sled-replace';
 
@@ -545,7 +546,8 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean, re
       if ('refusal' in picked) throw new OperatorActionRefusedError(workflowId, action, picked.refusal);
       sent = { ...input, step: picked.wait.step, waitId: picked.wait.waitId };
     }
-    return await send(action, () => handle.executeUpdate(operatorUpdates[action], { args: [sent] }));
+    const recorded = async () => (await handle.query(sagaStatusQuery)).decisions.find((d) => d.waitId === sent.waitId && d.action === action);
+    return await send(action, () => executeDecision(handle, operatorUpdates[action], [sent], recorded));
   };
   const decide = async (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
     const input = parseRequest(ApprovalDecisionInput, decision, `sagas.${action}`);
@@ -556,7 +558,8 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean, re
       if (!pending) throw new OperatorActionRefusedError(workflowId, action, `no approval is pending: the saga is ${status.state}`);
       sent = { ...input, waitId: pending.waitId };
     }
-    return await send(action, () => handle.executeUpdate(approvalUpdates[action], { args: [sent] }));
+    const recorded = async () => (await handle.query(sagaStatusQuery)).approvals.find((r) => r.waitId === sent.waitId && r.by === sent.approver);
+    return await send(action, () => executeDecision(handle, approvalUpdates[action], [sent], recorded));
   };
   return {
     workflowId,

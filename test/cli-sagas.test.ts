@@ -142,9 +142,9 @@ describe('starting sagas', () => {
       unwind('instance', 'create', '--name', 'web-9', '--cpus', '0', '--memory', '1.5', '--nics', '7'),
     ]);
     expectExit(disk, 2);
-    expect(disk.stderr).toMatch(/^unwind: invalid request: --name: .+; --size: .+; fix the flags named; nothing was started\n$/);
+    expect(disk.stderr).toMatch(/^unwind: --name: 'Bad_Name' is not a DNS label: .+; --size must be a whole number from 1 to 16384 \(got 'lots'\); fix the flags named \(see 'unwind disk create --help'\); nothing was done\n$/);
     expectExit(instance, 2);
-    for (const flag of ['--cpus', '--memory', '--disk', '--nics']) expect(instance.stderr).toContain(`${flag}: `);
+    expect(instance.stderr).toContain('--cpus must be a whole number from 1 to 64 (got 0); --memory must be a whole number from 1 to 1024 (got 1.5); --disk is required; --nics must be a whole number from 1 to 4 (got 7)');
     expect(instance.stderr).not.toContain('--name');
     expect(await client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
   });
@@ -289,7 +289,7 @@ describe('instance commands', () => {
 
   it('names bad migrate input by its flag and argument (exit 2)', async () => {
     const run = expectExit(await unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
-    expect(run.stderr).toMatch(/^unwind: invalid request: --request-id: must be 1 to 64 letters/);
+    expect(run.stderr).toMatch(/^unwind: --request-id must be 1 to 64 letters.* \(got 'not ok!'\); fix the flag named/);
   });
 });
 

@@ -3,8 +3,9 @@
  * saga's id; `--wait` follows it to the end (see saga-start.ts for the exit codes).
  */
 import type { Command } from 'commander';
-import type { DiskCreateParams } from '../schemas/disk';
+import { DiskCreateParams } from '../schemas/disk';
 import type { CliContext } from './context';
+import { checkFlags } from './flags';
 import { REQUEST_ID_HELP, type StartOptions, identityHelp, numberish, startSaga, withStartOptions } from './saga-start';
 
 /** Registers `unwind disk create` on `program`. */
@@ -33,10 +34,9 @@ Examples:
   $ unwind disk create --name data-1 --size 100 --request-id nexus-7f3a   # repeatable safely`,
     )
     .action(async (opts: StartOptions & { name?: string; size?: number }) => {
-      const request = { name: opts.name, sizeGiB: opts.size, requestId: opts.requestId };
-      await startSaga(context, opts, { name: '--name', sizeGiB: '--size', requestId: '--request-id' }, (client) =>
-        // Unchecked here on purpose: the client's schema reports every bad flag at once.
-        client.disks.create(request as DiskCreateParams),
-      );
+      const flags = { name: '--name', sizeGiB: '--size', requestId: '--request-id' };
+      // Checked before connecting: bad flags are exit 2 whether or not Temporal is up.
+      const request = checkFlags(DiskCreateParams, { name: opts.name, sizeGiB: opts.size, requestId: opts.requestId }, flags, { help: 'unwind disk create' });
+      await startSaga(context, opts, flags, (client) => client.disks.create(request));
     });
 }

@@ -4,8 +4,9 @@
  * saga's id; `--wait` follows it to the end (see saga-start.ts for the exit codes).
  */
 import type { Command } from 'commander';
-import type { InstanceCreateRequest } from '../schemas/instance';
+import { InstanceCreateParams, InstanceDeleteParams, InstanceMigrateParams } from '../schemas/instance';
 import type { CliContext } from './context';
+import { checkFlags } from './flags';
 import { REQUEST_ID_HELP, type StartOptions, identityHelp, numberish, startSaga, withStartOptions } from './saga-start';
 
 const WAIT_HELP = `
@@ -49,14 +50,15 @@ Examples:
   $ unwind instance create --name db-1 --cpus 8 --memory 32 --disk 500 --nics 2 --wait --json`,
     )
     .action(async (opts: StartOptions & { name?: string; cpus?: number; memory?: number; disk?: number; nics?: number }) => {
-      const request = { name: opts.name, cpus: opts.cpus, memoryGiB: opts.memory, diskGiB: opts.disk, nics: opts.nics, requestId: opts.requestId };
-      await startSaga(
-        context,
-        opts,
-        { name: '--name', cpus: '--cpus', memoryGiB: '--memory', diskGiB: '--disk', nics: '--nics', requestId: '--request-id' },
-        // Unchecked here on purpose: the client's schema reports every bad flag at once.
-        (client) => client.instances.create(request as InstanceCreateRequest),
+      const flags = { name: '--name', cpus: '--cpus', memoryGiB: '--memory', diskGiB: '--disk', nics: '--nics', requestId: '--request-id' };
+      // Checked before connecting: bad flags are exit 2 whether or not Temporal is up.
+      const request = checkFlags(
+        InstanceCreateParams,
+        { name: opts.name, cpus: opts.cpus, memoryGiB: opts.memory, diskGiB: opts.disk, nics: opts.nics, requestId: opts.requestId },
+        flags,
+        { help: 'unwind instance create' },
       );
+      await startSaga(context, opts, flags, (client) => client.instances.create(request));
     });
 
   withStartOptions(instance.command('migrate'))
@@ -74,6 +76,9 @@ Examples:
   $ unwind instance migrate inst-3 --to sled-2 --request-id drain-2024-06 --wait`,
     )
     .action(async (instance: string, opts: StartOptions & { to?: string }) => {
+      // Checked before connecting (and before the rack lookup of a name).
+      checkFlags(InstanceMigrateParams, { instanceId: instance, targetSledId: opts.to, requestId: opts.requestId },
+        { instanceId: '<instance>', targetSledId: '--to', requestId: '--request-id' }, { help: 'unwind instance migrate' });
       const request = { instanceId: await instanceIdOf(context, instance), targetSledId: opts.to, requestId: opts.requestId };
       await startSaga(
         context,
@@ -97,6 +102,8 @@ Examples:
   $ unwind instance delete web-1 --wait`,
     )
     .action(async (instance: string, opts: StartOptions) => {
+      checkFlags(InstanceDeleteParams, { instanceId: instance, requestId: opts.requestId },
+        { instanceId: '<instance>', requestId: '--request-id' }, { help: 'unwind instance delete' });
       const request = { instanceId: await instanceIdOf(context, instance), requestId: opts.requestId };
       await startSaga(context, opts, { instanceId: '<instance>', requestId: '--request-id' }, (client) => client.instances.delete(request));
     });

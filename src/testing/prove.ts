@@ -23,6 +23,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { approveUpdate, retryUpdate, sagaStatusQuery, unwindUpdate } from '../workflows/saga/messages';
 import type { SagaFaults } from '../schemas/faults';
 import { OUTCOME_MEMO_KEY, SagaUnwoundDetails, type SagaStatus, type StepStatus } from '../schemas/saga';
+import { executeDecision } from '../temporal/updates';
 import type { SagaWorkflow } from './harness';
 import { SagaContractViolation } from './violation';
 
@@ -262,7 +263,11 @@ export async function proveSaga<P, R>(
       if (undone.length > 0) throw new Violation(`undid ${undone.join(', ')} after the pivot`);
     }
     const update = action === 'retry' ? retryUpdate : unwindUpdate;
-    await handle.executeUpdate(update, { args: [{ operator: 'unwind-harness', reason: `proving ${action} at ${step}`, waitId: wait.waitId }] });
+    const decision = { operator: 'unwind-harness', reason: `proving ${action} at ${step}`, waitId: wait.waitId };
+    const recorded = async () => (await queryStatus(handle))?.decisions.find((d) => d.waitId === wait.waitId);
+    await executeDecision(handle, update, [decision], recorded).catch((e: unknown) => {
+      throw new Violation(`refused ${action} of wait ${wait.waitId} at ${step}: ${(e as { cause?: Error }).cause?.message ?? String(e)}`);
+    });
   }
 
   async function runMode(step: string, mode: ProofMode): Promise<string> {

@@ -1,0 +1,45 @@
+/**
+ * Sending a decision (an update) so that it arrives. The server drops an update together with
+ * the workflow task that carried it when that task fails — e.g. the task completed the
+ * workflow while an activity's result came in, and the server asked for a new task — and
+ * answers the caller FAILED_PRECONDITION "unexpected workflow task failure". The decision was
+ * not applied; sending it again is safe, because every decision names its wait: a repeat of one
+ * that was applied after all is refused ("already decided"), never applied to a later wait.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { causeChain } from '../schemas/failures';
+
+const FAILED_PRECONDITION = 9;
+const ATTEMPTS = 5;
+
+/** True for the server's answer to an update dropped with its workflow task. */
+export function isDroppedUpdate(error: unknown): boolean {
+  return causeChain(error).some((e) => {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    return code === FAILED_PRECONDITION && typeof message === 'string' && /workflow task failure/i.test(message);
+  });
+}
+
+/**
+ * Executes `update` with `args`; when the server drops it with its workflow task, asks
+ * `recorded()` whether the saga recorded it after all (its answer is returned), else sends it
+ * again, up to five times.
+ */
+export async function executeDecision<Ret, Arg>(
+  handle: WorkflowHandle,
+  update: UpdateDefinition<Ret, [Arg]>,
+  args: [Arg],
+  recorded: () => Promise<Ret | undefined>,
+): Promise<Ret> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await handle.executeUpdate(update, { args });
+    } catch (error) {
+      if (!isDroppedUpdate(error) || attempt >= ATTEMPTS) throw error;
+      const applied = await recorded().catch(() => undefined);
+      if (applied !== undefined) return applied;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
