@@ -37,8 +37,8 @@ describe('instanceCreate', () => {
   }
 
   it('provisions a running VM: sled reserved, 3 replicas on distinct sleds, NIC mapped on every sled', async () => {
-    const params = newInstance();
-    const result = await bed.harness.succeedsIdempotently(instanceCreate, () => params, async (vm) => {
+    // Fresh params per run: the rack refuses a second live instance of one name.
+    const result = await bed.harness.succeedsIdempotently(instanceCreate, newInstance, async (vm, params) => {
       const instance = await rack().get('instances', vm.instanceId);
       expect(instance).toMatchObject({ state: 'running', sledId: vm.sledId, name: params.name });
       const regions = await rack().list('regions', { diskId: vm.diskId });

@@ -82,6 +82,22 @@ describe('idempotency keys', () => {
   });
 });
 
+describe('names', () => {
+  it('refuses a second live instance or disk of one name, applying nothing; the name is free again once its resource is gone', async () => {
+    const first = await t.rack.instances.create(instance, 'a/create');
+    const taken = await failureOf(t.rack.instances.create(instance, 'b/create'));
+    expect(taken).toMatchObject({ status: 409, code: 'name-taken', class: 'refused', field: 'name' });
+    expect(String((taken as Error).message)).toContain(`an instance named web-1 exists (${first.id})`);
+    await t.rack.disks.create({ name: 'data-1', sizeGiB: 1 }, 'a/disk');
+    expect(await failureOf(t.rack.disks.create({ name: 'data-1', sizeGiB: 2 }, 'b/disk'))).toMatchObject({ code: 'name-taken' });
+    expect(await t.rack.ledger({ key: 'b/create' })).toEqual([]);
+
+    await t.rack.instances.delete({ actionKey: 'a/create' }, 'a/create/undo');
+    const again = await t.rack.instances.create(instance, 'c/create');
+    expect(again.id).not.toBe(first.id);
+  });
+});
+
 describe('faults', () => {
   it('ambiguous: applies and commits, answers 503; a retry with the same key returns the first result', async () => {
     const disk = await t.rack.disks.create({ name: 'd', sizeGiB: 10 }, 'wf/disk');
@@ -139,7 +155,7 @@ describe('faults', () => {
       await t.rack.faults.setRule({ operation: 'instances.create', transientRate: 0.5 });
       const outcomes: boolean[] = [];
       for (let i = 0; i < 40; i++) {
-        outcomes.push(await t.rack.instances.create(instance, `r${round}/${i}`).then(() => true, () => false));
+        outcomes.push(await t.rack.instances.create({ ...instance, name: `web-${round}-${i}` }, `r${round}/${i}`).then(() => true, () => false));
       }
       return outcomes;
     };

@@ -311,6 +311,6 @@ describe('the CLI', () => {
 
   it('a name that is not a DNS label exits 2 naming --name', async () => {
     const run = expectExit(await unwind('instance', 'create', '--name', 'web-', '--cpus', '1', '--memory', '1', '--disk', '1'), 2);
-    expect(run.stderr).toMatch(/^unwind: invalid request: --name: 'web-' is not a DNS label: it ends with a dash/);
+    expect(run.stderr).toMatch(/^unwind: --name: 'web-' is not a DNS label: it ends with a dash/);
   });
 });

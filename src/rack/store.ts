@@ -646,6 +646,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
   },
 
   'instances.create': (ctx, input) => {
+    refuseTakenName(ctx, 'instances', 'instance', input.name);
     const id = insertRow(ctx, 'instances', 'instance', {
       name: input.name, state: 'creating', sled_id: null, cpus: input.cpus, memory_gib: input.memoryGiB, migration_id: null,
     });
@@ -688,6 +689,7 @@ const actions: { [N in ActionName]: (ctx: Ctx, input: Input<N>) => MutationOutpu
   },
 
   'disks.create': (ctx, input) => {
+    refuseTakenName(ctx, 'disks', 'disk', input.name);
     const id = insertRow(ctx, 'disks', 'disk', { name: input.name, size_gib: input.sizeGiB, instance_id: null });
     return getResource(ctx.db, 'disks', id);
   },
@@ -1066,6 +1068,15 @@ const undos: { [N in UndoName]: (ctx: Ctx, id: string, action?: AppliedAction) =
   'nics.delete': (ctx, id) => ({ undone: deleteRow(ctx, 'nics', 'nic', id) }),
   'v2p.clear': (ctx, id) => ({ undone: deleteRow(ctx, 'v2p', 'v2p', id) }),
 };
+
+/**
+ * A live resource's name is unique: the rack is where that rule lives, so two sagas racing for
+ * one name cannot both win. A name is free again once its resource is gone.
+ */
+function refuseTakenName(ctx: Ctx, table: 'instances' | 'disks', what: string, name: string): void {
+  const holder = ctx.db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name) as { id: string } | undefined;
+  if (holder) throw refused('name-taken', `${what === 'instance' ? 'an instance' : 'a disk'} named ${name} exists (${holder.id}): pick another name, or delete it first`, 'name');
+}
 
 function deleteRow(ctx: Ctx, table: string, resourceType: string, id: string): boolean {
   const { changes } = ctx.db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
