@@ -3,7 +3,7 @@
  * operator pauses, deferred sleds, SSDs added mid-rollout, the failure-rate halt, and the
  * integrity invariant checked after every change the rack applies.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -12,7 +12,7 @@ import { createActivities } from '../src/activities';
 import { mulberry32, type RackChange, type RackDb } from '../src/rack';
 import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
 import { OUTCOME_MEMO_KEY, type OperatorNotification, type SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
-import { createTimeSkippingEnv } from '../src/testing/environments';
+import { createDevServerEnv, createTimeSkippingEnv } from '../src/testing/environments';
 import { startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
 import { firmwareReconciler, retryUpdate, sagaStatusQuery, ssdFirmwareRollout } from '../src/workflows';
@@ -70,6 +70,30 @@ async function until(probe: () => boolean | Promise<boolean>, timeoutMs = 30_000
     if (Date.now() > deadline) throw new Error('condition never held');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The rollout's result, or its saga status once `paused` holds (e.g. a halt, an operator wait),
+ * whichever comes first; the polling stops with the result.
+ */
+async function resultOrPause(
+  handle: WorkflowHandle<typeof ssdFirmwareRollout>,
+  paused: (s: SagaStatus) => boolean,
+  timeoutMs = 240_000,
+): Promise<{ completed: FirmwareRolloutStatus } | { paused: SagaStatus }> {
+  let done = false;
+  const result = handle.result().then((completed) => ({ completed })).finally(() => void (done = true));
+  const poll = (async (): Promise<{ paused: SagaStatus }> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done) {
+      const s = await handle.query(sagaStatusQuery).catch(() => undefined);
+      if (s !== undefined && paused(s)) return { paused: s };
+      if (Date.now() > deadline) throw new Error(`rollout ${handle.workflowId} neither ended nor paused; last: ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return new Promise<never>(() => undefined); // the result came first
+  })();
+  return Promise.race([result, poll]);
 }
 
 async function versions(): Promise<Map<string, string>> {
@@ -280,6 +304,51 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect((await testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target)).toHaveLength(updatedBefore);
   });
 
+  it("an SSD's update cancelled from outside fails that SSD only, as cancelled: no halt, the rollout goes on", async () => {
+    const target = await freshRack();
+    // Every drive stays away after its reset: the canary's update waits in await-return, where the operator cancels it.
+    const all = (await testRack.rack.list('ssds')).map((x) => x.id);
+    for (const ssdId of all) await testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
+    const handle = await startRollout(target, { untilIdle: true, returnTimeoutMs: 60 * 60_000 });
+    await until(async () => (await testRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
+    const canary = (await testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
+    const updateId = (await handle.query(firmwareRolloutStatusQuery, {})).ssds.find((x) => x.ssdId === canary)?.detail as string;
+    for (const ssdId of all) await testRack.rack.faults.clearDrive(ssdId);
+    await env.client.workflow.getHandle(updateId).cancel();
+    // A halt (the canary is a whole wave) would wait for an operator: the test would see it pause.
+    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
+    expect(ended).toHaveProperty('completed');
+    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
+    expect(final.counts).toMatchObject({ done: 31, failed: 1, blocked: 0 });
+    const entry = final.ssds.find((x) => x.ssdId === canary);
+    expect(entry).toMatchObject({ state: 'failed', needsOperator: false });
+    expect(entry?.detail).toMatch(/cancelled/);
+    // Its update unwound: back online on its old firmware.
+    expect(await testRack.rack.get('ssds', canary)).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
+  }, 300_000);
+
+  it('a wave cancelled from outside stops at a safe point and the rollout plans its SSDs again, paging no one', async () => {
+    const target = await freshRack();
+    const all = (await testRack.rack.list('ssds')).map((x) => x.id);
+    for (const ssdId of all) await testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
+    // A first wave of four, one update at a time: the first waits in await-return, three are queued.
+    const handle = await startRollout(target, { untilIdle: true, canarySize: 4, updateConcurrency: 1, returnTimeoutMs: 60 * 60_000 });
+    await until(async () => (await testRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
+    const first = (await testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
+    const wave = env.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
+    for (const ssdId of all) await testRack.rack.faults.clearDrive(ssdId);
+    await wave.cancel();
+    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
+    expect(ended).toHaveProperty('completed');
+    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
+    expect(final.counts).toMatchObject({ done: 32, failed: 0, blocked: 0 });
+    // The update in flight finished; the three never started were planned again, in later waves.
+    expect(final.waves[0]).toMatchObject({ index: 0, size: 4, done: 1, replanned: 3 });
+    expect((await testRack.rack.get('ssds', first)).firmwareVersion).toBe(target);
+    expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
+    expect(notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
+  }, 300_000);
+
   it('updates an SSD added mid-rollout', async () => {
     const target = await freshRack();
     const handle = await startRollout(target, { untilIdle: true, maxWaveSize: 2 });
@@ -368,5 +437,58 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     for (const id of failed) expect(failing.has(id), `${id} failed without an injected update failure`).toBe(true);
     for (const id of blocked) expect(mirrors.has(id), `${id} blocked without a degraded mirror`).toBe(true);
     console.log(`randomized rollout: ${final.waves.length} waves, ${final.counts.done} done, ${failed.length} failed, ${blocked.length} blocked`);
+  }, 300_000);
+});
+
+// The time-skipping server never tells a parent that its child was terminated (no
+// ChildWorkflowExecutionTerminated event reaches the rollout's history): this runs on the dev server.
+describe('ssdFirmwareRollout (dev server, real rack)', () => {
+  const devQueue = 'firmware-rollout-dev';
+  let dev: TestWorkflowEnvironment;
+  let devRack: TestRack;
+  let devWorker: Worker;
+  let devRunning: Promise<void>;
+
+  beforeAll(async () => {
+    dev = await createDevServerEnv();
+    devRack = await startTestRack({ seed: fleetSeed(8, 4) });
+    await createDisks(devRack.rack, 12);
+    devWorker = await createUnwindTestWorker(dev, {
+      taskQueue: devQueue,
+      activities: createActivities({ rack: devRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: (n) => void notifications.push(n) }),
+    });
+    devRunning = devWorker.run();
+  });
+
+  afterAll(async () => {
+    devWorker?.shutdown();
+    await devRunning;
+    await devRack?.stop();
+    await dev?.teardown();
+  });
+
+  it('a wave terminated from outside is planned again, paging no one', async () => {
+    notifications.length = 0;
+    const target = '3.0.0';
+    await devRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+    const all = (await devRack.rack.list('ssds')).map((x) => x.id);
+    for (const ssdId of all) await devRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
+    const handle = await dev.client.workflow.start(ssdFirmwareRollout, {
+      taskQueue: devQueue,
+      workflowId: rolloutWorkflowId(MODEL, target),
+      args: [{ model: MODEL, version: target, options: { untilIdle: true, canarySize: 4, updateConcurrency: 1, pollIntervalMs: 500, returnTimeoutMs: 60 * 60_000 } }],
+    });
+    await until(async () => (await devRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
+    const wave = dev.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
+    for (const ssdId of all) await devRack.rack.faults.clearDrive(ssdId);
+    await wave.terminate('operator ended the wave');
+    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
+    expect(ended).toHaveProperty('completed');
+    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
+    // The update the wave had started runs on (abandoned, not cancelled) and finishes; the rack says so.
+    expect(final.counts).toMatchObject({ done: 32, failed: 0, blocked: 0 });
+    expect(final.waves[0]).toMatchObject({ index: 0, size: 4, replanned: 4 });
+    expect((await devRack.rack.list('ssds')).every((x) => x.firmwareVersion === target)).toBe(true);
+    expect(notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
   }, 300_000);
 });

@@ -90,6 +90,8 @@ export const WaveSummary = z.object({
   deferred: z.int(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
+  /** SSDs of the wave given back to planning: the wave was cancelled from outside before their updates started (or ended without a result). */
+  replanned: z.int().optional(),
 });
 /** See {@link WaveSummary}. */
 export type WaveSummary = z.infer<typeof WaveSummary>;
@@ -171,6 +173,11 @@ export const SsdUpdateOutcome = z.object({
   ssdId: z.string(),
   outcome: z.enum(['done', 'failed', 'deferred']),
   detail: z.string().nullable(),
+  /**
+   * The update was cancelled from outside (an operator's `temporal workflow cancel`): it failed,
+   * but says nothing of the firmware, so it does not count towards a wave's failure rate.
+   */
+  cancelled: z.boolean().optional(),
 });
 /** See {@link SsdUpdateOutcome}. */
 export type SsdUpdateOutcome = z.infer<typeof SsdUpdateOutcome>;
@@ -198,6 +205,10 @@ export const FirmwareWaveResult = z.object({
   index: z.int(),
   outcomes: z.array(SsdUpdateOutcome),
   blocked: z.array(BlockedUpdate),
+  /** SSDs whose update the wave never started: it was cancelled first. The rollout plans them again. */
+  notStarted: z.array(z.string()).optional(),
+  /** Why the wave stopped before starting every update (a cancellation request), if it did. */
+  stopped: z.string().optional(),
 });
 /** See {@link FirmwareWaveResult}. */
 export type FirmwareWaveResult = z.infer<typeof FirmwareWaveResult>;

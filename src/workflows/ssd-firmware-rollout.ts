@@ -20,6 +20,10 @@
  * - SSDs on offline sleds are `deferred`; the reconciler's `rescan` picks them up once the sled is back.
  * - An SSD whose update pauses for an operator (a drive that never returns) is `blocked`; its
  *   saga goes on in its own workflow and reports back (`ssdSettled`).
+ * - Cancellations from outside never page anyone: an SSD's update cancelled fails that SSD
+ *   (`cancelled`, not counted towards the failure rate); a wave cancelled stops at a safe point
+ *   and reports, and the SSDs it never started are planned again — as are those of a wave that
+ *   ended without reporting (terminated). See `runWave`.
  * - When nothing is left to do the rollout is `idle`: it waits for `rescan` (new SSDs, returned
  *   sleds) — or completes, with `untilIdle`. A new target for the model supersedes it.
  * - The history stays short: a run continues as new past `stepsPerRun` steps or `eventsPerRun`
@@ -27,11 +31,15 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
   condition,
   continueAsNew,
   executeChild,
+  isCancellation,
   proxyActivities,
   setHandler,
+  TerminatedFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OperatorActivities } from '../activities/notify-operator';
@@ -311,17 +319,39 @@ class Rollout {
     this.phase = 'wave';
     this.reason = `wave ${index}: ${ids.length} SSDs`;
     const pacing = { returnTimeoutMs: this.options.returnTimeoutMs, resyncTimeoutMs: this.options.resyncTimeoutMs, pollIntervalMs: this.options.pollIntervalMs };
-    const result: FirmwareWaveResult = await this.step(saga, `wave[${index}]`, () =>
-      executeChild(ssdFirmwareWave, {
-        workflowId: `${this.chain}:wave-${index}`,
-        args: [{ rolloutWorkflowId: this.workflowId, index, version: this.version, ssds, pacing, concurrency: this.options.updateConcurrency }],
-      }),
-    );
+    const waveId = `${this.chain}:wave-${index}`;
+    const result: FirmwareWaveResult = await this.step(saga, `wave[${index}]`, async () => {
+      try {
+        return await executeChild(ssdFirmwareWave, {
+          workflowId: waveId,
+          args: [{ rolloutWorkflowId: this.workflowId, index, version: this.version, ssds, pacing, concurrency: this.options.updateConcurrency }],
+        });
+      } catch (err) {
+        // A wave cancelled from outside stops at a safe point and reports (ssd-firmware-wave.ts);
+        // one that still ends without a result — terminated, or cancelled by an older version —
+        // is planned again rather than paused for an operator. A wave holds nothing an operator
+        // could decide on: each SSD's update is a saga of its own, with its own waits, and the
+        // rack says where every SSD is (an updated one is at the version, one still out of
+        // service is not planned until it is back). A `retry` of this step would only run the
+        // wave again under the same workflow ids and idempotency keys, replaying at the rack
+        // effects an unwound update had undone; the next wave has new ones.
+        const how = endedFromOutside(err);
+        if (how === undefined) throw err;
+        return { index, outcomes: [], blocked: [], notStarted: ids, stopped: `its wave ${waveId} was ${how} from outside before it reported` };
+      }
+    });
     for (const o of result.outcomes) {
       const p = this.progress(o.ssdId);
       p.s = o.outcome;
       p.d = o.detail ?? undefined;
       summary[o.outcome]++;
+    }
+    for (const ssdId of result.notStarted ?? []) {
+      if (this.settledEarly.has(ssdId)) continue;
+      const p = this.progress(ssdId);
+      p.s = 'pending';
+      p.d = `${result.stopped ?? 'its wave stopped'}: planned again`;
+      summary.replanned = (summary.replanned ?? 0) + 1;
     }
     for (const b of result.blocked) {
       summary.blocked++;
@@ -333,18 +363,22 @@ class Rollout {
       p.d = `update paused at ${b.step} for an operator (${b.workflowId}): ${b.error}`;
     }
     summary.finishedAt = new Date().toISOString();
-    if (ids.length > 0 && summary.failed / ids.length > this.options.maxFailureRate) await this.halt(saga, summary);
+    // The failure rate is the firmware's: updates cancelled from outside, and SSDs never
+    // started, say nothing of it.
+    const cancelled = result.outcomes.filter((o) => o.cancelled === true).length;
+    const failed = summary.failed - cancelled;
+    const tried = ids.length - (summary.replanned ?? 0) - cancelled;
+    if (tried > 0 && failed / tried > this.options.maxFailureRate) await this.halt(saga, summary.index, failed, tried);
   }
 
   /** Halts for an operator decision: `retry` of `halt[<wave>]` resumes; cancelling the workflow stops. */
-  private async halt(saga: Saga, wave: WaveSummary): Promise<void> {
+  private async halt(saga: Saga, index: number, failed: number, tried: number): Promise<void> {
     this.phase = 'halted';
-    this.reason =
-      `wave ${wave.index}: ${wave.failed} of ${wave.size} SSDs failed, over the ${Math.round(this.options.maxFailureRate * 100)}% allowed`;
+    this.reason = `wave ${index}: ${failed} of ${tried} SSDs failed, over the ${Math.round(this.options.maxFailureRate * 100)}% allowed`;
     const reason = this.reason;
     this.report(saga);
     let asked = false;
-    await this.step(saga, `halt[${wave.index}]`, async () => {
+    await this.step(saga, `halt[${index}]`, async () => {
       if (!asked) {
         asked = true;
         throw ApplicationFailure.create({
@@ -396,6 +430,17 @@ class Rollout {
       updatedAt: new Date().toISOString(),
     };
   }
+}
+
+/**
+ * How a wave child ended without a result when it was ended from outside (`cancelled`,
+ * `terminated`), else `undefined`. The rollout's own cancellation is not from outside: it
+ * propagates (the saga stops).
+ */
+function endedFromOutside(err: unknown): string | undefined {
+  if (!(err instanceof ChildWorkflowFailure)) return undefined;
+  if (isCancellation(err)) return CancellationScope.current().consideredCancelled ? undefined : 'cancelled';
+  return err.cause instanceof TerminatedFailure ? 'terminated' : undefined;
 }
 
 /** Rolls firmware `version` out to every SSD of `model`; see the file header. */

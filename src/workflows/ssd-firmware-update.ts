@@ -9,9 +9,11 @@
  * operator (`needs-operator`), never fail it: the wave is told (`ssdBlocked`) and goes on
  * without it, and when the saga ends it tells the rollout (`ssdSettled`). Cancelled before the
  * pivot it unwinds (the drive back online as it was); after it, it finishes bringing the drive
- * online, since a drive left offline on new firmware would help no one.
+ * online, since a drive left offline on new firmware would help no one. An update cancelled so
+ * counts as failed in its rollout, marked `cancelled`: not a firmware failure, so not towards a
+ * wave's failure rate.
  */
-import { ApplicationFailure, getExternalWorkflowHandle, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OperatorActivities } from '../activities/notify-operator';
 import { FailureType } from '../schemas/failures';
 import { SsdFirmwareUpdateInput, type SsdUpdateOutcome } from '../schemas/firmware';
@@ -107,7 +109,10 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
     await settle(outcome);
     return outcome;
   } catch (err) {
-    await settle({ ssdId, outcome: 'failed', detail: describeFailure(err).message });
+    // Cancelled from outside (before its pivot it unwound): failed, but not by its firmware.
+    const cancelled = isCancellation(err);
+    const detail = cancelled ? `its update ${workflowId} was cancelled from outside; not retried by this rollout` : describeFailure(err).message;
+    await settle({ ssdId, outcome: 'failed', detail, ...(cancelled && { cancelled }) });
     throw err;
   }
 }
