@@ -98,6 +98,19 @@ describe('names', () => {
   });
 });
 
+describe('the ledger', () => {
+  it('filters by key prefix, matching % and _ as they are', async () => {
+    await t.rack.instances.create({ ...instance, name: 'a' }, 'wf_1/create');
+    await t.rack.instances.create({ ...instance, name: 'b' }, 'wf_1/create/2');
+    await t.rack.instances.create({ ...instance, name: 'c' }, 'wfx1/create');
+    await t.rack.instances.create({ ...instance, name: 'd' }, 'other/create');
+    expect((await t.rack.ledger({ keyPrefix: 'wf_1/' })).map((e) => e.key)).toEqual(['wf_1/create', 'wf_1/create/2']);
+    expect((await t.rack.ledger({ keyPrefix: 'wf_1/create', operation: 'instances.create' })).map((e) => e.key)).toEqual(['wf_1/create', 'wf_1/create/2']);
+    const badPrefix = await fetch(`${t.server.url}/v1/ledger?keyPrefix=`);
+    expect(badPrefix.status).toBe(400);
+  });
+});
+
 describe('faults', () => {
   it('ambiguous: applies and commits, answers 503; a retry with the same key returns the first result', async () => {
     const disk = await t.rack.disks.create({ name: 'd', sizeGiB: 10 }, 'wf/disk');

@@ -13,7 +13,7 @@ import { type CliContext, loadUnwindClient } from './context';
 import { CliError, ExitCode, usageError } from './exit-codes';
 import { checkFlags } from './flags';
 import { formatDuration, parseDuration } from './format';
-import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaList, renderSagaView } from './saga-view';
+import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaList, renderSagaView, residueKeys } from './saga-view';
 
 /** The flag each field of a `list` filter comes from. */
 const LIST_FLAGS = { state: '--state', saga: '--saga', stalledFor: '--stalled', limit: '--limit' } as const;
@@ -37,7 +37,8 @@ export function register(program: Command, context: CliContext): void {
       'after',
       `
 States: running, unwinding, needs-operator, stuck and awaiting-approval list only sagas whose
-workflow is still open. completed, unwound and cancelled are how a saga ended; failed is a saga
+workflow is still open. completed, unwound, unwound-with-residue (an operator skipped an undo:
+what its action did stays; see 'unwind show') and cancelled are how a saga ended; failed is a saga
 an error escaped (e.g. after its pivot, where nothing is undone) or whose workflow was ended
 from outside (terminated, timed out) before it could record its end: the STATE column then says
 how, e.g. 'failed (terminated)'. A workflow cancelled from outside likewise shows as cancelled.
@@ -88,8 +89,15 @@ Examples:
         context.print(opts.graph === 'mermaid' ? renderMermaid(status) : renderDot(status));
         return;
       }
+      // What a skipped undo left, by resource: the rack's ledger under the skipped steps' keys (best effort).
+      const keys = status ? residueKeys(status) : [];
+      const ledger = keys.length
+        ? await Promise.all(
+            keys.map(async (key) => (await context.rack().ledger({ keyPrefix: key })).filter((e) => e.key === key || e.key.startsWith(`${key}/`))),
+          ).then((rows) => rows.flat(), () => undefined)
+        : undefined;
       context.emit(opts.json, { summary, status, ...(statusError && { statusError }) }, () =>
-        renderSagaView(summary, status, { style: context.style, color: context.color, statusError }),
+        renderSagaView(summary, status, { style: context.style, color: context.color, statusError, ledger }),
       );
     });
 

@@ -483,6 +483,8 @@ export type LedgerEntry = z.infer<typeof LedgerEntry>;
 export const LedgerFilter = z.strictObject({
   operation: z.string().optional(),
   key: z.string().optional(),
+  /** Keys starting with this (`<workflowId>/` for one saga, `<workflowId>/<step>` for one step and its sub-keys). */
+  keyPrefix: z.string().min(1).optional(),
   resourceId: z.string().optional(),
 });
 /** Filters of `GET /v1/ledger` (query parameters of the same names). */

@@ -383,12 +383,18 @@ export function getResource<R extends ResourceName>(db: RackDb, resource: R, id:
 /** The ledger of applied effects, oldest first, filtered by operation, key and/or resource id. */
 export function listLedger(db: RackDb, filter: LedgerFilter = {}): LedgerEntry[] {
   const columns = { operation: 'operation', key: 'key', resourceId: 'resource_id' } as const;
-  const clauses = Object.entries(columns).filter(([field]) => filter[field as keyof LedgerFilter] !== undefined);
+  const clauses: Array<{ sql: string; values: unknown[] }> = [];
+  for (const [field, column] of Object.entries(columns)) {
+    const value = filter[field as keyof typeof columns];
+    if (value !== undefined) clauses.push({ sql: `${column} = ?`, values: [value] });
+  }
+  // substr, not LIKE: a key may hold % and _, and the prefix must match them as they are.
+  if (filter.keyPrefix !== undefined) clauses.push({ sql: 'substr(key, 1, ?) = ?', values: [filter.keyPrefix.length, filter.keyPrefix] });
   const sql =
     'SELECT seq, operation, key, resource_type AS resourceType, resource_id AS resourceId, effect, at FROM ledger' +
-    (clauses.length ? ` WHERE ${clauses.map(([, column]) => `${column} = ?`).join(' AND ')}` : '') +
+    (clauses.length ? ` WHERE ${clauses.map((c) => c.sql).join(' AND ')}` : '') +
     ' ORDER BY seq';
-  return db.prepare(sql).all(...clauses.map(([field]) => filter[field as keyof LedgerFilter])) as LedgerEntry[];
+  return db.prepare(sql).all(...clauses.flatMap((c) => c.values)) as LedgerEntry[];
 }
 
 /** Every allocated resource: the rack is on a clean slate when `total` is 0. */

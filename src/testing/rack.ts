@@ -81,7 +81,7 @@ const undoOperations = new Set(Object.entries(mutations).filter(([, spec]) => 'u
  * be touched again, later, by an undo under the same step's keys. One line per leftover effect.
  */
 export async function ledgerResidue(rack: RackClient, workflowId: string, steps: string[]): Promise<string[]> {
-  const ledger = await rack.ledger();
+  const ledger = await rack.ledger({ keyPrefix: `${workflowId}/` });
   const left: string[] = [];
   for (const step of steps) {
     const prefix = `${workflowId}/${step}`;
