@@ -6,9 +6,13 @@ import { rack, rackUndo } from '../../src/workflows/steps/rack-proxies';
 
 export * from '../../src/workflows';
 
-async function diskWithOneRegion(saga: Saga, input: DiskCreateParams, options: { keyOf: (key: string) => string; undoRegion: boolean }) {
+async function diskWithOneRegion(saga: Saga, input: DiskCreateParams, options: { fresh?: () => string; undoRegion: boolean }) {
   const disk = await saga.step('create-disk', {
-    action: (ctx) => rack.disksCreate({ name: input.name, sizeGiB: input.sizeGiB }, options.keyOf(ctx.key)),
+    action: (ctx) => {
+      // A sloppy action makes up a new key (and a new name, which the rack would refuse twice) per call.
+      const fresh = options.fresh?.();
+      return rack.disksCreate({ name: fresh ? `${input.name}-${fresh}` : input.name, sizeGiB: input.sizeGiB }, fresh ? `${ctx.key}/${fresh}` : ctx.key);
+    },
     undo: (ctx) => rackUndo.disksDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
   });
   const region = await saga.step('ensure-region', {
@@ -20,12 +24,12 @@ async function diskWithOneRegion(saga: Saga, input: DiskCreateParams, options: {
 
 /** Its region step has no undo: unwinding cannot delete the disk the region still uses. */
 export async function leakyDiskCreate(params: DiskCreateParams): Promise<DiskCreateResult> {
-  return runSaga('leakyDiskCreate', (saga) => diskWithOneRegion(saga, params, { keyOf: (key) => key, undoRegion: false }));
+  return runSaga('leakyDiskCreate', (saga) => diskWithOneRegion(saga, params, { undoRegion: false }));
 }
 
 /** Its create-disk action makes up a new key per call: a repeated action creates a second disk. */
 export async function sloppyDiskCreate(params: DiskCreateParams): Promise<DiskCreateResult> {
-  return runSaga('sloppyDiskCreate', (saga) => diskWithOneRegion(saga, params, { keyOf: (key) => `${key}/${uuid4()}`, undoRegion: true }));
+  return runSaga('sloppyDiskCreate', (saga) => diskWithOneRegion(saga, params, { fresh: () => uuid4().slice(0, 8), undoRegion: true }));
 }
 
 /** Its create-disk has no undo at all: an unwind leaves the disk behind, and nothing blocks. */
