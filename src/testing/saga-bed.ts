@@ -8,7 +8,7 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { RackSeed } from '../rack/schemas';
 import type { PersonNotification, OperatorNotification } from '../schemas/saga';
-import { createSagaHarness, type SagaHarness, type SagaHarnessOptions } from './harness';
+import { createSagaHarness, type SagaHarness } from './harness';
 import { ledgerResidue, startTestRack, type TestRack } from './rack';
 import { createUnwindTestWorker } from './worker';
 
@@ -32,7 +32,7 @@ export interface RackSagaBedOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Activity dependencies other than the rack; backoff defaults to 20 ms base, 200 ms cap. */
   deps?: Omit<ActivityDeps, 'rack'>;
-  /** How long one saga run of the harness may take (see {@link SagaHarnessOptions.sagaTimeoutMs}). */
+  /** How long one saga run of the harness may take (the harness's `sagaTimeoutMs`; 60 s unless told). */
   sagaTimeoutMs?: number;
 }
 
