@@ -2,6 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnwindState } from '../src/schemas/search-attributes';
 import { sagaUnwoundDetails } from '../src/testing';
+import type { ApprovalOptions } from '../src/workflows/saga';
 import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
 import { approveUpdate, plannedSaga, rejectUpdate, type PlanItem } from './workflows/saga-workflows';
 
@@ -108,5 +109,23 @@ describe('awaitApproval', () => {
   it('expires into an approval when told to', async () => {
     const handle = await start([{ approval: 'approve-firmware', options: { ...powerOff.options, onExpire: 'approve' } }]);
     expect(await handle.result()).toEqual({ 'approve-firmware': 'expired' });
+  });
+
+  it('refuses bad timings at once: the approval step fails plainly and the saga unwinds, no one is asked', async () => {
+    const cases: Array<[Partial<Record<keyof ApprovalOptions, unknown>>, RegExp]> = [
+      [{ remindEvery: '0s' }, /remindEvery: must be a duration from 1s to 365d.*zero/],
+      [{ remindEvery: -5 }, /remindEvery: must be a duration .*zero/],
+      [{ expireAfter: '400 days' }, /expireAfter: .*more than a year/],
+      [{ expireAfter: 'never' }, /expireAfter: must be a duration/],
+      [{ remindEvery: '3 days' }, /remindEvery: must be shorter than expireAfter \(3 days is not shorter than 3 days\)/],
+      [{ escalateAfter: '4 days' }, /escalateAfter: must be shorter than expireAfter/],
+    ];
+    for (const [bad, says] of cases) {
+      const handle = await start([{ step: 'drain' }, { approval: 'approve-power-off', options: { ...powerOff.options, ...bad } as ApprovalOptions }]);
+      const details = sagaUnwoundDetails(await handle.result().catch((err: unknown) => err));
+      expect(details, JSON.stringify(bad)).toMatchObject({ failedStep: 'approve-power-off', undone: ['drain'], cause: { type: 'InvalidInput' } });
+      expect(details?.cause.message).toMatch(says);
+      expect(bed.personNotifications.filter((x) => x.workflowId === handle.workflowId)).toEqual([]);
+    }
   });
 });

@@ -1,30 +1,54 @@
 /**
  * `remindPeople`: reminds the people a saga waits on, every `remindEvery`, and escalates once
- * after `escalateAfter` — for as long as it takes. A saga runs it as a child while it waits for
- * a person and cancels it when the person acted. It continues as new when its history grows,
- * so a wait of weeks keeps every history small.
+ * after `escalateAfter` — for as long as it takes (nothing at or after `until`, when given). A saga runs it as a child
+ * while it waits for a person (a technician, approvers) and cancels it when the person acted.
+ * It continues as new when its history grows, so a wait of months keeps every history small:
+ * the saga's own history holds the child's start and end, never its reminders.
+ *
+ * Its input is checked at entry: a bad input (a zero interval, no one to remind, …) fails the
+ * workflow at once (`InvalidInput`, non-retryable) instead of reminding every millisecond or
+ * failing its task forever.
  */
-import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { condition, continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
 import type { OperatorActivities } from '../activities/notify-operator';
+import { Duration, durationMs } from '../schemas/duration';
 import type { PersonNotification } from '../schemas/saga';
+import { parseWorkflowInput } from '../schemas/validation';
+
+const Person = z.string().trim().min(1, 'must name someone');
 
 /** Who to remind of what; `remindersSent` and `escalated` carry over a continue-as-new. */
-export interface RemindPeopleInput {
-  sagaType: string;
-  workflowId: string;
-  step: string;
-  request: string;
-  to: string[];
-  escalateTo: string[];
-  remindEvery: Duration;
-  escalateAfter?: Duration;
-  /** When the wait began (ISO), so reminders keep their rhythm across runs. */
-  since: string;
-  remindersSent?: number;
-  escalated?: boolean;
-}
+export const RemindPeopleInput = z
+  .strictObject({
+    sagaType: z.string().min(1),
+    /** The saga that waits (the reminders name it). */
+    workflowId: z.string().min(1),
+    step: z.string().min(1),
+    /** What the people are asked to do. */
+    request: z.string().min(1),
+    to: z.array(Person).min(1, 'must name at least one person to remind').max(64),
+    escalateTo: z.array(Person).max(64).default([]),
+    remindEvery: Duration,
+    escalateAfter: Duration.optional(),
+    /** When the wait began (ISO), so reminders keep their rhythm across runs. */
+    since: z.iso.datetime(),
+    /**
+     * When the wait ends on its own (an approval's expiry): nothing is sent at or after it. The
+     * workflow still runs until cancelled: a child ending on its own as its parent's timer fires
+     * hangs the time-skipping test server.
+     */
+    until: z.iso.datetime().optional(),
+    remindersSent: z.int().nonnegative().optional(),
+    escalated: z.boolean().optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.until !== undefined && Date.parse(input.until) <= Date.parse(input.since)) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: `must be after since (${input.since})` });
+    }
+  });
+/** `remindPeople`'s input as a caller writes it. */
+export type RemindPeopleInput = z.input<typeof RemindPeopleInput>;
 
 const { notifyPeople } = proxyActivities<OperatorActivities>({
   startToCloseTimeout: '30s',
@@ -36,15 +60,20 @@ const { notifyPeople } = proxyActivities<OperatorActivities>({
 const EVENTS_PER_RUN = 500;
 
 /** Runs until cancelled. */
-export async function remindPeople(input: RemindPeopleInput): Promise<never> {
+export async function remindPeople(params: RemindPeopleInput): Promise<void> {
+  const input = parseWorkflowInput(RemindPeopleInput, params, 'remindPeople');
   const since = Date.parse(input.since);
-  const every = msToNumber(input.remindEvery);
-  const escalateAt = input.escalateAfter !== undefined && input.escalateTo.length ? since + msToNumber(input.escalateAfter) : Infinity;
+  const until = input.until === undefined ? Infinity : Date.parse(input.until);
+  // Parsed: both are durations within bounds.
+  const every = durationMs(input.remindEvery)!;
+  const escalateAt = input.escalateAfter !== undefined && input.escalateTo.length ? since + durationMs(input.escalateAfter)! : Infinity;
   let sent = input.remindersSent ?? 0;
   let escalated = input.escalated ?? false;
   for (;;) {
     const nextReminder = since + (sent + 1) * every;
     const next = Math.min(nextReminder, escalated ? Infinity : escalateAt);
+    // Past the end of the wait nothing more is sent; the saga cancels the child when the wait ends.
+    if (next >= until) return await condition(() => false);
     await sleep(Math.max(next - Date.now(), 1));
     const tell = async (kind: PersonNotification['kind']) => {
       const to = escalated ? [...new Set([...input.to, ...input.escalateTo])] : input.to;

@@ -9,6 +9,8 @@ import { oneShot, reliable, undo } from '../../src/schemas/retry-profiles';
 import { runSaga, type ApprovalOptions, type SagaScope } from '../../src/workflows/saga';
 
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../../src/workflows/saga';
+// Approvals remind their approvers in this child: a worker serving sagas with approvals serves it too.
+export { remindPeople } from '../../src/workflows/remind-people';
 
 const oneShotLedger = proxyActivities<LedgerActivities>(oneShot);
 const reliableLedger = proxyActivities<LedgerActivities>(reliable);

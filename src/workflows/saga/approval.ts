@@ -3,11 +3,30 @@
  * timer, escalates to more people after a while, and expires into a decided outcome. Only a
  * listed approver (or, once escalated, an escalation contact) may decide; the decision, who
  * made it and when land in the saga's status and in history (the update's event).
+ *
+ * The reminders run in a child workflow, `remindPeople` (../remind-people.ts), that continues
+ * as new on its own: the saga's history holds the request, the child's start and end, the
+ * escalation and expiry timers and the decision — a handful of events however long the wait
+ * and however often the reminders. The worker must register `remindPeople` (src/workflows
+ * exports it); the approval waits regardless if the child cannot start (logged).
+ *
+ * Its options are checked when it is asked: durations from 1s to 365d, reminders and escalation
+ * before the expiry (src/schemas/duration.ts). Bad options fail the approval's step at once
+ * (`InvalidInput`, non-retryable): the saga unwinds with a plain message.
  */
-import { ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  startChild,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import { z } from 'zod';
 import type { OperatorActivities } from '../../activities/notify-operator';
+import { checkWaitTimings, Duration, durationMs } from '../../schemas/duration';
 import { SagaFailureType } from '../../schemas/failures';
 import {
   ApprovalDecisionInput,
@@ -16,6 +35,8 @@ import {
   type ApprovalRecord,
   type PendingApproval,
 } from '../../schemas/saga';
+import { describeProblems, fieldProblems, INVALID_INPUT } from '../../schemas/validation';
+import { remindPeople } from '../remind-people';
 import type { WaitBook } from './waits';
 
 /** What {@link Saga.awaitApproval} asks of people, and how long it waits. */
@@ -24,16 +45,31 @@ export interface ApprovalOptions {
   readonly request: string;
   /** Who may approve or reject. */
   readonly approvers: readonly string[];
-  /** Reminds the approvers this often while no one decided. */
-  readonly remindEvery: Duration;
-  /** After this long, `escalateTo` are told and may decide too. */
-  readonly escalateAfter?: Duration;
+  /** Reminds the approvers this often while no one decided (`4h`, or milliseconds); shorter than `expireAfter`. */
+  readonly remindEvery: string | number;
+  /** After this long, `escalateTo` are told and may decide too; shorter than `expireAfter`. */
+  readonly escalateAfter?: string | number;
   readonly escalateTo?: readonly string[];
-  /** After this long the request expires into `onExpire`. */
-  readonly expireAfter: Duration;
+  /** After this long the request expires into `onExpire`. At most a year. */
+  readonly expireAfter: string | number;
   /** The outcome of an expired request; `reject` unless told. */
   readonly onExpire?: 'approve' | 'reject';
 }
+
+const Person = z.string().trim().min(1, 'must name someone');
+
+/** {@link ApprovalOptions} as the desk checks them when an approval is asked. */
+export const ApprovalOptionsSchema = z
+  .object({
+    request: z.string().trim().min(1, 'must say what is asked'),
+    approvers: z.array(Person).min(1, 'must name at least one approver').max(64),
+    remindEvery: Duration,
+    escalateAfter: Duration.optional(),
+    escalateTo: z.array(Person).max(64).optional(),
+    expireAfter: Duration,
+    onExpire: z.enum(['approve', 'reject']).optional(),
+  })
+  .superRefine((options, ctx) => checkWaitTimings(options, ctx));
 
 /** The outcome of an approval: approved (by whom) or not. */
 export interface ApprovalResult {
@@ -54,7 +90,7 @@ const now = (): string => new Date().toISOString();
 
 /** The approval a saga waits for, and the decisions taken. Owned by one saga run. */
 export class ApprovalDesk {
-  private pending: (PendingApproval & { decision?: ApprovalRecord }) | undefined;
+  private pending: (PendingApproval & { decision?: ApprovalRecord; remindEveryMs: number }) | undefined;
   private readonly records: ApprovalRecord[] = [];
   private readonly notifyPeople = proxyActivities<OperatorActivities>(notifyProfile).notifyPeople;
 
@@ -66,11 +102,18 @@ export class ApprovalDesk {
     private readonly changed: (step: string) => void,
   ) {}
 
-  /** The approval waited for, as the status shows it. */
+  /**
+   * The approval waited for, as the status shows it. The reminders are the child's, so
+   * `remindersSent` counts those due by the workflow's clock: the time of the saga's last
+   * activity (a query does not move it).
+   */
   current(): PendingApproval | null {
     if (!this.pending) return null;
-    const { decision: _decision, ...pending } = this.pending;
-    return { ...pending, approvers: [...pending.approvers] };
+    const { decision: _decision, remindEveryMs, ...pending } = this.pending;
+    const since = Date.parse(pending.since);
+    const upTo = Math.min(Date.now(), Date.parse(pending.expiresAt) - 1);
+    const remindersSent = Math.max(0, Math.floor((upTo - since) / remindEveryMs));
+    return { ...pending, approvers: [...pending.approvers], remindersSent };
   }
 
   /** Finished approvals, oldest first. */
@@ -122,58 +165,78 @@ export class ApprovalDesk {
     return { ...pending.decision };
   }
 
-  /** Waits for a decision on `options.request`, reminding, escalating and expiring on timers. */
+  /**
+   * Waits for a decision on `options.request`: escalation and expiry on the saga's own timers,
+   * reminders (and the escalation's notice) in a `remindPeople` child.
+   * @throws `InvalidInput` (non-retryable) when the options are not valid: nothing is asked.
+   */
   async await(step: string, options: ApprovalOptions): Promise<ApprovalResult> {
     if (this.pending) throw new Error(`approval "${step}" requested while "${this.pending.step}" is pending; ask one at a time.`);
+    const parsed = ApprovalOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw ApplicationFailure.create({
+        type: INVALID_INPUT,
+        nonRetryable: true,
+        message: `approval "${step}" of saga ${this.saga.sagaType} ${this.saga.workflowId} was asked with invalid options: ${describeProblems(fieldProblems(parsed.error))}`,
+      });
+    }
+    const opts = parsed.data;
     const started = Date.now();
-    const remindEvery = msToNumber(options.remindEvery);
-    const expiresAt = started + msToNumber(options.expireAfter);
-    const escalateAt = options.escalateAfter !== undefined && options.escalateTo?.length ? started + msToNumber(options.escalateAfter) : Infinity;
-    const pending: PendingApproval & { decision?: ApprovalRecord } = {
+    const remindEveryMs = durationMs(opts.remindEvery)!;
+    const expiresAt = started + durationMs(opts.expireAfter)!;
+    const escalateTo = opts.escalateTo ?? [];
+    const escalateAt = opts.escalateAfter !== undefined && escalateTo.length ? started + durationMs(opts.escalateAfter)! : Infinity;
+    const pending: PendingApproval & { decision?: ApprovalRecord; remindEveryMs: number } = {
       step,
       waitId: this.waits.open(step, 'approval'),
-      request: options.request,
-      approvers: [...options.approvers],
+      request: opts.request,
+      approvers: [...opts.approvers],
       since: new Date(started).toISOString(),
       remindersSent: 0,
       escalatedAt: null,
       expiresAt: new Date(expiresAt).toISOString(),
-      onExpire: options.onExpire ?? 'reject',
+      onExpire: opts.onExpire ?? 'reject',
+      remindEveryMs,
     };
     this.pending = pending;
     this.changed(step);
     try {
       void this.tell('request', pending, pending.approvers);
-      let nextReminder = started + remindEvery;
-      for (;;) {
-        const nextEvent = Math.min(nextReminder, pending.escalatedAt === null ? escalateAt : Infinity, expiresAt);
-        if (await condition(() => pending.decision !== undefined, Math.max(nextEvent - Date.now(), 1))) break;
-        const t = Date.now();
-        if (t >= expiresAt) {
-          void this.tell('expired', pending, pending.approvers);
-          pending.decision = {
-            step,
-            waitId: pending.waitId,
-            request: pending.request,
-            outcome: 'expired',
-            approved: pending.onExpire === 'approve',
-            by: null,
-            comment: null,
-            at: new Date(t).toISOString(),
-          };
-          break;
+      // The reminders run in a scope of their own, cancelled once the wait ends however it ends
+      // (the expiry's notice, sent from this scope, is not cancelled with them).
+      const remindScope = new CancellationScope();
+      const reminders = remindScope.run(() => this.remind(pending, opts, escalateTo));
+      try {
+        for (;;) {
+          const nextEvent = Math.min(pending.escalatedAt === null ? escalateAt : Infinity, expiresAt);
+          if (await condition(() => pending.decision !== undefined, Math.max(nextEvent - Date.now(), 1))) break;
+          const t = Date.now();
+          if (t >= expiresAt) {
+            void this.tell('expired', pending, pending.approvers);
+            pending.decision = {
+              step,
+              waitId: pending.waitId,
+              request: pending.request,
+              outcome: 'expired',
+              approved: pending.onExpire === 'approve',
+              by: null,
+              comment: null,
+              at: new Date(t).toISOString(),
+            };
+            break;
+          }
+          if (pending.escalatedAt === null && t >= escalateAt) {
+            // The reminder child tells them; from now on they may decide.
+            pending.escalatedAt = new Date(t).toISOString();
+            pending.approvers.push(...escalateTo.filter((who) => !pending.approvers.includes(who)));
+          }
         }
-        if (pending.escalatedAt === null && t >= escalateAt) {
-          pending.escalatedAt = new Date(t).toISOString();
-          const added = (options.escalateTo ?? []).filter((who) => !pending.approvers.includes(who));
-          pending.approvers.push(...added);
-          void this.tell('escalation', pending, pending.approvers);
-        }
-        if (t >= nextReminder) {
-          pending.remindersSent += 1;
-          nextReminder += remindEvery;
-          void this.tell('reminder', pending, pending.approvers);
-        }
+      } finally {
+        // Decided, expired or cancelled: nobody is reminded any more. The approval ends once the
+        // child has: a cancellation request still in flight when the saga closes leaves the
+        // time-skipping test server unable to skip time again.
+        remindScope.cancel();
+        await reminders;
       }
       const record = pending.decision!;
       this.records.push(record);
@@ -189,6 +252,40 @@ export class ApprovalDesk {
       this.waits.close(pending.waitId, how);
       this.pending = undefined;
       this.changed(step);
+    }
+  }
+
+  /**
+   * Starts the reminders of `pending` in a child (id `<saga>/reminders/<step>/<waitId>`: one per
+   * wait, never an earlier wait's). It sends nothing at or after the expiry, and runs until the
+   * enclosing scope is cancelled when the wait ends; resolves (never rejects) once the child has
+   * ended. A child that cannot start is logged.
+   */
+  private async remind(pending: PendingApproval, opts: z.infer<typeof ApprovalOptionsSchema>, escalateTo: readonly string[]): Promise<void> {
+    try {
+      const child = await startChild(remindPeople, {
+        workflowId: `${this.saga.workflowId}/reminders/${pending.step}/${pending.waitId}`,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+        args: [
+          {
+            sagaType: this.saga.sagaType,
+            workflowId: this.saga.workflowId,
+            step: pending.step,
+            request: pending.request,
+            to: [...pending.approvers],
+            escalateTo: [...escalateTo],
+            remindEvery: opts.remindEvery,
+            ...(opts.escalateAfter !== undefined && { escalateAfter: opts.escalateAfter }),
+            since: pending.since,
+            until: pending.expiresAt,
+          },
+        ],
+      });
+      await child.result();
+    } catch (err) {
+      if (CancellationScope.current().consideredCancelled) return;
+      log.warn('the approval reminders stopped; the approval waits regardless', { step: pending.step, error: String(err) });
     }
   }
 
