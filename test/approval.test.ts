@@ -128,4 +128,19 @@ describe('awaitApproval', () => {
       expect(bed.personNotifications.filter((x) => x.workflowId === handle.workflowId)).toEqual([]);
     }
   });
+
+  it('runs the reminders in a child that ends with the approval, also when the saga is cancelled while it waits', async () => {
+    const handle = await start([{ step: 'drain' }, powerOff]);
+    const waiting = await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    const reminders = bed.env.client.workflow.getHandle(`${handle.workflowId}/reminders/approve-power-off/${waiting.pendingApproval!.waitId}`);
+    for (let tries = 0; !(await reminders.describe().catch(() => undefined)); tries++) {
+      if (tries > 100) throw new Error('the reminder child never started');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await reminders.describe()).type).toBe('remindPeople');
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    expect((await reminders.describe()).status.name).toBe('CANCELLED');
+    expect(bed.ledger.callsOf(handle.workflowId).map((c) => c.op)).toEqual(['apply', 'revert']);
+  });
 });

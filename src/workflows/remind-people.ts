@@ -9,7 +9,18 @@
  * workflow at once (`InvalidInput`, non-retryable) instead of reminding every millisecond or
  * failing its task forever.
  */
-import { condition, continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  sleep,
+  startChild,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
 import { z } from 'zod';
 import type { OperatorActivities } from '../activities/notify-operator';
 import { Duration, durationMs } from '../schemas/duration';
@@ -93,4 +104,46 @@ export async function remindPeople(params: RemindPeopleInput): Promise<void> {
       await continueAsNew<typeof remindPeople>({ ...input, remindersSent: sent, escalated });
     }
   }
+}
+
+/** The reminders of one wait, running in a child; {@link Reminders.stop} ends them. */
+export interface Reminders {
+  /** Cancels the child and resolves once it has ended (never rejects). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `remindPeople` as the child `workflowId` (never an id used before: one per wait) and
+ * returns how to stop it. The child is shielded from the caller's cancellation and stopped only
+ * by {@link Reminders.stop}, once its start has settled: a child cancelled while its start is
+ * still in flight is never cancelled, and runs (and reminds) until the saga closes. `stop`
+ * waits for the child to end, so the saga never closes with a cancellation in flight (the
+ * time-skipping test server stops skipping time then). A child that cannot start is logged;
+ * the wait goes on without reminders.
+ */
+export function startReminders(workflowId: string, input: RemindPeopleInput): Reminders {
+  const scope = new CancellationScope({ cancellable: true, parent: new CancellationScope({ cancellable: false }) });
+  let settle!: () => void;
+  const started = new Promise<void>((resolve) => (settle = resolve));
+  const ended = scope.run(async () => {
+    try {
+      const child = await startChild(remindPeople, {
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      }).finally(settle);
+      await child.result();
+    } catch (err) {
+      settle();
+      if (!scope.consideredCancelled) log.warn('the reminders stopped; the wait goes on regardless', { workflowId, error: String(err) });
+    }
+  });
+  return {
+    async stop() {
+      await started;
+      scope.cancel();
+      await ended;
+    },
+  };
 }

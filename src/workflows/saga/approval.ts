@@ -14,16 +14,7 @@
  * before the expiry (src/schemas/duration.ts). Bad options fail the approval's step at once
  * (`InvalidInput`, non-retryable): the saga unwinds with a plain message.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  startChild,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { OperatorActivities } from '../../activities/notify-operator';
 import { checkWaitTimings, Duration, durationMs } from '../../schemas/duration';
@@ -36,7 +27,7 @@ import {
   type PendingApproval,
 } from '../../schemas/saga';
 import { describeProblems, fieldProblems, INVALID_INPUT } from '../../schemas/validation';
-import { remindPeople } from '../remind-people';
+import { startReminders } from '../remind-people';
 import type { WaitBook } from './waits';
 
 /** What {@link Saga.awaitApproval} asks of people, and how long it waits. */
@@ -202,10 +193,18 @@ export class ApprovalDesk {
     this.changed(step);
     try {
       void this.tell('request', pending, pending.approvers);
-      // The reminders run in a scope of their own, cancelled once the wait ends however it ends
-      // (the expiry's notice, sent from this scope, is not cancelled with them).
-      const remindScope = new CancellationScope();
-      const reminders = remindScope.run(() => this.remind(pending, opts, escalateTo));
+      const reminders = startReminders(`${this.saga.workflowId}/reminders/${step}/${pending.waitId}`, {
+        sagaType: this.saga.sagaType,
+        workflowId: this.saga.workflowId,
+        step,
+        request: pending.request,
+        to: [...pending.approvers],
+        escalateTo: [...escalateTo],
+        remindEvery: opts.remindEvery,
+        ...(opts.escalateAfter !== undefined && { escalateAfter: opts.escalateAfter }),
+        since: pending.since,
+        until: pending.expiresAt,
+      });
       try {
         for (;;) {
           const nextEvent = Math.min(pending.escalatedAt === null ? escalateAt : Infinity, expiresAt);
@@ -232,11 +231,8 @@ export class ApprovalDesk {
           }
         }
       } finally {
-        // Decided, expired or cancelled: nobody is reminded any more. The approval ends once the
-        // child has: a cancellation request still in flight when the saga closes leaves the
-        // time-skipping test server unable to skip time again.
-        remindScope.cancel();
-        await reminders;
+        // Decided, expired or cancelled: nobody is reminded any more; the approval ends once the child has.
+        await reminders.stop();
       }
       const record = pending.decision!;
       this.records.push(record);
@@ -252,40 +248,6 @@ export class ApprovalDesk {
       this.waits.close(pending.waitId, how);
       this.pending = undefined;
       this.changed(step);
-    }
-  }
-
-  /**
-   * Starts the reminders of `pending` in a child (id `<saga>/reminders/<step>/<waitId>`: one per
-   * wait, never an earlier wait's). It sends nothing at or after the expiry, and runs until the
-   * enclosing scope is cancelled when the wait ends; resolves (never rejects) once the child has
-   * ended. A child that cannot start is logged.
-   */
-  private async remind(pending: PendingApproval, opts: z.infer<typeof ApprovalOptionsSchema>, escalateTo: readonly string[]): Promise<void> {
-    try {
-      const child = await startChild(remindPeople, {
-        workflowId: `${this.saga.workflowId}/reminders/${pending.step}/${pending.waitId}`,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-        args: [
-          {
-            sagaType: this.saga.sagaType,
-            workflowId: this.saga.workflowId,
-            step: pending.step,
-            request: pending.request,
-            to: [...pending.approvers],
-            escalateTo: [...escalateTo],
-            remindEvery: opts.remindEvery,
-            ...(opts.escalateAfter !== undefined && { escalateAfter: opts.escalateAfter }),
-            since: pending.since,
-            until: pending.expiresAt,
-          },
-        ],
-      });
-      await child.result();
-    } catch (err) {
-      if (CancellationScope.current().consideredCancelled) return;
-      log.warn('the approval reminders stopped; the approval waits regardless', { step: pending.step, error: String(err) });
     }
   }
 
