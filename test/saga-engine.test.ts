@@ -595,14 +595,16 @@ describe('continue-as-new', () => {
     await waitForStatus(handle, (s) => s.waitingFor?.step === 'f' && s.waitingFor.waitId === 2);
     // The run continues as new while wait 2 is open: the saga re-opens it (here as step f#2).
     await handle.signal(continueSignal);
-    const next = await waitForStatus(handle, (s) => s.waitingFor?.step === 'f#2');
+    // The handle `start` returned is bound to the first run; the saga goes on in the latest.
+    const latest = bed.env.client.workflow.getHandle(id);
+    const next = await waitForStatus(latest, (s) => s.waitingFor?.step === 'f#2');
     expect(next.waitingFor?.waitId).toBe(3);
-    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2 }] }))).toMatch(
+    expect(await refusal(latest.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 2 }] }))).toMatch(
       /wait 2 began in an earlier run of this saga, which continued as new after wait 2/,
     );
-    expect(await refusal(handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 4 }] }))).toMatch(/no wait 4 has begun in this saga \(the latest is 3\)/);
-    expect(await handle.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 3 }] })).toMatchObject({ step: 'f#2', waitId: 3 });
-    expect(Object.keys(await handle.result())).toEqual(['f#2']);
+    expect(await refusal(latest.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 4 }] }))).toMatch(/no wait 4 has begun in this saga \(the latest is 3\)/);
+    expect(await latest.executeUpdate(retryUpdate, { args: [{ ...operator, waitId: 3 }] })).toMatchObject({ step: 'f#2', waitId: 3 });
+    expect(Object.keys(await latest.result())).toEqual(['f#2']);
   });
 
   it('refuses a continuation that is not one', async () => {
