@@ -76,7 +76,25 @@ describe('help', () => {
 
   it('names every bad flag of a replacement (exit 2) before connecting', async () => {
     const run = expectExit(await runUnwind(['--address', '127.0.0.1:1', 'sled', 'replace', 'sled-3', '--remind-every', 'soon', '--concurrency', '99']), 2);
-    expect(run.stderr).toMatch(/^unwind: invalid request: --approver: name at least one approver; --technician: name at least one technician; --remind-every: .+; --concurrency: .+; fix the flags named/);
+    expect(run.stderr).toMatch(
+      /^unwind: --approver: name at least one approver; --technician: name at least one technician; --remind-every must be a duration from 1s to 365d, such as 30m, 4h, 3d or 2w \(got 'soon'\); --concurrency must be a whole number from 1 to 16 \(got 99\); fix the flags named \(see 'unwind sled replace --help'\); nothing was done/,
+    );
+  });
+
+  it('refuses zero, negative and absurd durations, and reminders or escalation not before the expiry, naming the flags (exit 2)', async () => {
+    const replace = (...flags: string[]) => runUnwind(['--address', '127.0.0.1:1', 'sled', 'replace', 'sled-3', '--approver', 'alice', '--technician', 'tom', ...flags]);
+    const cases: Array<[string[], RegExp]> = [
+      [['--remind-every', '0s'], /--remind-every must be a duration from 1s to 365d, such as 30m, 4h, 3d or 2w: zero and negative durations are refused \(got '0s'\)/],
+      [['--hardware-remind-every', '-8h'], /--hardware-remind-every must be a duration from 1s to 365d/],
+      [['--hardware-escalate-after', '500ms'], /--hardware-escalate-after must be a duration .*: at least a second \(got '500ms'\)/],
+      [['--expire-after', '400d'], /--expire-after must be a duration .*: more than a year is refused \(got '400d'\)/],
+      [
+        ['--expire-after', '2h'],
+        /--remind-every must be shorter than --expire-after \(4h is not shorter than 2h\): no reminder would ever be sent; --escalate-after must be shorter than --expire-after \(12h is not shorter than 2h\)/,
+      ],
+    ];
+    const runs = await Promise.all(cases.map(([flags]) => replace(...flags)));
+    runs.forEach((run, i) => expect(expectExit(run, 2).stderr, cases[i]![0].join(' ')).toMatch(cases[i]![1]));
   });
 });
 
@@ -114,7 +132,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
 
     // The technician is early: nothing is sent.
     const early = expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'NEW-0', '--as', 'tom'), 5);
-    expect(early.stderr).toMatch(/^unwind: saga sled-replace\/sled-0\/[a-z0-9]{12} refused hardwareReplaced: it is not waiting for hardware: it is awaiting-approval at approve-power-off/);
+    expect(early.stderr).toMatch(/^unwind: saga sled-replace\/sled-0\/[a-z0-9]{12} refused hardwareReplaced: .*it is not waiting for hardware/);
 
     // Someone not listed: refused with the saga's message, exit 5, nothing recorded.
     const mallory = expectExit(await unwind('approve', id, '--as', 'mallory', '--comment', 'ship it'), 5);
@@ -158,6 +176,34 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     const late = expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'NEW-0002', '--as', 'tom'), 5);
     expect(late.stderr).toContain('the saga has finished (completed)');
     expect(expectExit(await unwind('approve', id, '--as', 'alice'), 5).stderr).toContain('the saga has finished (completed)');
+  });
+
+  // Needs client.sleds.hardwareReplaced to send the saga's `hardwareReplaced` update (its validator
+  // refuses an unlisted technician, takes a corrected serial): skipped until src/client.ts does.
+  it.skip('takes the hardware from listed technicians only; a wrong serial is reported again while verification waits, and the retry verifies it', async () => {
+    const id = 'sled-replace/sled-2/reports';
+    expectExit(await unwind('sled', 'replace', 'sled-2', '--approver', 'alice', '--technician', 'tom', '--technician', 'tim', ...fast, '--request-id', 'reports'), 0);
+    await statusOf(id, (s) => s.state === 'awaiting-approval', 'awaiting approval');
+    expectExit(await unwind('approve', id, '--as', 'alice'), 0);
+    await statusOf(id, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'waiting for hardware');
+
+    const mallory = expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'ACTUAL-2', '--as', 'mallory'), 5);
+    expect(mallory.stderr).toContain('mallory is not a technician of this replacement; the technicians are tom, tim');
+    await rack().sleds.update({ sledId: 'sled-2', serial: 'ACTUAL-2' }, 'technician/swap-sled-2');
+    expect(expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'TYPO-2', '--as', 'tom'), 0).stdout).toContain('new hardware serial TYPO-2, replaced by tom');
+    const paused = await statusOf(id, (s) => s.state === 'needs-operator', 'verification paused');
+    expect(paused.waitingFor).toMatchObject({ step: 'verify-new-sled' });
+
+    const again = expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'ACTUAL-2', '--as', 'tim'), 0);
+    expect(again.stdout).toContain(`new hardware serial ACTUAL-2, replaced by tim (report 2: the saga verifies the latest; if verify-new-sled waits for an operator, 'unwind retry ${id}' verifies this serial)`);
+    expectExit(await unwind('retry', id, '--reason', 'serial corrected by tim', '--as', 'ops'), 0);
+    expect(await client.sagas.result(id)).toMatchObject({ newSerial: 'ACTUAL-2' });
+    const shown = JSON.parse(expectExit(await unwind('show', id, '--json'), 0).stdout) as { status: { reports: { hardware: { reports: unknown[] } } } };
+    expect(shown.status.reports.hardware.reports).toEqual([
+      { serial: 'TYPO-2', technician: 'tom', at: expect.any(String), report: 1 },
+      { serial: 'ACTUAL-2', technician: 'tim', at: expect.any(String), report: 2 },
+    ]);
+    expect(expectExit(await unwind('sled', 'hardware-replaced', id, '--serial', 'LATE-2', '--as', 'tim'), 5).stderr).toContain('the saga has finished (completed)');
   });
 
   it('a rejection unwinds the replacement (--wait exits 1), the sled is re-admitted, and unwind errors shows it', async () => {

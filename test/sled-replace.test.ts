@@ -1,9 +1,11 @@
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RackSeed } from '../src/rack/schemas';
 import { FAULTS_MEMO_KEY, type SagaFaults } from '../src/schemas/faults';
 import type { SagaStatus } from '../src/schemas/saga';
-import { sledReplaceId, type SledReplaceRequest } from '../src/schemas/sled';
+import { childRequestId, type EvacuationProgress, SledReplaceParams, sledReplaceId, type HardwareStatus, type SledReplaceRequest } from '../src/schemas/sled';
+import { RequestId } from '../src/schemas/request';
 import { createTimeSkippingEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import {
   approveUpdate,
@@ -15,6 +17,7 @@ import {
   sagaStatusQuery,
   sledReplace,
 } from '../src/workflows';
+import { hardwareReplacedUpdate } from '../src/workflows/sled-replace';
 
 const HOUR = 3_600_000;
 const ssds = [{}, {}];
@@ -210,7 +213,118 @@ describe('sledReplace on the time-skipping server', () => {
   });
 });
 
+describe('sledReplace: retries, typos and technicians', () => {
+  it('retries a failed evacuation with new migrations (new ids and keys): the instances end running on other sleds, the replacement goes on', async () => {
+    await fill('sled-0', 1);
+    const instances = (await rack().list('instances', { sledId: 'sled-0' })).map((i) => i.id).sort();
+    // Every migration's pause of its source fails (refused): each child unwinds, the instances keep running on sled-0.
+    await rack().faults.setRule({ operation: 'vmms.update', permanent: 'refused' });
+    const handle = await startReplace({ sledId: 'sled-0', ...people, requestId: 'evac-retry' });
+    let paused: SagaStatus;
+    try {
+      paused = await waitFor(handle, (s) => s.state === 'needs-operator');
+    } finally {
+      await rack().faults.clear('vmms.update');
+    }
+    expect(paused.waitingFor).toMatchObject({ step: 'evacuate', error: { type: 'NeedsOperator' } });
+    const failedRun = paused.reports.evacuation as EvacuationProgress;
+    expect(failedRun.migrated).toEqual([]);
+    expect(failedRun.failed.map((f) => f.instanceId).sort()).toEqual(instances);
+    for (const id of instances) expect(await rack().get('instances', id)).toMatchObject({ state: 'running', sledId: 'sled-0', migrationId: null });
+
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'fault cleared', waitId: paused.waitingFor!.waitId }] });
+    const asking = await waitFor(handle, (s) => s.state === 'awaiting-approval' || (s.state === 'needs-operator' && s.waitingFor?.waitId !== paused.waitingFor!.waitId));
+    expect(asking.state, JSON.stringify(asking.waitingFor)).toBe('awaiting-approval');
+    for (const id of instances) {
+      const moved = await rack().get('instances', id);
+      expect(moved).toMatchObject({ state: 'running', migrationId: null });
+      expect(moved.sledId).not.toBe('sled-0');
+      expect((await rack().list('vmms', { instanceId: id })).map((v) => [v.sledId, v.state])).toEqual([[moved.sledId, 'running']]);
+    }
+    // Two runs, each with migrations of its own: new ids under the instances' prefix, never the first run's again.
+    const evacuation = asking.reports.evacuation as EvacuationProgress;
+    expect(evacuation).toMatchObject({ total: instances.length, failed: [], inProgress: [] });
+    expect([...evacuation.migrated].sort()).toEqual(instances);
+    const [first, second] = evacuation.attempts!.map((a) => a.workflowIds);
+    expect(evacuation.attempts!.map((a) => a.attempt)).toEqual([1, 2]);
+    for (const ids of [first!, second!]) {
+      expect(ids.map((id) => id.split('/')[1]).sort()).toEqual(instances);
+      for (const id of ids) expect(id).toMatch(/^instance-migrate\/[^/]+\/evac-evac-retry-[a-z0-9]+-[12]$/);
+    }
+    expect(second!.filter((id) => first!.includes(id))).toEqual([]);
+
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
+    await rack().sleds.update({ sledId: 'sled-0', serial: 'EVAC-1' }, 'technician/evac-retry-sled-0');
+    await handle.signal(hardwareReplacedSignal, { serial: 'EVAC-1', technician: 'tech-1' });
+    const result = await resultWithin(handle, 30_000);
+    expect(result).toMatchObject({ sledId: 'sled-0', newSerial: 'EVAC-1' });
+    expect([...result.evacuated].sort()).toEqual(instances);
+  });
+
+  it('takes reports from listed technicians only, once approved; a wrong serial is reported again while verification waits, every report kept', async () => {
+    const handle = await startReplace({ sledId: 'sled-3', ...people, technicians: ['tech-1', 'tech-2'], requestId: 'report-again' });
+    const refusal = async (report: { serial: string; technician: string }) => {
+      const err = await handle.executeUpdate(hardwareReplacedUpdate, { args: [report] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      return String((err as WorkflowUpdateFailedError).cause?.message);
+    };
+    await waitFor(handle, (s) => s.state === 'awaiting-approval');
+    expect(await refusal({ serial: 'EARLY', technician: 'tech-1' })).toMatch(/it is not waiting for hardware: .*once the power-off is approved/);
+    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
+    expect(await refusal({ serial: 'ACTUAL-3', technician: 'mallory' })).toMatch(/mallory is not a technician of this replacement; the technicians are tech-1, tech-2/);
+
+    await rack().sleds.update({ sledId: 'sled-3', serial: 'ACTUAL-3' }, 'technician/swap-sled-3');
+    expect(await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'TYPO-3', technician: 'tech-1' }] })).toMatchObject({ serial: 'TYPO-3', technician: 'tech-1', report: 1 });
+    const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
+    expect(paused.waitingFor).toMatchObject({ step: 'verify-new-sled', actions: ['retry'] });
+    // The technician corrects the serial while verification waits; the operator's retry verifies it.
+    expect(await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'ACTUAL-3', technician: 'tech-2' }] })).toMatchObject({ serial: 'ACTUAL-3', report: 2 });
+    const reported = (await handle.query(sagaStatusQuery)).reports.hardware as HardwareStatus;
+    expect(reported).toMatchObject({ replacedBy: 'tech-2', serial: 'ACTUAL-3', waitingFor: ['tech-1', 'tech-2'] });
+    expect(reported.reports).toEqual([
+      { serial: 'TYPO-3', technician: 'tech-1', at: expect.any(String), report: 1 },
+      { serial: 'ACTUAL-3', technician: 'tech-2', at: expect.any(String), report: 2 },
+    ]);
+    await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'serial corrected', waitId: paused.waitingFor!.waitId }] });
+    expect(await resultWithin(handle, 30_000)).toMatchObject({ sledId: 'sled-3', newSerial: 'ACTUAL-3' });
+    expect(await rack().get('sleds', 'sled-3')).toMatchObject({ state: 'online', provisionable: true, serial: 'ACTUAL-3' });
+  });
+
+  it('refuses an unknown sled at the first step, plainly, and unwinds clean: no operator is paged', async () => {
+    const handle = await startReplace({ sledId: 'sled-99', ...people, requestId: 'typo' });
+    const details = sagaUnwoundDetails(await resultWithin(handle, 30_000).catch((err: unknown) => err));
+    expect(details).toMatchObject({ failedStep: 'mark-non-provisionable', undone: ['mark-non-provisionable'], skipped: [] });
+    expect(details?.cause.type).toBe('Refused');
+    expect(details?.cause.message).toMatch(/sled sled-99 does not exist/);
+    expect(bed.notifications.filter((x) => x.workflowId === handle.workflowId)).toEqual([]);
+  });
+});
+
 describe('remindPeople', () => {
+  it('fails at once on bad input (non-retryable InvalidInput), reminding no one', async () => {
+    const since = new Date(Number(await env.currentTimeMs())).toISOString();
+    const good = { sagaType: 'test', workflowId: 'parent-bad', step: 'wait', request: 'swap it', to: ['tech'], escalateTo: [], remindEvery: '8h', since };
+    for (const [label, bad, says] of [
+      ['zero interval', { ...good, remindEvery: '0s' }, /remindEvery: must be a duration from 1s to 365d.*zero/],
+      ['negative escalation', { ...good, escalateAfter: '-1h' }, /escalateAfter: must be a duration from 1s to 365d/],
+      ['beyond a year', { ...good, remindEvery: '400d' }, /remindEvery: .*more than a year/],
+      ['no one to remind', { ...good, to: [] }, /to: must name at least one person/],
+      ['not a time', { ...good, since: 'yesterday' }, /since:/],
+      ['unknown field', { ...good, every: '1h' }, /every/],
+    ] as const) {
+      const handle = await env.client.workflow.start(remindPeople, { taskQueue, workflowId: `reminders-bad-${label.replace(/ /g, '-')}`, args: [bad as never] });
+      const failure = await resultWithin(handle as never, 20_000).catch((err: unknown) => err);
+      expect(failure, label).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause as { type?: string; message: string; nonRetryable?: boolean };
+      expect(cause.type, label).toBe('InvalidInput');
+      expect(cause.nonRetryable, label).toBe(true);
+      expect(cause.message, label).toMatch(says);
+    }
+    expect(bed.personNotifications.filter((x) => x.workflowId === 'parent-bad')).toEqual([]);
+  });
+
   it('continues as new on long waits: ten weeks of reminders, every run small', async () => {
     const first = await env.client.workflow.start(remindPeople, {
       taskQueue,
@@ -227,5 +341,43 @@ describe('remindPeople', () => {
     const sent = bed.personNotifications.filter((x) => x.workflowId === 'parent' && x.kind === 'reminder');
     expect(sent.length).toBeGreaterThanOrEqual(200); // 70 days / 8 h = 210
     await latest.terminate('test done');
+  });
+});
+
+describe('sledReplace input', () => {
+  const base = { sledId: 'sled-3', approvers: ['alice'], technicians: ['tom'] };
+  const problems = (request: object) => {
+    const parsed = SledReplaceParams.safeParse(request);
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('refuses zero, negative, absurd and malformed durations, naming the field', () => {
+    expect(problems({ ...base, approval: { remindEvery: '0s' } })).toEqual([expect.stringMatching(/^approval\.remindEvery: must be a duration from 1s to 365d.*zero.*\(got '0s'\)$/)]);
+    expect(problems({ ...base, hardware: { remindEvery: '-4h' } })).toEqual([expect.stringMatching(/^hardware\.remindEvery: must be a duration from 1s to 365d/)]);
+    expect(problems({ ...base, approval: { expireAfter: '2y' } })).toEqual([expect.stringMatching(/^approval\.expireAfter: must be a duration/)]);
+    expect(problems({ ...base, approval: { expireAfter: '400d' } })).toEqual([expect.stringMatching(/^approval\.expireAfter: .*more than a year/)]);
+    expect(problems({ ...base, hardware: { escalateAfter: '500ms' } })).toEqual([expect.stringMatching(/^hardware\.escalateAfter: .*at least a second/)]);
+    expect(problems({ ...base, approval: { remindEvery: 'soon' } })).toEqual([expect.stringMatching(/^approval\.remindEvery: must be a duration .*\(got 'soon'\)/)]);
+    expect(problems({ ...base, approval: { remindEvery: '30m', escalateAfter: '2 hours', expireAfter: '52w' }, hardware: { remindEvery: '1s' } })).toEqual([]);
+  });
+
+  it('checks how the approval timers relate: reminders and escalation before the expiry', () => {
+    expect(problems({ ...base, approval: { expireAfter: '2h' } })).toEqual([
+      'approval.remindEvery: must be shorter than expireAfter (4h is not shorter than 2h): no reminder would ever be sent',
+      'approval.escalateAfter: must be shorter than expireAfter (12h is not shorter than 2h): no one would ever be escalated to',
+    ]);
+    expect(problems({ ...base, approval: { remindEvery: '1d', escalateAfter: '1d', expireAfter: '1d' } })).toHaveLength(2);
+    expect(problems({ ...base, approval: { remindEvery: '1h', escalateAfter: '2h', expireAfter: '3h' } })).toEqual([]);
+  });
+
+  it('gives each run of a step its own child request id, derived from the saga id, within the request id rule', () => {
+    const a = childRequestId('evac', 'sled-replace/sled-3/rma-1042', 1);
+    expect(a).toMatch(/^evac-rma-1042-[a-z0-9]+-1$/);
+    expect(childRequestId('evac', 'sled-replace/sled-3/rma-1042', 2)).not.toBe(a);
+    expect(childRequestId('evac', 'sled-replace/sled-4/rma-1042', 1)).not.toBe(a);
+    expect(childRequestId('rebal', 'sled-replace/sled-3/rma-1042', 1)).not.toBe(a);
+    const long = childRequestId('rebal', `sled-replace/${'s'.repeat(128)}/${'r'.repeat(64)}`, 12345);
+    expect(RequestId.safeParse(long).success).toBe(true);
+    expect(RequestId.safeParse(childRequestId('evac', 'replace/odd id:with+chars', 1)).success).toBe(true);
   });
 });

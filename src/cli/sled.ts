@@ -4,9 +4,10 @@
  * The approval in between is `unwind approve|reject` (approvals.ts).
  */
 import type { Command } from 'commander';
-import { SledReplaceParams, type SledReplaceRequest } from '../schemas/sled';
+import { type HardwareReplaced, SledReplaceParams, type SledReplaceRequest } from '../schemas/sled';
 import type { CliContext } from './context';
-import { REQUEST_ID_HELP, type StartOptions, identityHelp, invalidFlags, numberish, startSaga, withStartOptions } from './saga-start';
+import { checkFlags, type FlagNames } from './flags';
+import { REQUEST_ID_HELP, type StartOptions, identityHelp, numberish, startSaga, withStartOptions } from './saga-start';
 
 /** A repeatable flag: every occurrence, in order. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -25,7 +26,7 @@ interface ReplaceOptions extends StartOptions {
 }
 
 /** The flag each field of a `sledReplace` request comes from, so bad input names what was typed. */
-const REPLACE_FLAGS: Readonly<Record<string, string>> = {
+const REPLACE_FLAGS: FlagNames = {
   sledId: '<sledId>',
   approvers: '--approver',
   technicians: '--technician',
@@ -40,7 +41,7 @@ const REPLACE_FLAGS: Readonly<Record<string, string>> = {
   requestId: '--request-id',
 };
 
-/** The `sledReplace` request the flags describe (unchecked: the client's schema names every bad flag). */
+/** The `sledReplace` request the flags describe (unchecked: {@link checkFlags} names every bad flag). */
 export function replaceRequest(sledId: string, opts: ReplaceOptions): SledReplaceRequest {
   return {
     sledId,
@@ -92,8 +93,10 @@ Examples:
     .addHelpText(
       'after',
       `
-Durations are a number and a unit: 30s, 10m, 4h, 3d, 2w. The approvers are asked at once and
-reminded; the escalation contacts join them after --escalate-after. The saga's status shows the
+Durations are a number and a unit: 30s, 10m, 4h, 3d, 2w, from 1s to 365d (zero, negative and
+longer durations are refused); --remind-every and --escalate-after must be shorter than
+--expire-after. The approvers are asked at once and reminded; the escalation contacts join them
+after --escalate-after. The saga's status shows the
 evacuation's progress and who must act since when ('unwind show <id>').
 
 With --wait: follows the saga through the approval and the technician's wait (days, usually):
@@ -110,11 +113,9 @@ Examples:
     )
     .action(async (sledId: string, opts: ReplaceOptions) => {
       const request = replaceRequest(sledId, opts);
-      // Checked before connecting too: bad flags are exit 2 whether or not Temporal is up.
-      const parsed = SledReplaceParams.safeParse(request);
-      if (!parsed.success) {
-        throw invalidFlags(parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })), REPLACE_FLAGS);
-      }
+      // Checked before connecting: bad flags (a duration of zero, or beyond a year, reminders
+      // no more often than the expiry…) are exit 2 whether or not Temporal is up.
+      checkFlags(SledReplaceParams, request, REPLACE_FLAGS, { help: 'unwind sled replace' });
       await startSaga(context, opts, REPLACE_FLAGS, (client) => client.sleds.replace(request));
     });
 
@@ -128,8 +129,11 @@ Examples:
     .addHelpText(
       'after',
       `
+Only a technician named by --technician when the replacement started may report (--as).
 Refused (exit 5, nothing sent) unless the saga waits for the hardware, i.e. the power-off was
-approved and done. A serial the sled does not report pauses the saga for an operator.
+approved and done. A serial the sled does not report pauses the saga for an operator
+(step verify-new-sled); the technician may then report the right serial, and the operator's
+'unwind retry' verifies it. Every report is kept: 'unwind show <id> --json' lists them.
 
 Examples:
   $ unwind sled hardware-replaced sled-replace/sled-3/rma-1042 --serial SN-9F31 --as tom
@@ -137,11 +141,13 @@ Examples:
     )
     .action(async (id: string, opts: { serial: string; as: string; json?: boolean }) => {
       const client = await context.temporal();
-      const sent = await client.sleds.hardwareReplaced(id, { serial: opts.serial, technician: opts.as });
-      context.emit(
-        opts.json,
-        { workflowId: id, ...sent },
-        (r) => `reported to ${id}: new hardware serial ${r.serial}, replaced by ${r.technician}; the saga now powers it on and verifies it (unwind show ${id})`,
+      // The report as the saga recorded it: `report` numbers it among the technicians' reports.
+      const sent: HardwareReplaced & { report?: number } = await client.sleds.hardwareReplaced(id, { serial: opts.serial, technician: opts.as });
+      context.emit(opts.json, { workflowId: id, ...sent }, (r) =>
+        (r.report ?? 1) > 1
+          ? `reported to ${id}: new hardware serial ${r.serial}, replaced by ${r.technician} (report ${r.report}: the saga verifies the latest; ` +
+            `if verify-new-sled waits for an operator, 'unwind retry ${id}' verifies this serial)`
+          : `reported to ${id}: new hardware serial ${r.serial}, replaced by ${r.technician}; the saga now powers it on and verifies it (unwind show ${id})`,
       );
     });
 }

@@ -2,11 +2,23 @@
  * `sledReplace`: replacing a faulty server, automated where it can be and human-directed where
  * it must be, over days or weeks.
  *
- *  1. mark the sled non-provisionable;  2. evacuate it (child `instanceMigrate`s, bounded
- *  concurrency);  3. move its region replicas elsewhere, never below two healthy replicas;
- *  4. approval to power it off — the pivot;  5. power off, and wait for a technician's
- *  `hardwareReplaced` signal, reminding and escalating meanwhile;  6. power on and verify the new
- *  hardware;  7. re-admit it;  8. optionally migrate the evacuated instances back.
+ *  1. mark the sled non-provisionable (an unknown sled is refused here, before anything changes);
+ *  2. evacuate it (child `instanceMigrate`s, bounded concurrency);  3. move its region replicas
+ *  elsewhere, never below two healthy replicas;  4. approval to power it off — the pivot;
+ *  5. power off, and wait for a technician's report (the `hardwareReplaced` update), reminding
+ *  and escalating meanwhile;  6. power on and verify the new hardware;  7. re-admit it;
+ *  8. optionally migrate the evacuated instances back.
+ *
+ * Child migrations are new requests on every run of their step: their workflow ids
+ * (`instance-migrate/<instanceId>/<evac|rebal>-<request>-<hash>-<run>`, see `childRequestId`)
+ * and so their idempotency keys derive from this saga's own id and the run's number. An
+ * operator's retry of `evacuate` after a migration failed (and unwound) starts a new migration;
+ * it never replays the keys of the one that was undone.
+ *
+ * Only a listed technician may report the hardware, from the approval on until the new sled is
+ * verified: a technician who reported a wrong serial reports again while `verify-new-sled` waits
+ * for an operator, and the operator's retry verifies the latest report. Every report is kept
+ * (status report `hardware`: who, when, which serial).
  *
  * Cancellation or rejection before the power-off unwinds: the undo of `mark-non-provisionable`
  * reverts that update by its key, which puts `provisionable` back to what it was before the saga
@@ -20,42 +32,76 @@
  */
 import {
   ApplicationFailure,
-  CancellationScope,
   condition,
   defineSignal,
+  defineUpdate,
   executeChild,
+  log,
   ParentClosePolicy,
   setHandler,
-  startChild,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { FailureType } from '../schemas/failures';
+import { FailureType, SagaFailureType } from '../schemas/failures';
 import { sagaIds } from '../schemas/instance';
-import { type EvacuationProgress, HardwareReplaced, SledReplaceParams, type SledReplaceResult } from '../schemas/sled';
+import {
+  childRequestId,
+  type EvacuationProgress,
+  HardwareReplaced,
+  type HardwareReport,
+  type HardwareStatus,
+  SledReplaceParams,
+  type SledReplaceResult,
+} from '../schemas/sled';
 import { parseWorkflowInput } from '../schemas/validation';
 import { instanceMigrate } from './instance-migrate';
-import { remindPeople } from './remind-people';
+import { startReminders } from './remind-people';
 import { describeFailure, runSaga, type Saga } from './saga';
 import { rack, rackForward, rackUndo } from './steps/rack-proxies';
 
-/** A technician reports the new hardware is in: `{ serial, technician }`. */
+/**
+ * A technician reports the new hardware is in: `{ serial, technician }`. Refused, saying why,
+ * unless `technician` is one of the replacement's technicians and the saga takes reports (from
+ * the power-off's approval until the new sled is verified). Returns the report as recorded.
+ */
+export const hardwareReplacedUpdate = defineUpdate<HardwareReport, [HardwareReplaced]>('hardwareReplaced');
+
+/**
+ * The same report as a signal, for callers that cannot wait for an answer: taken under the same
+ * rules, and a refused one is only logged. Prefer {@link hardwareReplacedUpdate}.
+ */
 export const hardwareReplacedSignal = defineSignal<[HardwareReplaced]>('hardwareReplaced');
+
+/** Where the replacement stands for a technician's report. */
+type HardwarePhase = 'before-approval' | 'taking-reports' | 'verified';
+
+const AWAIT_HARDWARE = 'await-hardware';
 
 /** Replaces a sled; unwinds before the power-off, goes forward after it. */
 export async function sledReplace(params: SledReplaceParams): Promise<SledReplaceResult> {
   const input = parseWorkflowInput(SledReplaceParams, params, 'sledReplace');
-  let replaced: HardwareReplaced | undefined;
-  setHandler(hardwareReplacedSignal, (signal) => {
-    const parsed = HardwareReplaced.safeParse(signal);
-    if (parsed.success) replaced ??= parsed.data;
+  const hardware = new HardwareDesk(input);
+  setHandler(hardwareReplacedUpdate, (report) => hardware.take(report), { validator: (report) => void hardware.check(report) });
+  setHandler(hardwareReplacedSignal, (report) => {
+    try {
+      hardware.take(report);
+    } catch (err) {
+      log.warn('hardwareReplaced signal refused', { error: describeFailure(err).message });
+    }
   });
 
   return runSaga('sledReplace', async (saga) => {
     const { sledId } = input;
+    hardware.saga = saga;
     await saga.step('mark-non-provisionable', {
-      action: (ctx) => rack.sledsUpdate({ sledId, provisionable: false }, ctx.key),
+      action: async (ctx) => {
+        await refuseUnknownSled(sledId);
+        return rack.sledsUpdate({ sledId, provisionable: false }, ctx.key);
+      },
       undo: (ctx) => rackUndo.sledsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
-    const evacuated = await saga.step('evacuate', { action: () => evacuate(saga, input) });
+    const evacuation = newProgress(saga, 'evacuation');
+    let evacuations = 0;
+    const evacuated = await saga.step('evacuate', { action: () => evacuate(saga, input, evacuation, ++evacuations) });
     const reReplicated = await saga.step('re-replicate', {
       action: async (ctx) => {
         const regions = await rack.regionsOnSled({ sledId });
@@ -73,33 +119,66 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     });
 
     saga.pivot();
+    hardware.phase = 'taking-reports';
 
     await saga.step('power-off', { action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'offline' }, ctx.key) });
     // An operator's retry runs the action again: each run numbers its own reminder child.
     let technicianWaits = 0;
-    const hardware = await saga.step('await-hardware', {
-      action: () => awaitTechnician(saga, input, () => replaced, ++technicianWaits),
-    });
+    await saga.step(AWAIT_HARDWARE, { action: () => hardware.await(++technicianWaits) });
     await saga.step('power-on', {
       action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'online' }, ctx.key),
     });
-    await saga.step('verify-new-sled', { action: () => rack.verifySled({ sledId, serial: hardware.serial }) });
+    // An operator's retry verifies the latest report: a technician may have corrected the serial.
+    const verified = await saga.step('verify-new-sled', {
+      action: async () => {
+        const { serial } = hardware.latest()!;
+        await rack.verifySled({ sledId, serial });
+        return serial;
+      },
+    });
+    hardware.phase = 'verified';
     await saga.step('re-admit', { action: (ctx) => rackForward.sledsUpdate({ sledId, provisionable: true }, ctx.key) });
-    const rebalanced = input.rebalance
-      ? await saga.step('rebalance', { action: () => migrateAll(saga, input, evacuated, 'rebalance', sledId) })
+    let rebalances = 0;
+    const rebalancing = input.rebalance ? newProgress(saga, 'rebalance') : undefined;
+    const rebalanced = rebalancing
+      ? await saga.step('rebalance', { action: () => rebalance(saga, input, evacuated, rebalancing, ++rebalances) })
       : [];
-    return { sledId, newSerial: hardware.serial, evacuated, reReplicatedRegions: reReplicated, rebalanced };
+    return { sledId, newSerial: verified, evacuated, reReplicatedRegions: reReplicated, rebalanced };
   });
+}
+
+/** Refuses (plainly, changing nothing) a sled the rack does not have: a typo must not page anyone. */
+async function refuseUnknownSled(sledId: string): Promise<void> {
+  const sleds = await rack.listSledIds();
+  if (sleds.includes(sledId)) return;
+  const shown = sleds.length > 8 ? `${sleds.slice(0, 8).join(', ')}, …` : sleds.join(', ');
+  throw ApplicationFailure.create({
+    type: FailureType.Refused,
+    nonRetryable: true,
+    message: `sled ${sledId} does not exist: check the id (the rack has ${sleds.length} sled${sleds.length === 1 ? '' : 's'}: ${shown}); nothing was changed`,
+  });
+}
+
+/** A progress report, published under `name` as it changes. */
+function newProgress<N extends 'evacuation' | 'rebalance'>(saga: Saga, name: N): { name: N; progress: EvacuationProgress } {
+  const progress: EvacuationProgress = { total: 0, migrated: [], inProgress: [], failed: [], attempts: [] };
+  saga.report(name, progress);
+  return { name, progress };
 }
 
 /**
  * Migrates every instance off the sled, `evacuationConcurrency` at a time, reporting progress.
  * An instance that could not move leaves the sled occupied: an operator must decide (retry
- * runs the evacuation again for what is left).
+ * runs the evacuation again, with new migrations, for what is left).
  */
-async function evacuate(saga: Saga, input: SledReplaceParams): Promise<string[]> {
+async function evacuate(
+  saga: Saga,
+  input: SledReplaceParams,
+  report: { name: 'evacuation'; progress: EvacuationProgress },
+  run: number,
+): Promise<string[]> {
   const instances = await rack.instancesOnSled({ sledId: input.sledId });
-  const moved = await migrateAll(saga, input, instances, 'evacuation');
+  await migrateAll(saga, input, instances, report, childRequestId('evac', saga.workflowId, run), run);
   const left = await rack.instancesOnSled({ sledId: input.sledId });
   if (left.length > 0) {
     throw ApplicationFailure.create({
@@ -108,92 +187,163 @@ async function evacuate(saga: Saga, input: SledReplaceParams): Promise<string[]>
       message: `${left.length} instance(s) still run on sled ${input.sledId} (${left.join(', ')}): see the evacuation report, fix, then retry`,
     });
   }
-  return moved;
+  return [...report.progress.migrated];
 }
 
-/** Runs one `instanceMigrate` child per instance, a bounded number at a time. */
+/** Migrates the evacuated instances back onto the re-admitted sled (those not there already). */
+async function rebalance(
+  saga: Saga,
+  input: SledReplaceParams,
+  evacuated: readonly string[],
+  report: { name: 'rebalance'; progress: EvacuationProgress },
+  run: number,
+): Promise<string[]> {
+  const there = new Set(await rack.instancesOnSled({ sledId: input.sledId }));
+  const toMove = evacuated.filter((id) => !there.has(id));
+  await migrateAll(saga, input, toMove, report, childRequestId('rebal', saga.workflowId, run), run, input.sledId);
+  return [...report.progress.migrated];
+}
+
+/**
+ * Runs one `instanceMigrate` child per instance, a bounded number at a time, as request
+ * `requestId` (new for every run of the step). `migrated` accumulates over runs; `failed` is
+ * this run's.
+ */
 async function migrateAll(
   saga: Saga,
   input: SledReplaceParams,
   instanceIds: string[],
-  report: 'evacuation' | 'rebalance',
+  { name, progress }: { name: 'evacuation' | 'rebalance'; progress: EvacuationProgress },
+  requestId: string,
+  run: number,
   targetSledId?: string,
-): Promise<string[]> {
-  const progress: EvacuationProgress = { total: instanceIds.length, migrated: [], inProgress: [], failed: [] };
-  saga.report(report, progress);
+): Promise<void> {
+  const attempt = { attempt: run, workflowIds: [] as string[] };
+  progress.attempts = [...(progress.attempts ?? []), attempt];
+  progress.total = progress.migrated.length + instanceIds.length;
+  progress.failed = [];
+  saga.report(name, progress);
   const queue = [...instanceIds];
   const worker = async () => {
     for (let instanceId = queue.shift(); instanceId !== undefined; instanceId = queue.shift()) {
-      const request = { instanceId, targetSledId, requestId: `${report}-${input.sledId}`.slice(0, 64) };
+      const request = { instanceId, targetSledId, requestId };
+      const workflowId = sagaIds.instanceMigrate(request);
+      attempt.workflowIds.push(workflowId);
       progress.inProgress.push(instanceId);
-      saga.report(report, progress);
+      saga.report(name, progress);
       try {
         await executeChild(instanceMigrate, {
-          workflowId: sagaIds.instanceMigrate(request),
+          workflowId,
           args: [request],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          // A migration's id is never run twice: a second run would replay the first one's keys.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
         progress.migrated.push(instanceId);
       } catch (err) {
-        progress.failed.push({ instanceId, error: describeFailure(err).message });
+        progress.failed.push({ instanceId, error: describeFailure(err).message, workflowId });
       } finally {
         progress.inProgress.splice(progress.inProgress.indexOf(instanceId), 1);
-        saga.report(report, progress);
+        saga.report(name, progress);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(input.evacuationConcurrency, instanceIds.length) }, worker));
-  return progress.migrated;
 }
 
 /**
- * Waits for the `hardwareReplaced` signal. Reminders and escalation run in a child workflow
- * that continues as new on its own, so weeks of reminders never weigh on this history.
- * `wait` numbers this run of the step's action (1, 2, … as operators retry it).
+ * The technician's side of a replacement: who may report, when, every report taken, and the
+ * wait for the first one (with its reminders).
  */
-async function awaitTechnician(
-  saga: Saga,
-  input: SledReplaceParams,
-  replaced: () => HardwareReplaced | undefined,
-  wait: number,
-): Promise<HardwareReplaced> {
-  // Once reported, there is nobody to remind: a retry after a failure past the pivot, or a
-  // technician quicker than the power-off, goes straight on with the reported hardware.
-  if (replaced() === undefined) await remindUntilReplaced(saga, input, replaced, wait);
-  const hardware = replaced()!;
-  saga.report('hardware', { replacedBy: hardware.technician, serial: hardware.serial, at: new Date().toISOString() });
-  return hardware;
-}
+class HardwareDesk {
+  phase: HardwarePhase = 'before-approval';
+  /** Set once the saga runs: reports go to its status. */
+  saga: Saga | undefined;
+  private readonly reports: HardwareReport[] = [];
+  private since: string | undefined;
 
-/** Runs the reminders child until the technician reports, then cancels it. */
-async function remindUntilReplaced(saga: Saga, input: SledReplaceParams, replaced: () => HardwareReplaced | undefined, wait: number): Promise<void> {
-  saga.report('hardware', { waitingFor: input.technicians, since: new Date().toISOString() });
-  await CancellationScope.cancellable(async () => {
-    const reminders = await startChild(remindPeople, {
-      // One id per run of the action, never the id of an earlier run's reminders: those may still
-      // be closing after their cancellation (the start would fail), and the time-skipping server
-      // refuses to cancel one child id twice ("cancellation already requested"), so the workflow
-      // task cancelling the second run would never complete and the saga would hang.
-      workflowId: `${saga.workflowId}/reminders/await-hardware/${wait}`,
-      args: [
-        {
-          sagaType: saga.sagaType,
-          workflowId: saga.workflowId,
-          step: 'await-hardware',
-          request: `replace the hardware of sled ${input.sledId}, then report its serial (unwind sled hardware-replaced)`,
-          to: input.technicians,
-          escalateTo: input.escalateTo,
-          remindEvery: input.hardware.remindEvery,
-          escalateAfter: input.hardware.escalateAfter,
-          since: new Date().toISOString(),
-        },
-      ],
+  constructor(private readonly input: SledReplaceParams) {}
+
+  /** The latest report, or `undefined` before the first. */
+  latest(): HardwareReport | undefined {
+    return this.reports.at(-1);
+  }
+
+  /** Validates a report: the parsed report, or an `InvalidOperatorAction` failure saying why not. */
+  check(report: unknown): HardwareReplaced {
+    const refuse = (why: string) =>
+      ApplicationFailure.create({
+        type: SagaFailureType.InvalidOperatorAction,
+        nonRetryable: true,
+        message: `hardwareReplaced refused for saga sledReplace ${this.saga?.workflowId ?? `of sled ${this.input.sledId}`}: ${why}`,
+      });
+    const parsed = HardwareReplaced.safeParse(report);
+    if (!parsed.success) throw refuse(parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; '));
+    const { technician } = parsed.data;
+    if (!this.input.technicians.includes(technician)) {
+      throw refuse(`${technician} is not a technician of this replacement; the technicians are ${this.input.technicians.join(', ')}.`);
+    }
+    if (this.phase === 'before-approval') {
+      throw refuse(`it is not waiting for hardware: the sled is powered off for the swap only once the power-off is approved (then step ${AWAIT_HARDWARE} waits).`);
+    }
+    if (this.phase === 'verified') {
+      const last = this.latest()!;
+      throw refuse(`the new hardware was verified already (serial ${last.serial}, reported by ${last.technician} at ${last.at}); there is nothing more to report.`);
+    }
+    return parsed.data;
+  }
+
+  /** Takes a report (checked again: a signal has no validator): recorded, and the latest is what is verified. */
+  take(report: unknown): HardwareReport {
+    const { serial, technician } = this.check(report);
+    const taken: HardwareReport = { serial, technician, at: new Date().toISOString(), report: this.reports.length + 1 };
+    this.reports.push(taken);
+    this.publish();
+    return { ...taken };
+  }
+
+  /**
+   * Waits for the first report. Reminders and escalation run in a child workflow that continues
+   * as new on its own, so weeks of reminders never weigh on this history. `wait` numbers this run
+   * of the step's action (1, 2, … as operators retry it). A report already taken (a retry after a
+   * failure past the pivot, a technician quicker than the power-off) goes straight on.
+   */
+  async await(wait: number): Promise<HardwareReport> {
+    if (this.latest() === undefined) await this.remindUntilReported(wait);
+    return { ...this.latest()! };
+  }
+
+  private async remindUntilReported(wait: number): Promise<void> {
+    const saga = this.saga!;
+    this.since = new Date().toISOString();
+    this.publish();
+    // One child per run of the action, never the id of an earlier run's reminders.
+    const reminders = startReminders(`${saga.workflowId}/reminders/${AWAIT_HARDWARE}/${wait}`, {
+      sagaType: saga.sagaType,
+      workflowId: saga.workflowId,
+      step: AWAIT_HARDWARE,
+      request: `replace the hardware of sled ${this.input.sledId}, then report its serial (unwind sled hardware-replaced)`,
+      to: this.input.technicians,
+      escalateTo: this.input.escalateTo,
+      remindEvery: this.input.hardware.remindEvery,
+      escalateAfter: this.input.hardware.escalateAfter,
+      since: this.since,
     });
-    await condition(() => replaced() !== undefined);
-    // Cancelling the scope cancels the reminders; their result (a cancellation) is not awaited.
-    CancellationScope.current().cancel();
-    void reminders.result().catch(() => undefined);
-  }).catch((err: unknown) => {
-    if (replaced() === undefined) throw err;
-  });
+    try {
+      await condition(() => this.latest() !== undefined);
+    } finally {
+      await reminders.stop();
+    }
+  }
+
+  private publish(): void {
+    const latest = this.latest();
+    const status: HardwareStatus = {
+      waitingFor: [...this.input.technicians],
+      since: this.since ?? new Date().toISOString(),
+      reports: this.reports.map((r) => ({ ...r })),
+      ...(latest && { replacedBy: latest.technician, serial: latest.serial, at: latest.at }),
+    };
+    this.saga?.report('hardware', status);
+  }
 }
