@@ -80,7 +80,7 @@ import {
   type WaitingFor,
 } from './schemas/saga';
 import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from './schemas/search-attributes';
-import { HardwareReplaced, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from './schemas/sled';
+import { HardwareReplaced, type HardwareReport, HardwareStatus, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from './schemas/sled';
 import { REQUEST_MEMO_KEY, RequestMemo, canonical, differingFields } from './schemas/request';
 import { ErrorGrouper, type ErrorGroup, type ErrorGroupDraft } from './saga-errors';
 import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
@@ -88,7 +88,7 @@ import { TASK_QUEUE } from './temporal/worker-config';
 import { connectionConfig, sdkTlsOptions, type ConnectionConfig } from './temporal/connection';
 import { executeDecision } from './temporal/updates';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
-import { hardwareReplacedSignal } from './workflows/sled-replace';
+import { hardwareReplacedUpdate } from './workflows/sled-replace';
 
 export type { ErrorGroup } from './saga-errors';
 
@@ -749,13 +749,16 @@ export interface SledApi {
   replace(request: SledReplaceRequest): Promise<SagaHandle<SledReplaceResult>>;
   /**
    * Tells the replacement `workflowId` that the new hardware is in (the `hardwareReplaced`
-   * signal), after checking that it waits for exactly that.
-   * @returns the report as sent.
+   * update). The saga takes reports from its listed technicians, from the power-off's approval
+   * until the new sled is verified: a technician who reported a wrong serial reports again while
+   * `verify-new-sled` waits, and the operator's retry verifies the latest report.
+   * @returns the report as the saga recorded it (its number among the reports, and when).
    * @throws InvalidRequestError when `serial` or `technician` is empty; WorkflowNotFoundError for
-   *   an unknown id; OperatorActionRefusedError when the saga is not a replacement waiting for
-   *   hardware (e.g. still awaiting the power-off approval, or finished) — nothing is sent.
+   *   an unknown id; OperatorActionRefusedError when the saga is not a sled replacement, has
+   *   finished, or refused the report (saying why: a technician not listed, the power-off not
+   *   approved yet, the new sled verified already) — nothing is recorded.
    */
-  hardwareReplaced(workflowId: string, report: HardwareReplaced): Promise<HardwareReplaced>;
+  hardwareReplaced(workflowId: string, report: HardwareReplaced): Promise<HardwareReport>;
 }
 
 /** Filter of {@link SagaApi.errors}. */
@@ -989,23 +992,28 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     replace: (request) => start(sagaKinds.sledReplace, request),
     async hardwareReplaced(workflowId, report) {
       const input = parseRequest(HardwareReplaced, report, 'sleds.hardwareReplaced');
-      const refuse = (why: string) => new OperatorActionRefusedError(workflowId, 'hardwareReplaced', why);
       const status = await liveStatus(temporal, workflowId, 'hardwareReplaced', (info) => {
         const sagaType = info.typedSearchAttributes.get(UnwindSaga) ?? info.type;
         return sagaType === 'sledReplace' ? undefined : `it is a ${sagaType} saga, not a sled replacement`;
       });
-      const hardware = status.reports.hardware as { replacedBy?: string; serial?: string } | undefined;
-      if (hardware?.replacedBy) throw refuse(`${hardware.replacedBy} already reported the new hardware (serial ${hardware.serial ?? '?'})`);
-      const waits = status.steps.some((s) => s.name === AWAIT_HARDWARE && s.state === 'running');
-      if (!waits) {
-        const at = status.pendingApproval?.step ?? status.waitingFor?.step ?? status.steps.at(-1)?.name;
-        throw refuse(
-          `it is not waiting for hardware: it is ${status.state}${at ? ` at ${at}` : ''}; ` +
-            `the technician reports the new hardware only once the sled is powered off (step ${AWAIT_HARDWARE})`,
-        );
+      // The saga's validator decides (who, when) and says why not; a report dropped with its
+      // workflow task is sent again unless the saga recorded it after all.
+      const reportsOf = (s: SagaStatus) => HardwareStatus.safeParse(s.reports.hardware).data?.reports ?? [];
+      const before = reportsOf(status).length;
+      const handle = temporal.workflow.getHandle(workflowId);
+      const recorded = async () =>
+        reportsOf(await handle.query(sagaStatusQuery))
+          .slice(before)
+          .find((r) => r.serial === input.serial && r.technician === input.technician);
+      try {
+        return await executeDecision(handle, hardwareReplacedUpdate, [input], recorded);
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          const reason = error.cause instanceof Error ? error.cause.message : error.message;
+          throw new OperatorActionRefusedError(workflowId, 'hardwareReplaced', reason, { cause: error });
+        }
+        throw error;
       }
-      await temporal.workflow.getHandle(workflowId).signal(hardwareReplacedSignal, input);
-      return input;
     },
   };
 
@@ -1025,8 +1033,6 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
   };
 }
 
-/** The `sledReplace` step that waits for the technician. */
-const AWAIT_HARDWARE = 'await-hardware';
 /** How long `sleds.hardwareReplaced` waits for the status that says whether hardware is awaited. */
 const STATUS_CHECK_TIMEOUT_MS = 10_000;
 /** How many example sagas `errors` reads at once. */

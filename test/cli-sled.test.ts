@@ -178,9 +178,7 @@ describe('unwind sled replace, approve and hardware-replaced', () => {
     expect(expectExit(await unwind('approve', id, '--as', 'alice'), 5).stderr).toContain('the saga has finished (completed)');
   });
 
-  // Needs client.sleds.hardwareReplaced to send the saga's `hardwareReplaced` update (its validator
-  // refuses an unlisted technician, takes a corrected serial): skipped until src/client.ts does.
-  it.skip('takes the hardware from listed technicians only; a wrong serial is reported again while verification waits, and the retry verifies it', async () => {
+  it('takes the hardware from listed technicians only; a wrong serial is reported again while verification waits, and the retry verifies it', async () => {
     const id = 'sled-replace/sled-2/reports';
     expectExit(await unwind('sled', 'replace', 'sled-2', '--approver', 'alice', '--technician', 'tom', '--technician', 'tim', ...fast, '--request-id', 'reports'), 0);
     await statusOf(id, (s) => s.state === 'awaiting-approval', 'awaiting approval');

@@ -174,6 +174,7 @@ export const PendingApproval = z.object({
   /** Who may decide now: the approvers, plus the escalation contacts once escalated. */
   approvers: z.array(z.string()),
   since: z.iso.datetime(),
+  /** Reminders due by the workflow's clock (the reminder child sends them; between the saga's wake-ups it may lag). */
   remindersSent: z.int(),
   escalatedAt: z.iso.datetime().nullable(),
   expiresAt: z.iso.datetime(),
