@@ -22,8 +22,9 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { approveUpdate, retryUpdate, sagaStatusQuery, unwindUpdate } from '../workflows/saga/messages';
 import type { SagaFaults } from '../schemas/faults';
-import { OUTCOME_MEMO_KEY, SagaUnwoundDetails, type SagaStatus, type StepStatus } from '../schemas/saga';
+import { OUTCOME_MEMO_KEY, SagaUnwoundDetails, type SagaStatus } from '../schemas/saga';
 import { executeDecision } from '../temporal/updates';
+import { unwindBookkeepingViolation } from './bookkeeping';
 import type { SagaWorkflow } from './harness';
 import { SagaContractViolation } from './violation';
 
@@ -216,17 +217,9 @@ export async function proveSaga<P, R>(
 
   /** The engine's bookkeeping and the ledger after an unwind; the caller's check last. */
   async function checkUnwound(handle: WorkflowHandle, details: SagaUnwoundDetails, params: P, label: string): Promise<void> {
-    if (details.skipped.length > 0) throw new Violation(`skipped undos: ${details.skipped.map((s) => s.step).join(', ')}`);
     const steps = (await status(handle)).steps;
-    const registered = steps.filter((s) => s.undoable).map((s) => s.name);
-    const missing = registered.filter((name) => !details.undone.includes(name));
-    const extra = details.undone.filter((name) => !registered.includes(name));
-    const repeated = details.undone.filter((name, i) => details.undone.indexOf(name) !== i);
-    if (missing.length || extra.length || repeated.length) {
-      throw new Violation(`undone steps are not the registered undos: missing [${missing}], unexpected [${extra}], twice [${repeated}]`);
-    }
-    const disorder = orderViolation(steps.filter((s) => s.undoable), details.undone);
-    if (disorder) throw new Violation(disorder);
+    const wrong = unwindBookkeepingViolation(steps, details);
+    if (wrong) throw new Violation(wrong);
     if (runner.residue) {
       const checked = steps.filter((s) => !s.afterPivot && !options.keeps?.includes(s.name)).map((s) => s.name);
       const left = await runner.residue(handle.workflowId, checked);
@@ -366,23 +359,6 @@ export async function proveSaga<P, R>(
       violations.map((r) => `  ${r.step} × ${r.mode}: ${r.problem}`).join('\n') + `\n${table}`);
   }
   return { saga: saga.name, steps: steps.map((s) => s.name), rows, table, wallMs };
-}
-
-/**
- * The first pair of undos out of order: where one step's branch contains the other's (the same
- * sequence, or a group nested in it), the later-registered must be undone first.
- */
-function orderViolation(registered: StepStatus[], undone: string[]): string | undefined {
-  const contains = (outer: StepStatus['branch'], inner: StepStatus['branch']) =>
-    outer.every((b, i) => inner[i]?.group === b.group && inner[i]?.member === b.member);
-  for (let i = 0; i < registered.length; i++) {
-    for (let j = i + 1; j < registered.length; j++) {
-      const [a, b] = [registered[i]!, registered[j]!];
-      if (!contains(a.branch, b.branch) && !contains(b.branch, a.branch)) continue; // side by side
-      if (undone.indexOf(b.name) > undone.indexOf(a.name)) return `${a.name} was undone before ${b.name}, registered after it`;
-    }
-  }
-  return undefined;
 }
 
 function waitText(status: SagaStatus | undefined): string {
