@@ -48,6 +48,7 @@ import {
 import {
   ApplicationFailure,
   CancelledFailure,
+  type DataConverter,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
@@ -85,7 +86,8 @@ import { REQUEST_MEMO_KEY, RequestMemo, canonical, differingFields } from './sch
 import { ErrorGrouper, type ErrorGroup, type ErrorGroupDraft } from './saga-errors';
 import { type FieldProblem, describeProblems, fieldProblems } from './schemas/validation';
 import { TASK_QUEUE } from './temporal/worker-config';
-import { connectionConfig, sdkTlsOptions, type ConnectionConfig } from './temporal/connection';
+import { unwindDataConverter } from './temporal/codec';
+import { connectionConfig, sdkConnectOptions, type ConnectionOverrides } from './temporal/connection';
 import { executeDecision } from './temporal/updates';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './workflows/saga/messages';
 import { hardwareReplacedUpdate } from './workflows/sled-replace';
@@ -694,10 +696,20 @@ export function requestFingerprint(params: Readonly<Record<string, unknown>>): s
 // ---------------------------------------------------------------------------------------
 // The client
 
-/** Options of {@link createUnwindClient}; anything unset comes from the environment. */
-export type UnwindClientOptions = Partial<ConnectionConfig> & {
+/**
+ * Options of {@link createUnwindClient}; anything unset comes from Temporal's environment
+ * configuration (the `TEMPORAL_*` variables and the profile file, see src/temporal/connection.ts).
+ */
+export type UnwindClientOptions = ConnectionOverrides & {
   /** The task queue sagas are started on; `TASK_QUEUE` (`UNWIND_TASK_QUEUE`, else `unwind`) unless told. */
   taskQueue?: string;
+  /** The environment the connection and the encryption keys are read from; `process.env` unless told. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The data converter; unless told, the encryption codec when `UNWIND_ENCRYPTION_KEY_FILE` or
+   * `UNWIND_ENCRYPTION_KEYS` is set (see src/temporal/codec.ts), else the SDK's default.
+   */
+  dataConverter?: DataConverter;
 };
 
 /** Starting instance sagas. Each parses its request first and returns the saga's handle. */
@@ -849,12 +861,17 @@ export interface UnwindClient {
 
 /**
  * Connects to the Temporal cluster unwind runs on.
- * @throws when the cluster cannot be reached or TLS files cannot be read.
+ * @throws ConnectionConfigError for unusable connection settings (an unreadable TLS file, an
+ *   unknown profile), EncryptionKeyError for unusable encryption keys, both before connecting;
+ *   the SDK's error when the cluster cannot be reached.
  */
 export async function createUnwindClient(options: UnwindClientOptions = {}): Promise<UnwindClient> {
-  const config = connectionConfig(options);
-  const connection = await Connection.connect({ address: config.address, tls: sdkTlsOptions(config.tls) });
-  const temporal = new Client({ connection, namespace: config.namespace });
+  const env = options.env ?? process.env;
+  const config = connectionConfig(options, env);
+  const connectOptions = sdkConnectOptions(config);
+  const dataConverter = options.dataConverter ?? unwindDataConverter(env);
+  const connection = await Connection.connect(connectOptions);
+  const temporal = new Client({ connection, namespace: config.namespace, ...(dataConverter && { dataConverter }) });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
 
   /**

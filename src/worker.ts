@@ -1,6 +1,8 @@
 /**
  * The unwind worker: serves every saga and activity on the `unwind` task queue.
- * Configuration comes from the environment (see src/temporal/connection.ts); UNWIND_RACK_URL
+ * The connection comes from Temporal's environment configuration (TEMPORAL_* variables and the
+ * profile file, see src/temporal/connection.ts); payloads are encrypted when
+ * UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS is set (src/temporal/codec.ts); UNWIND_RACK_URL
  * (default http://127.0.0.1:7280) is the rack its activities act upon; UNWIND_STREAM_CHUNK_MS
  * (default 100) how long the simulated migration takes to copy one GiB; UNWIND_LOG_LEVEL
  * (default WARN) sets the SDK's log level.
@@ -8,13 +10,16 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createRackClient } from './rack/client';
-import { connectionConfig, sdkTlsOptions } from './temporal/connection';
+import { unwindDataConverter } from './temporal/codec';
+import { connectionConfig, describeConnection, sdkConnectOptions } from './temporal/connection';
 import { TASK_QUEUE, workflowsPath } from './temporal/worker-config';
 
 async function run(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger((process.env.UNWIND_LOG_LEVEL ?? 'WARN') as LogLevel) });
   const config = connectionConfig();
-  const connection = await NativeConnection.connect({ address: config.address, tls: sdkTlsOptions(config.tls) });
+  // Read the keys before connecting: a bad key file stops the worker before it takes any task.
+  const dataConverter = unwindDataConverter();
+  const connection = await NativeConnection.connect(sdkConnectOptions(config));
   try {
     const rack = createRackClient({ baseUrl: process.env.UNWIND_RACK_URL ?? 'http://127.0.0.1:7280' });
     const worker = await Worker.create({
@@ -22,9 +27,12 @@ async function run(): Promise<void> {
       namespace: config.namespace,
       taskQueue: TASK_QUEUE,
       workflowsPath,
+      // Codecs run outside the workflow sandbox: no payloadConverterPath needed.
+      ...(dataConverter && { dataConverter }),
       activities: createActivities({ rack, stream: { chunkMs: Number(process.env.UNWIND_STREAM_CHUNK_MS ?? 100) } }),
     });
-    console.log(`unwind worker polling task queue "${TASK_QUEUE}" on ${config.address} (namespace ${config.namespace})`);
+    const encryption = dataConverter ? 'payloads encrypted' : 'payloads not encrypted';
+    console.log(`unwind worker polling task queue "${TASK_QUEUE}" on ${describeConnection(config)}, ${encryption}`);
     await worker.run();
   } finally {
     await connection.close();

@@ -26,6 +26,7 @@ function contextFor(args: string[], env: NodeJS.ProcessEnv, connectTemporal?: Co
     .option('--tls-key <p>')
     .option('--tls-ca <p>')
     .option('--tls-server-name <n>')
+    .option('--profile <p>')
     .option('--rack-url <u>');
   program.parse(args, { from: 'user' });
   return createCliContext(program, { io: io(env).io, connectTemporal });
@@ -33,12 +34,18 @@ function contextFor(args: string[], env: NodeJS.ProcessEnv, connectTemporal?: Co
 
 describe('the shared context', () => {
   it('takes flags over TEMPORAL_* and UNWIND_RACK_URL, and the defaults when neither is set', () => {
-    expect(contextFor([], {}).connection()).toEqual({ address: 'localhost:7233', namespace: 'default', tls: undefined });
+    expect(contextFor([], {}).connection()).toMatchObject({ address: 'localhost:7233', namespace: 'default', sources: { address: 'the default address' } });
+    expect(contextFor([], {}).connection().tls).toBeUndefined();
     expect(contextFor([], {}).rackUrl()).toBe('http://127.0.0.1:7280');
-    const env = { TEMPORAL_ADDRESS: 'env:7233', TEMPORAL_NAMESPACE: 'prod', TEMPORAL_TLS_CA: '/env/ca.pem', UNWIND_RACK_URL: 'http://rack:1' };
-    expect(contextFor([], env).connection()).toEqual({ address: 'env:7233', namespace: 'prod', tls: { caPath: '/env/ca.pem' } });
+    const env = { TEMPORAL_ADDRESS: 'env:7233', TEMPORAL_NAMESPACE: 'prod', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/env/ca.pem', UNWIND_RACK_URL: 'http://rack:1' };
+    expect(contextFor([], env).connection()).toMatchObject({ address: 'env:7233', namespace: 'prod', tls: { ca: { path: '/env/ca.pem' } } });
     const flagged = contextFor(['--address', 'flag:7233', '--tls-server-name', 'temporal.local', '--rack-url', 'http://other:2'], env);
-    expect(flagged.connection()).toMatchObject({ address: 'flag:7233', namespace: 'prod', tls: { caPath: '/env/ca.pem', serverName: 'temporal.local' } });
+    expect(flagged.connection()).toMatchObject({
+      address: 'flag:7233',
+      namespace: 'prod',
+      tls: { ca: { path: '/env/ca.pem' }, serverName: 'temporal.local' },
+      sources: { address: '--address', namespace: 'TEMPORAL_NAMESPACE', ca: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', serverName: '--tls-server-name' },
+    });
     expect(flagged.rackUrl()).toBe('http://other:2');
   });
 
@@ -66,6 +73,7 @@ describe('the shared context', () => {
       const error = await context.temporal().catch((e: unknown) => e);
       expect(error).toMatchObject({ exitCode: ExitCode.Usage });
       expect((error as Error).message).toContain(missing);
+      expect((error as Error).message).toContain('--tls-cert');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

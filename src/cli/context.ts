@@ -9,7 +9,16 @@ import type { Command } from 'commander';
 import type { UnwindClient, UnwindClientOptions } from '../client';
 // The client module only: the rack barrel would load the server's SQLite store too.
 import { type RackClient, createRackClient } from '../rack/client';
-import { type ConnectionConfig, type TlsConfig, connectionConfig, sdkTlsOptions } from '../temporal/connection';
+import { loadEncryptionKeys } from '../temporal/codec';
+import {
+  type ConnectionConfig,
+  ConnectionConfigError,
+  type ConnectionOverrides,
+  type ConnectionSetting,
+  type TlsConfig,
+  connectionConfig,
+  sdkConnectOptions,
+} from '../temporal/connection';
 import { CliError, type ErrorContext, ExitCode, toCliError, usageError } from './exit-codes';
 import { type OutputStream, type Styles, colorEnabled, styles } from './format';
 
@@ -24,8 +33,21 @@ export interface GlobalOptions {
   tlsKey?: string;
   tlsCa?: string;
   tlsServerName?: string;
+  profile?: string;
   rackUrl?: string;
 }
+
+/** The global flags, named in errors about the settings they gave. */
+const FLAG_SOURCES: Partial<Record<ConnectionSetting, string>> = {
+  address: '--address',
+  namespace: '--namespace',
+  profile: '--profile',
+  tls: 'a --tls-* flag',
+  cert: '--tls-cert',
+  key: '--tls-key',
+  ca: '--tls-ca',
+  serverName: '--tls-server-name',
+};
 
 /** The process around the CLI; tests pass their own. */
 export interface CliIo {
@@ -45,7 +67,10 @@ export type ConnectTemporal = (options: UnwindClientOptions) => Promise<UnwindCl
 export interface CliContext {
   /** The streams and environment of the process. */
   readonly io: CliIo;
-  /** Temporal address, namespace and TLS: flags over `TEMPORAL_*` env over defaults. */
+  /**
+   * Temporal address, namespace, API key and TLS: flags over `TEMPORAL_*` env over the profile
+   * file over defaults. @throws a usage error (exit 2) for unusable settings (unknown profile, …).
+   */
   connection(): ConnectionConfig;
   /** The rack's base URL: `--rack-url`, else `UNWIND_RACK_URL`, else {@link DEFAULT_RACK_URL}. */
   rackUrl(): string;
@@ -54,7 +79,8 @@ export interface CliContext {
   /**
    * The connected unwind (Temporal) client, built once on first call and closed by the
    * program after the command. Connection failures reject with a {@link CliError} (exit 3);
-   * unreadable TLS files with a usage error (exit 2).
+   * unreadable TLS files, unusable profiles and encryption keys with a usage error (exit 2),
+   * before connecting.
    */
   temporal(): Promise<UnwindClient>;
   /** Writes a line (or lines) of text to stdout. */
@@ -106,13 +132,12 @@ export function createCliContext(program: Command, options: CliContextOptions = 
     style: styles(color),
     exitCode: ExitCode.Ok,
     connection() {
-      const g = globals();
-      const base = connectionConfig({}, io.env);
-      const flagTls: TlsConfig = { certPath: g.tlsCert, keyPath: g.tlsKey, caPath: g.tlsCa, serverName: g.tlsServerName };
-      const anyTlsFlag = Object.values(flagTls).some((v) => v !== undefined);
-      // A TLS flag adds to (or overrides one field of) the TLS settings from the environment.
-      const tls = anyTlsFlag ? { ...base.tls, ...definedOnly(flagTls) } : base.tls;
-      return connectionConfig({ address: g.address, namespace: g.namespace, tls }, io.env);
+      try {
+        return connectionConfig(flagOverrides(globals()), io.env);
+      } catch (error) {
+        if (error instanceof ConnectionConfigError) throw usageError(error.message, CONNECTION_HINT);
+        throw error;
+      }
     },
     rackUrl() {
       return globals().rackUrl ?? io.env.UNWIND_RACK_URL ?? DEFAULT_RACK_URL;
@@ -123,12 +148,7 @@ export function createCliContext(program: Command, options: CliContextOptions = 
       return rack;
     },
     temporal() {
-      const g = globals();
-      const source = {
-        address: g.address !== undefined ? '--address' : io.env.TEMPORAL_ADDRESS !== undefined ? 'TEMPORAL_ADDRESS' : 'the default address',
-        namespace: g.namespace !== undefined ? '--namespace' : 'TEMPORAL_NAMESPACE',
-      };
-      temporal ??= connect(context.connection(), options.connectTemporal, source);
+      temporal ??= Promise.resolve().then(() => connect(context.connection(), flagOverrides(globals()), io.env, options.connectTemporal));
       return temporal;
     },
     print(text) {
@@ -164,8 +184,18 @@ export function createCliContext(program: Command, options: CliContextOptions = 
   return context;
 }
 
-function definedOnly(tls: TlsConfig): TlsConfig {
-  return Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined));
+const CONNECTION_HINT = 'fix the flag, the TEMPORAL_* variable or the profile file named';
+
+/** The connection settings the global flags give; a TLS flag replaces that one field and turns TLS on. */
+function flagOverrides(g: GlobalOptions): ConnectionOverrides {
+  const tls: TlsConfig = Object.fromEntries(
+    Object.entries({ certPath: g.tlsCert, keyPath: g.tlsKey, caPath: g.tlsCa, serverName: g.tlsServerName }).filter(([, v]) => v !== undefined),
+  );
+  return Object.fromEntries(
+    Object.entries({ address: g.address, namespace: g.namespace, profile: g.profile, tls: Object.keys(tls).length > 0 ? tls : undefined, sources: FLAG_SOURCES }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
 }
 
 function safeRackUrl(context: CliContext): string | undefined {
@@ -209,20 +239,27 @@ export function parseAddress(value: string, source = '--address'): string {
   return value.trim();
 }
 
-async function connect(config: ConnectionConfig, connectTemporal: ConnectTemporal | undefined, source: { address: string; namespace: string }): Promise<UnwindClient> {
-  // Check what came from the environment as the flags were checked when parsed: a typo is
-  // exit 2, not an outage after a 10 s timeout.
-  parseAddress(config.address, source.address);
-  if (config.namespace.trim() === '') throw usageError(`${source.namespace} must not be empty`, "give a namespace, e.g. 'default'");
-  // Read the TLS files first: a missing file is the operator's typo (exit 2), not an outage.
+async function connect(config: ConnectionConfig, overrides: ConnectionOverrides, env: NodeJS.ProcessEnv, connectTemporal: ConnectTemporal | undefined): Promise<UnwindClient> {
+  // Check what came from the environment or the profile file as the flags were checked when
+  // parsed: a typo is exit 2, not an outage after a 10 s timeout.
+  parseAddress(config.address, config.sources.address);
+  if (config.namespace.trim() === '') throw usageError(`${config.sources.namespace ?? 'the namespace'} must not be empty`, "give a namespace, e.g. 'default'");
+  // Read the TLS files and the encryption keys first: a missing file is the operator's typo
+  // (exit 2), not an outage.
   try {
-    sdkTlsOptions(config.tls);
+    sdkConnectOptions(config);
   } catch (error) {
-    throw usageError((error as Error).message, 'fix --tls-cert/--tls-key/--tls-ca or the TEMPORAL_TLS_* variables');
+    if (error instanceof ConnectionConfigError) throw usageError(error.message, CONNECTION_HINT);
+    throw error;
+  }
+  try {
+    loadEncryptionKeys(env);
+  } catch (error) {
+    throw usageError((error as Error).message, 'fix UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS (`unwind keys new <file>` writes a key file)');
   }
   const doConnect = connectTemporal ?? loadUnwindClient().createUnwindClient;
   try {
-    return await doConnect(config);
+    return await doConnect({ ...overrides, env });
   } catch (error) {
     const mapped = toCliError(error, { temporalAddress: config.address });
     if (mapped.exitCode !== ExitCode.Failed) throw mapped;

@@ -69,9 +69,10 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
     .helpOption('-h, --help', 'show help for a command')
     .option('--address <host:port>', 'Temporal frontend address (env TEMPORAL_ADDRESS; default localhost:7233)', (v) => parseAddress(v, '--address'))
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
-    .option('--tls-cert <path>', 'client certificate (PEM) for mTLS (env TEMPORAL_TLS_CERT)')
-    .option('--tls-key <path>', 'client private key (PEM) for mTLS (env TEMPORAL_TLS_KEY)')
-    .option('--tls-ca <path>', 'CA certificate (PEM) of a private root (env TEMPORAL_TLS_CA)')
+    .option('--profile <name>', 'profile of the Temporal profile file (env TEMPORAL_PROFILE; default "default")')
+    .option('--tls-cert <path>', 'client certificate (PEM) for mTLS (env TEMPORAL_TLS_CLIENT_CERT_PATH)')
+    .option('--tls-key <path>', 'client private key (PEM) for mTLS (env TEMPORAL_TLS_CLIENT_KEY_PATH)')
+    .option('--tls-ca <path>', 'CA certificate (PEM) of a private root (env TEMPORAL_TLS_SERVER_CA_CERT_PATH)')
     .option('--tls-server-name <name>', 'TLS server name override (env TEMPORAL_TLS_SERVER_NAME)')
     .option('--rack-url <url>', `the rack's base URL (env UNWIND_RACK_URL; default ${DEFAULT_RACK_URL})`, (v) => parseRackUrl(v))
     .configureHelp({ showGlobalOptions: true })
@@ -91,7 +92,10 @@ export function createProgram(options: CliContextOptions = {}): { program: Comma
         `  $ unwind errors --since 1h\n` +
         `  $ unwind instance create --name web-1 --cpus 2 --memory 4 --disk 20 --wait\n` +
         `  $ unwind rack status\n` +
-        `\nTLS is used when any TLS flag or TEMPORAL_TLS_* variable is set (TEMPORAL_TLS=true for server TLS only).\n` +
+        `\nConnection settings: flags over TEMPORAL_* variables over the profile (TEMPORAL_PROFILE) of the profile file\n` +
+        `(TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml). TLS is used when any TLS flag or setting is set,\n` +
+        `with TEMPORAL_TLS=true (server TLS only), or with an API key (TEMPORAL_API_KEY); TEMPORAL_TLS=false turns it off.\n` +
+        `Payloads are encrypted when UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS is set.\n` +
         `Set UNWIND_DEBUG=1 to see stack traces.\n\n${EXIT_CODES_HELP}\n`,
     );
 
