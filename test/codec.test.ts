@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Payload } from '@temporalio/common';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../src/activities';
+import { type UnwindClient, createUnwindClient } from '../src/client';
+import { connectionConfig, sdkConnectOptions } from '../src/temporal/connection';
+import { createDevServerEnv } from '../src/testing/environments';
+import { startTestRack, type TestRack } from '../src/testing/rack';
+import { bundleUnwindWorkflows } from '../src/testing/worker';
+import { runUnwind } from './cli-helpers';
 import {
   ENCRYPTED_ENCODING,
   EncryptionKeyError,
@@ -190,5 +199,124 @@ describe('encryption keys', () => {
     // The key itself never appears in a message.
     const k = newKey();
     expect(load({ UNWIND_ENCRYPTION_KEYS: `k1:${k.slice(0, 20)}` })).not.toContain(k.slice(0, 20));
+  });
+});
+
+/** Every payload in a history (or any protobuf message as the SDK decodes it), with its path. */
+function payloadsIn(value: unknown, path = '', found: { path: string; payload: Payload }[] = []): { path: string; payload: Payload }[] {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return found;
+  const record = value as Record<string, unknown>;
+  if (record.metadata && typeof record.metadata === 'object' && 'data' in record && !Array.isArray(record.metadata)) {
+    found.push({ path, payload: record as Payload });
+    return found;
+  }
+  for (const [key, child] of Object.entries(record)) payloadsIn(child, `${path}.${key}`, found);
+  return found;
+}
+
+describe('encryption at rest on the dev server', () => {
+  const taskQueue = 'codec-at-rest';
+  const secret = 'zebra-secret-4471';
+  let env: TestWorkflowEnvironment;
+  let testRack: TestRack;
+  let connection: NativeConnection;
+  let worker: Worker;
+  let running: Promise<void>;
+  let client: UnwindClient;
+  let encEnv: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
+    const keyPath = join(dir, 'cluster-keys.json');
+    newKeyFile(keyPath, 'k1');
+    // The worker and the client find the server through a profile file, as a deployment would.
+    const profile = join(dir, 'temporal.toml');
+    writeFileSync(profile, `[profile.default]\naddress = "${env.address}"\nnamespace = "${env.namespace ?? 'default'}"\n`);
+    encEnv = { TEMPORAL_CONFIG_FILE: profile, UNWIND_ENCRYPTION_KEY_FILE: keyPath };
+    const config = connectionConfig({}, encEnv);
+    connection = await NativeConnection.connect(sdkConnectOptions(config));
+    worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue,
+      workflowBundle: await bundleUnwindWorkflows(),
+      activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 } }),
+      dataConverter: unwindDataConverter(encEnv),
+    });
+    running = worker.run();
+    client = await createUnwindClient({ env: encEnv, taskQueue });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    worker?.shutdown();
+    await running;
+    await connection?.close();
+    await testRack?.stop();
+    await env?.teardown();
+  });
+
+  it('stores only ciphertext: a client without the keys finds no plaintext in any payload, the unwind client reads the saga back', async () => {
+    const saga = await client.disks.create({ name: secret, sizeGiB: 10, requestId: 'at-rest-1' });
+    const result = await saga.result();
+    expect(result.regions).toHaveLength(3);
+
+    // The raw history through a client without the codec (the environment's own).
+    const history = await env.client.workflow.getHandle(saga.workflowId).fetchHistory();
+    const found = payloadsIn(history);
+    // Search attributes stay plaintext by design (visibility indexes them); everything else is encrypted.
+    const encrypted = found.filter((f) => !f.path.includes('searchAttributes'));
+    expect(encrypted.length).toBeGreaterThan(10);
+    for (const { path, payload } of found) {
+      expect(Buffer.from(payload.data ?? []).includes(secret), `${path} holds the secret`).toBe(false);
+      for (const value of Object.values(payload.metadata ?? {})) expect(Buffer.from(value).includes(secret)).toBe(false);
+    }
+    for (const { path, payload } of encrypted) {
+      expect(text(payload.metadata?.encoding), path).toBe(ENCRYPTED_ENCODING);
+      expect(text(payload.metadata?.[KEY_ID_METADATA]), path).toBe('k1');
+    }
+    // Nor anywhere else in the history but in the workflow id (resource names are part of it).
+    const bytesAsText = (_key: string, v: unknown) =>
+      v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('latin1') : v;
+    const raw = JSON.stringify(history, bytesAsText);
+    expect(raw).toContain(secret);
+    expect(raw.replaceAll(saga.workflowId, '')).not.toContain(secret);
+    const paths = encrypted.map((f) => f.path).join('\n');
+    // The saga's input, its result, the request memo and the activities' inputs and results.
+    expect(paths).toMatch(/workflowExecutionStartedEventAttributes\.input/);
+    expect(paths).toMatch(/workflowExecutionStartedEventAttributes\.memo/);
+    expect(paths).toMatch(/workflowExecutionCompletedEventAttributes\.result/);
+    expect(paths).toMatch(/activityTaskScheduledEventAttributes\.input/);
+    expect(paths).toMatch(/activityTaskCompletedEventAttributes\.result/);
+
+    // Without the keys the result cannot be read; with them, input, memo and result read back.
+    await expect(env.client.workflow.getHandle(saga.workflowId).result()).rejects.toThrow();
+    const described = await client.temporal.workflow.getHandle(saga.workflowId).describe();
+    expect(described.memo?.unwindRequest).toMatchObject({ id: 'at-rest-1', params: { name: secret, sizeGiB: 10 } });
+    const startedInput = (await client.temporal.workflow.getHandle(saga.workflowId).fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input;
+    const [decodedInput] = await createEncryptionCodec(loadEncryptionKeys(encEnv)!).decode(startedInput?.payloads ?? []);
+    expect(fromPayload(decodedInput!)).toMatchObject({ name: secret, sizeGiB: 10 });
+    // The same request again: the client reads the encrypted memo to recognise it.
+    const again = await client.disks.create({ name: secret, sizeGiB: 10, requestId: 'at-rest-1' });
+    expect(again.existing).toBe(true);
+    expect(await again.result()).toEqual(result);
+    expect((await client.sagas.status(saga.workflowId)).state).toBe('completed');
+
+    // A client whose key set lacks k1 is told which key is missing.
+    const stranger = await createUnwindClient({ env: { TEMPORAL_ADDRESS: env.address, UNWIND_ENCRYPTION_KEYS: keyList('k9') }, taskQueue });
+    try {
+      const error = await rejection(stranger.sagas.result(saga.workflowId));
+      expect(`${error.message} ${(error.cause as Error | undefined)?.message ?? ''}`).toContain(
+        "payload encrypted with key 'k1', which is not in UNWIND_ENCRYPTION_KEYS (keys: k9)",
+      );
+    } finally {
+      await stranger.close();
+    }
+
+    // The CLI, with the key file in its environment, shows the saga.
+    const shown = await runUnwind(['show', saga.workflowId, '--json'], { TEMPORAL_ADDRESS: env.address, UNWIND_ENCRYPTION_KEY_FILE: encEnv.UNWIND_ENCRYPTION_KEY_FILE });
+    expect(shown.stderr).toBe('');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(saga.workflowId);
   });
 });
