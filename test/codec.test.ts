@@ -28,6 +28,7 @@ import {
   newKey,
   newKeyFile,
   rotateKeyFile,
+  setCurrentKey,
   unwindDataConverter,
 } from '../src/temporal/codec';
 
@@ -119,6 +120,14 @@ describe('the encryption codec', () => {
     // A codec that has only the old key refuses the new payloads, naming the key and the set.
     expect((await rejection(before.decode(fresh))).message).toBe(`payload encrypted with key 'k2', which is not in UNWIND_ENCRYPTION_KEY_FILE=${path} (keys: k1)`);
     expect(thrown(() => newKeyFile(path)).message).toMatch(/exists: not overwritten/);
+
+    // In two steps: k3 added for decoding everywhere first, then made current.
+    const staged = rotateKeyFile(path, { current: false });
+    expect([staged.current, Object.keys(staged.keys).sort()]).toEqual(['k2', ['k1', 'k2', 'k3']]);
+    expect(setCurrentKey(path, 'k3').current).toBe('k3');
+    expect(thrown(() => setCurrentKey(path, 'k7')).message).toBe(`UNWIND_ENCRYPTION_KEY_FILE=${path}: no key 'k7' (keys: k1, k2, k3)`);
+    expect(thrown(() => rotateKeyFile(path, { keyId: 'k1' })).message).toMatch(/key 'k1' exists already/);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
   it('takes the first key of UNWIND_ENCRYPTION_KEYS as current, the others for decoding', async () => {
@@ -179,7 +188,7 @@ describe('encryption keys', () => {
       return error.message;
     };
     const missing = join(dir, 'missing.json');
-    expect(load({ UNWIND_ENCRYPTION_KEY_FILE: missing })).toBe(`UNWIND_ENCRYPTION_KEY_FILE=${missing}: no such file (create one with \`unwind keys new <file>\`)`);
+    expect(load({ UNWIND_ENCRYPTION_KEY_FILE: missing })).toBe(`UNWIND_ENCRYPTION_KEY_FILE=${missing}: no such file (a key file is {"current":"<keyId>","keys":{"<keyId>":"<base64 of 32 bytes>", …}}; \`openssl rand -base64 32\` makes a key)`);
     const notJson = keyFile('not-json.json', '{current: k1');
     expect(load({ UNWIND_ENCRYPTION_KEY_FILE: notJson })).toMatch(new RegExp(`^UNWIND_ENCRYPTION_KEY_FILE=${notJson} is not JSON \\(`));
     const short = keyFile('short.json', JSON.stringify({ current: 'k1', keys: { k1: newKey(), k0: Buffer.alloc(16).toString('base64') } }));

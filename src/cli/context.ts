@@ -255,7 +255,7 @@ async function connect(config: ConnectionConfig, overrides: ConnectionOverrides,
   try {
     loadEncryptionKeys(env);
   } catch (error) {
-    throw usageError((error as Error).message, 'fix UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS (`unwind keys new <file>` writes a key file)');
+    throw usageError((error as Error).message, 'fix UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS, or unset both to send payloads unencrypted');
   }
   const doConnect = connectTemporal ?? loadUnwindClient().createUnwindClient;
   try {

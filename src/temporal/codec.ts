@@ -13,7 +13,7 @@
  * Keys, from the environment (neither set: no codec, payloads stay plaintext):
  * - `UNWIND_ENCRYPTION_KEY_FILE=<path>`: a JSON file
  *   `{"current":"<keyId>","keys":{"<keyId>":"<base64 of 32 bytes>", ...}}`
- *   (`newKeyFile` / `rotateKeyFile`, or `unwind keys new|rotate <file>`, write one);
+ *   (`newKeyFile` writes one, `rotateKeyFile` adds a key and makes it current);
  * - `UNWIND_ENCRYPTION_KEYS="k2:<base64>,k1:<base64>"`: the first one encrypts.
  *
  * Not encrypted: search attributes (visibility must index them: `UnwindSaga`, `UnwindState`,
@@ -30,6 +30,7 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata naming the key that encrypted a payload. */
 export const KEY_ID_METADATA = 'encryption-key-id';
 
+const KEY_FILE_FORMAT = '{"current":"<keyId>","keys":{"<keyId>":"<base64 of 32 bytes>", …}}';
 const ALGORITHM = 'aes-256-gcm';
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -93,14 +94,14 @@ export function readKeyFile(path: string): EncryptionKeys {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file (create one with `unwind keys new <file>`)' : (err as Error).message;
+    const reason = code === 'ENOENT' ? `no such file (a key file is ${KEY_FILE_FORMAT}; \`openssl rand -base64 32\` makes a key)` : (err as Error).message;
     throw new EncryptionKeyError(`${source}: ${reason}`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new EncryptionKeyError(`${source} is not JSON (${(err as Error).message}); expected {"current":"<keyId>","keys":{"<keyId>":"<base64 of 32 bytes>"}}`, {
+    throw new EncryptionKeyError(`${source} is not JSON (${(err as Error).message}); expected ${KEY_FILE_FORMAT}`, {
       cause: err,
     });
   }
@@ -235,13 +236,13 @@ export function newKey(): string {
  * @throws EncryptionKeyError when the file exists
  */
 export function newKeyFile(path: string, keyId = 'k1'): EncryptionKeys {
-  if (keyId === '' || /[,:\s]/.test(keyId)) throw new EncryptionKeyError(`key id '${keyId}' must be non-empty, without spaces, ',' or ':'`);
+  checkKeyId(keyId);
   const file: KeyFile = { current: keyId, keys: { [keyId]: newKey() } };
   try {
     writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
     const exists = (err as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new EncryptionKeyError(exists ? `${path} exists: not overwritten (rotate it with \`unwind keys rotate ${path}\`)` : `cannot write ${path}: ${(err as Error).message}`, {
+    throw new EncryptionKeyError(exists ? `${path} exists: not overwritten (rotateKeyFile adds a key to it)` : `cannot write ${path}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -249,23 +250,48 @@ export function newKeyFile(path: string, keyId = 'k1'): EncryptionKeys {
 }
 
 /**
- * Adds a new key to the key file at `path` and makes it current; the old keys stay, so payloads
- * they encrypted still decrypt. The new id is `k<n+1>` after the highest `k<n>` (or `keyId`).
- * The file is replaced atomically (mode 0600). Workers and clients read keys when they start:
- * restart them to encrypt with the new key (any of them still decrypts with either).
+ * Adds a new key to the key file at `path`, and makes it current unless `current: false`; the
+ * old keys stay, so payloads they encrypted still decrypt. The new id is `keyId`, else `k<n+1>`
+ * after the highest `k<n>`. The file is replaced atomically (mode 0600).
+ *
+ * Workers and clients read the keys when they start. A process that has not read the new key
+ * cannot decrypt what it encrypts, so with several processes rotate in two steps: add the key
+ * with `current: false`, restart everything, then {@link setCurrentKey} and restart again.
  * @returns the new key set
- * @throws EncryptionKeyError when the file is missing or unusable, or `keyId` is taken
+ * @throws EncryptionKeyError when the file is missing or unusable, or the id is taken
  */
-export function rotateKeyFile(path: string, keyId?: string): EncryptionKeys {
+export function rotateKeyFile(path: string, options: { keyId?: string; current?: boolean } = {}): EncryptionKeys {
   const before = readKeyFile(path);
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as KeyFile & Record<string, unknown>;
   const ids = Object.keys(before.keys);
-  const next = keyId ?? `k${Math.max(0, ...ids.map((id) => Number(/^k(\d+)$/.exec(id)?.[1] ?? 0))) + 1}`;
+  const next = options.keyId ?? `k${Math.max(0, ...ids.map((id) => Number(/^k(\d+)$/.exec(id)?.[1] ?? 0))) + 1}`;
+  checkKeyId(next);
   if (before.keys[next] !== undefined) throw new EncryptionKeyError(`UNWIND_ENCRYPTION_KEY_FILE=${path}: key '${next}' exists already`);
-  const updated = { ...raw, current: next, keys: { ...raw.keys, [next]: newKey() } };
+  return rewriteKeyFile(path, (raw) => ({ ...raw, current: options.current === false ? raw.current : next, keys: { ...raw.keys, [next]: newKey() } }));
+}
+
+/**
+ * Makes `keyId`, already in the key file at `path`, the one that encrypts (the second step of a
+ * two-step rotation, see {@link rotateKeyFile}).
+ * @throws EncryptionKeyError when the file is unusable or has no such key
+ */
+export function setCurrentKey(path: string, keyId: string): EncryptionKeys {
+  const before = readKeyFile(path);
+  if (before.keys[keyId] === undefined) {
+    throw new EncryptionKeyError(`UNWIND_ENCRYPTION_KEY_FILE=${path}: no key '${keyId}' (keys: ${Object.keys(before.keys).join(', ')})`);
+  }
+  return rewriteKeyFile(path, (raw) => ({ ...raw, current: keyId }));
+}
+
+/** Rewrites the key file through a temporary file and a rename; other fields of the JSON are kept. */
+function rewriteKeyFile(path: string, change: (raw: KeyFile & Record<string, unknown>) => KeyFile & Record<string, unknown>): EncryptionKeys {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as KeyFile & Record<string, unknown>;
   const temp = `${path}.${process.pid}.tmp`;
   if (existsSync(temp)) throw new EncryptionKeyError(`${temp} exists: is another rotation running?`);
-  writeFileSync(temp, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(temp, `${JSON.stringify(change(raw), null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(temp, path);
   return readKeyFile(path);
+}
+
+function checkKeyId(keyId: string): void {
+  if (keyId === '' || /[,:\s]/.test(keyId)) throw new EncryptionKeyError(`key id '${keyId}' must be non-empty, without spaces, ',' or ':'`);
 }
