@@ -4,6 +4,7 @@
  * proves a saga succeeds idempotently and unwinds cleanly from every step.
  */
 export { createDevServerEnv, createTimeSkippingEnv } from './environments';
+export { createClusterEnv, spawnRackProcess, spawnWorkerProcess, type ClusterEnv, type ManagedProcess } from './cluster';
 export {
   createSagaHarness,
   sagaUnwoundDetails,
