@@ -10,8 +10,8 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createRackClient } from './rack/client';
-import { unwindDataConverter } from './temporal/codec';
-import { connectionConfig, describeConnection, sdkConnectOptions } from './temporal/connection';
+import { EncryptionKeyError, unwindDataConverter } from './temporal/codec';
+import { ConnectionConfigError, connectionConfig, describeConnection, sdkConnectOptions } from './temporal/connection';
 import { TASK_QUEUE, workflowsPath } from './temporal/worker-config';
 
 async function run(): Promise<void> {
@@ -40,6 +40,7 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  console.error(err);
+  // Settings the operator must fix: one line, naming the variable or file.
+  console.error(err instanceof ConnectionConfigError || err instanceof EncryptionKeyError ? `unwind worker: ${err.message}` : err);
   process.exit(1);
 });

@@ -165,9 +165,9 @@ describe('connectionConfig', () => {
       'mTLS needs a client certificate and its key: the client certificate is set (TEMPORAL_TLS_CLIENT_CERT_PATH) but not the client key (--tls-key or TEMPORAL_TLS_CLIENT_KEY_PATH)',
     );
     expect(errorOf(() => connectionConfig({ profile: 'staging', sources: { profile: '--profile' } }, { TEMPORAL_CONFIG_FILE: profiles })).message).toBe(
-      `profile 'staging' (--profile) is not in ${profiles}`,
+      `profile 'staging' (--profile) not found: it is not in ${profiles}`,
     );
-    expect(errorOf(() => connectionConfig({}, { TEMPORAL_PROFILE: 'prod' })).message).toMatch(/^profile 'prod' \(TEMPORAL_PROFILE\) is not in no profile file/);
+    expect(errorOf(() => connectionConfig({}, { TEMPORAL_PROFILE: 'prod' })).message).toMatch(/^profile 'prod' \(TEMPORAL_PROFILE\) not found: there is no profile file/);
     const missing = join(dir, 'nope.toml');
     expect(errorOf(() => connectionConfig({}, { TEMPORAL_CONFIG_FILE: missing })).message).toBe(`TEMPORAL_CONFIG_FILE=${missing}: no such file`);
     const broken = file('broken.toml', '[profile.default\naddress = 1');
@@ -204,7 +204,7 @@ describe('the CLI', () => {
 
     const profile = await cli(['--profile', 'staging', 'show', 'disk-create/x'], { TEMPORAL_CONFIG_FILE: profiles });
     expect(profile).toMatchObject({ code: ExitCode.Usage, connected: [] });
-    expect(profile.stderr).toContain(`profile 'staging' (--profile) is not in ${profiles}`);
+    expect(profile.stderr).toContain(`profile 'staging' (--profile) not found: it is not in ${profiles}`);
 
     const address = await cli(['show', 'disk-create/x'], { TEMPORAL_CONFIG_FILE: file('bad-address.toml', '[profile.default]\naddress = "http://x:7233"\n') });
     expect(address).toMatchObject({ code: ExitCode.Usage, connected: [] });

@@ -295,8 +295,8 @@ function readProfile(
   } catch (err) {
     const message = (err as Error).message;
     if (/^Profile '.*' not found/.test(message)) {
-      const where = configFile ?? 'no profile file (neither TEMPORAL_CONFIG_FILE nor ~/.config/temporalio/temporal.toml exists)';
-      throw new ConnectionConfigError(`profile '${profileName}' (${profileSource}) is not in ${where}`, { cause: err });
+      const where = configFile === undefined ? 'there is no profile file (TEMPORAL_CONFIG_FILE, ~/.config/temporalio/temporal.toml)' : `it is not in ${configFile}`;
+      throw new ConnectionConfigError(`profile '${profileName}' (${profileSource}) not found: ${where}`, { cause: err });
     }
     throw new ConnectionConfigError(`cannot read the Temporal profile file ${configFile}: ${message.split('\n')[0]}`, { cause: err });
   }
