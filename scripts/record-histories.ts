@@ -58,7 +58,10 @@ const INDEX = join(ROOT, 'index.json');
  * A versioning change to a type bumps its label — after the histories of the old code are
  * committed — so that they stay as they are and the new code's are recorded beside them.
  */
-const LABELS: Readonly<Record<string, string>> = {};
+const LABELS: Readonly<Record<string, string>> = {
+  // verify-placement, behind patched('instance-create-verify-placement'): src/workflows/instance-create.ts
+  instanceCreate: 'v2',
+};
 
 /** A history to write, as a scenario produces it. */
 interface Recorded {

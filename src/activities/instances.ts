@@ -22,6 +22,16 @@ export interface InstanceParts {
   regions: Region[];
 }
 
+/** What `verifyPlacement` found: where the instance and its boot disk's replicas are. */
+export interface PlacementCheck {
+  sledId: string;
+  vmmId: string;
+  diskId: string;
+  /** The sleds holding the boot disk's replicas. */
+  replicaSleds: string[];
+  healthyReplicas: number;
+}
+
 /** How state streaming behaves; tests shorten it. */
 export interface StreamOptions {
   /** One chunk of guest memory per GiB; this is how long copying one chunk takes. */
@@ -123,6 +133,37 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
         changed += 1;
       }
       return { changed };
+    },
+
+    /**
+     * Checks, before an instance starts, that it is where the saga put it: its reservation and
+     * its VMM on `sledId`, its boot disk attached to it with replicas on three distinct sleds, at
+     * least two healthy. Reads only.
+     * @throws refused, saying what is wrong, when anything is not so (the saga unwinds).
+     */
+    async verifyPlacement(input: { instanceId: string; sledId: string; vmmId: string; diskId: string }): Promise<PlacementCheck> {
+      const { instanceId, sledId, vmmId, diskId } = input;
+      const [vmms, reservations, disk, regions] = await Promise.all([
+        rack.list('vmms', { instanceId }),
+        rack.list('reservations', { instanceId }),
+        rack.get('disks', diskId),
+        rack.list('regions', { diskId }),
+      ]);
+      const problems: string[] = [];
+      if (!reservations.some((r) => r.sledId === sledId)) {
+        problems.push(`no reservation on ${sledId} (reserved on ${reservations.map((r) => r.sledId).join(', ') || 'no sled'})`);
+      }
+      const vmm = vmms.find((v) => v.id === vmmId);
+      if (vmm?.sledId !== sledId) problems.push(`VMM ${vmmId} is ${vmm ? `on ${vmm.sledId}` : 'gone'}, not on ${sledId}`);
+      if (disk.instanceId !== instanceId) problems.push(`boot disk ${diskId} is ${disk.instanceId ? `attached to ${disk.instanceId}` : 'not attached'}`);
+      const replicaSleds = [...new Set(regions.map((r) => r.sledId))].sort();
+      const healthy = regions.filter((r) => r.health === 'healthy').length;
+      if (replicaSleds.length < 3) problems.push(`boot disk ${diskId} has replicas on ${replicaSleds.length} distinct sled(s), not 3`);
+      if (healthy < 2) problems.push(`boot disk ${diskId} has ${healthy} healthy replica(s), fewer than 2`);
+      if (problems.length > 0) {
+        throw classifiedError('refused', `instance ${instanceId} is not placed as provisioned: ${problems.join('; ')}; it was not started`);
+      }
+      return { sledId, vmmId, diskId, replicaSleds, healthyReplicas: healthy };
     },
 
     /**
