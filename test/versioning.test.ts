@@ -9,11 +9,15 @@
  *    histories with a nondeterminism error, each one that got past `attach-disk`.
  */
 import { join } from 'node:path';
+import { Client } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevServerEnv, startRackSagaBed, type RackSagaBed } from '../src/testing';
-import { readHistoryCorpus, replayHistories, type CorpusHistory } from '../src/testing/replay';
-import { instanceCreate, sagaStatusQuery } from '../src/workflows';
+import { bundleUnwindWorkflows, createDevServerEnv, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import { fetchHistories, readHistoryCorpus, replayHistories, type CorpusHistory } from '../src/testing/replay';
+import { instanceCreate, ping, sagaStatusQuery } from '../src/workflows';
 import { VERIFY_PLACEMENT_PATCH } from '../src/workflows/instance-create';
 
 type JsonEvent = {
@@ -67,7 +71,22 @@ describe('instanceCreate: verify-placement behind patched()', () => {
   });
 });
 
-describe('a new instanceCreate on a dev server', () => {
+/** A stand-in for an encryption codec: every payload's bytes, reversed, under an encoding of its own. */
+const reversingCodec: PayloadCodec = {
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => ({
+      metadata: { encoding: Buffer.from('binary/reversed') },
+      data: Buffer.from(temporal.api.common.v1.Payload.encode(p).finish()).reverse(),
+    }));
+  },
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) =>
+      Buffer.from(p.metadata?.encoding ?? []).toString() === 'binary/reversed' ? temporal.api.common.v1.Payload.decode(Buffer.from(p.data!).reverse()) : p,
+    );
+  },
+};
+
+describe('on a dev server', () => {
   let env: TestWorkflowEnvironment;
   let bed: RackSagaBed;
 
@@ -102,5 +121,38 @@ describe('a new instanceCreate on a dev server', () => {
     const patch = JSON.parse(Buffer.from(markers[0]!.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()) as { id: string };
     expect(patch.id).toBe(VERIFY_PLACEMENT_PATCH);
     expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyPlacement')).toBe(true);
+
+    // Fetched back by id, or by a visibility query, it replays with the code that ran it.
+    const byId = await replayHistories(fetchHistories(env.client, ['versioning/new-run']));
+    expect(byId).toEqual({ replayed: 1, failures: [] });
+    let listed = 0;
+    for (let i = 0; i < 50 && listed === 0; i++) {
+      listed = (await replayHistories(fetchHistories(env.client, { query: `WorkflowId = 'versioning/new-run'` }))).replayed;
+      if (listed === 0) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(listed).toBe(1);
+  });
+
+  it('replays histories whose payloads a codec encoded, given the same data converter', async () => {
+    const dataConverter = { payloadCodecs: [reversingCodec] };
+    const taskQueue = 'versioning-codec';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await bundleUnwindWorkflows(),
+      activities: {},
+      dataConverter,
+    });
+    const client = new Client({ connection: env.connection, dataConverter });
+    await worker.runUntil(client.workflow.execute(ping, { taskQueue, workflowId: 'versioning/encoded', args: ['sealed'] }));
+    const history = await client.workflow.getHandle('versioning/encoded').fetchHistory();
+    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(Buffer.from(input.metadata!.encoding!).toString()).toBe('binary/reversed');
+
+    expect(await replayHistories(fetchHistories(client, ['versioning/encoded']), { dataConverter })).toEqual({ replayed: 1, failures: [] });
+    // Without the codec the workflow cannot read its input: the replay fails, and says so.
+    const blind = await replayHistories(fetchHistories(client, ['versioning/encoded']));
+    expect(blind.failures).toHaveLength(1);
+    expect(blind.failures[0]!.workflowId).toBe('versioning/encoded');
   });
 });
