@@ -18,3 +18,16 @@ export { failureOf, findOrphans, ledgerResidue, startTestRack, type TestRack } f
 export { BEFORE_PIVOT_MODES, type ProofMode, type ProofReport, type ProofRow, type ProveSagaOptions } from './prove';
 export { bundleUnwindWorkflows, createUnwindTestWorker, quietLogger } from './worker';
 export { startRackSagaBed, type RackSagaBed, type RackSagaBedOptions } from './saga-bed';
+export {
+  fetchHistories,
+  historyFromJSON,
+  historyToJSON,
+  readHistoryCorpus,
+  replayHistories,
+  type CorpusEntry,
+  type CorpusHistory,
+  type HistoryToReplay,
+  type ReplayFailure,
+  type ReplayOptions,
+  type ReplayReport,
+} from './replay';
