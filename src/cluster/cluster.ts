@@ -17,7 +17,7 @@ import type { ConnectionOptions } from '@temporalio/client';
 import type { ProgressSink } from '../temporal/servers';
 import { ensureClusterBinaries, findPostgresSchema, TEMPORAL_SERVER_VERSION, type ClusterBinaries } from './binaries';
 import { ensureCertificates, type ClusterCertificates } from './certs';
-import { letPostgresThrough, Postgres } from './postgres';
+import { findPostgres, letPostgresThrough, Postgres } from './postgres';
 import { pickPort, portIsFree, runCommand } from './processes';
 import { connectionOptions, ensureNamespace, TemporalServerProcess } from './server';
 import { DYNAMIC_CONFIG, serverConfigYaml, type ServerPorts } from './server-config';
@@ -114,6 +114,7 @@ export class TemporalCluster {
     const dataDir = resolve(options.dataDir);
     mkdirSync(join(dataDir, 'logs'), { recursive: true });
     letPostgresThrough(dataDir);
+    findPostgres(); // Before a build of minutes: a missing PostgreSQL is told at once.
     const binaries = await ensureClusterBinaries({ progress });
     const schema = await findPostgresSchema();
     const state = await loadState(dataDir, options);
