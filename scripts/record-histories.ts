@@ -8,6 +8,7 @@
  *   npm run histories                               # every workflow type
  *   npm run histories -- --only instanceCreate      # some types (comma-separated)
  *   npm run histories -- --list                     # what would be recorded, and where
+ *   npm run histories -- --out /tmp/histories       # record elsewhere (to compare with the corpus)
  *
  * Files are `test/histories/<workflowType>/<path>.json`, or `<path>.<label>.json` once a type has
  * had a versioning change (`LABELS` below). A recording writes only the files of each type's
@@ -18,7 +19,7 @@
  * the rack hands out and timestamps differ from one recording to the next.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -50,8 +51,9 @@ import {
 } from '../src/workflows';
 import { hardwareReplacedUpdate } from '../src/workflows/sled-replace';
 
-const ROOT = join(__dirname, '..', 'test', 'histories');
-const INDEX = join(ROOT, 'index.json');
+/** The corpus: test/histories, or the folder `--out` names (to compare a recording with it). */
+let ROOT = join(__dirname, '..', 'test', 'histories');
+const indexFile = () => join(ROOT, 'index.json');
 
 /**
  * The label of the histories the current code records, per workflow type (none: `<path>.json`).
@@ -498,12 +500,13 @@ function endOf(events: { eventType?: unknown }[]): string {
 }
 
 function readIndex(): CorpusEntry[] {
-  return existsSync(INDEX) ? (JSON.parse(readFileSync(INDEX, 'utf8')) as CorpusEntry[]) : [];
+  return existsSync(indexFile()) ? (JSON.parse(readFileSync(indexFile(), 'utf8')) as CorpusEntry[]) : [];
 }
 
 function writeIndexAndReadme(entries: CorpusEntry[]): void {
   const kept = entries.filter((e) => existsSync(join(ROOT, e.file))).sort((a, b) => a.file.localeCompare(b.file));
-  writeFileSync(INDEX, `${JSON.stringify(kept, null, 2)}\n`);
+  mkdirSync(ROOT, { recursive: true });
+  writeFileSync(indexFile(), `${JSON.stringify(kept, null, 2)}\n`);
   const rows = kept.map((e) => `| \`${e.file}\` | ${e.label ?? '—'} | ${e.status} | ${e.events} | ${e.description} |`);
   const readme = [
     '# Replay corpus',
@@ -539,9 +542,10 @@ function writeIndexAndReadme(entries: CorpusEntry[]): void {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-function parseArgs(argv: string[]): { only?: Set<string>; list: boolean } {
+function parseArgs(argv: string[]): { only?: Set<string>; list: boolean; out?: string } {
   let only: Set<string> | undefined;
   let list = false;
+  let out: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--only') {
@@ -552,19 +556,23 @@ function parseArgs(argv: string[]): { only?: Set<string>; list: boolean } {
       only = new Set(arg.slice('--only='.length).split(',').map((s) => s.trim()).filter(Boolean));
     } else if (arg === '--list') {
       list = true;
+    } else if (arg === '--out') {
+      out = argv[++i];
+      if (!out) throw new Error('--out needs a folder');
     } else {
-      throw new Error(`unknown argument ${arg}: use --only <type,…> or --list`);
+      throw new Error(`unknown argument ${arg}: use --only <type,…>, --out <folder> or --list`);
     }
   }
   const known = new Set(scenarios.flatMap((s) => s.types));
   for (const type of only ?? []) if (!known.has(type)) throw new Error(`no recording of ${type}; the types are ${[...known].sort().join(', ')}`);
-  return { only, list };
+  return { only, list, out };
 }
 
 const fileOf = (type: string, path: string) => `${type}/${path}${LABELS[type] ? `.${LABELS[type]}` : ''}.json`;
 
 async function main(): Promise<void> {
-  const { only, list } = parseArgs(process.argv.slice(2));
+  const { only, list, out } = parseArgs(process.argv.slice(2));
+  if (out !== undefined) ROOT = resolve(out);
   const chosen = scenarios.filter((s) => !only || s.types.some((t) => only.has(t)));
   if (list) {
     for (const s of chosen) console.log(`${s.types.join(', ')} (${s.server ?? 'dev'} server) → ${s.types.map((t) => fileOf(t, '<path>')).join(', ')}`);
