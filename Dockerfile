@@ -1,10 +1,33 @@
-# The unwind worker (and, with another command, the rack simulator) for docker-compose.
-FROM node:20-bookworm
+# The unwind worker (the default command) and the rack simulator (node dist/src/rack/main.js),
+# compiled to JavaScript and run on production dependencies only.
+
+# Compile with the dev dependencies (TypeScript).
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+# The worker bundles its workflows from worker-config's workflowsPath, which names
+# workflows/index.ts next to the compiled worker-config.js: where that file is missing, it
+# points at the compiled entry.
+RUN test -e dist/src/workflows/index.ts || ln -s index.js dist/src/workflows/index.ts
+
+# Production dependencies only (native modules built for this same base).
+FROM node:20-bookworm AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
-COPY tsconfig.json ./
-COPY src ./src
-COPY bin ./bin
+
+FROM node:20-bookworm-slim
+WORKDIR /app
 ENV NODE_ENV=production
-CMD ["node", "--require", "tsx/cjs", "src/worker.ts"]
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Where docker-compose mounts the encryption key file and the rack's state: a new volume takes
+# the owner of its mount point, the user the image runs as.
+RUN mkdir /keys /data && chown node:node /keys /data
+USER node
+CMD ["node", "dist/src/worker.js"]

@@ -259,11 +259,12 @@ async function setUpSchemas(
     };
     if (!state.schemaSetUp.includes(database.name)) {
       progress(`Creating the ${database.name} database…`);
-      // A database left by an interrupted setup is reused: --overwrite drops what it holds.
+      // Both steps are safe on a database an interrupted setup left: an existing database is
+      // kept, and setup-schema -v 0.0 only adds the version tables when they are missing.
       await tool('create-database').catch((err: Error) => {
         if (!/already exists/.test(err.message)) throw err;
       });
-      await tool('setup-schema', '-v', '0.0', '--overwrite');
+      await tool('setup-schema', '-v', '0.0');
       state.schemaSetUp.push(database.name);
       saveState(dataDir, state);
     }
