@@ -111,6 +111,19 @@ describe('a Temporal cluster on PostgreSQL', () => {
   });
 });
 
+describe('a cluster without its parts', () => {
+  it('fails, saying how to get PostgreSQL, when it is missing', async () => {
+    const before = process.env.UNWIND_PG_BIN;
+    process.env.UNWIND_PG_BIN = join(tmpdir(), 'no-postgresql-here');
+    try {
+      await expect(createClusterEnv()).rejects.toThrow(/holds no initdb and postgres.*apt-get install postgresql.*UNWIND_PG_BIN/s);
+    } finally {
+      if (before === undefined) delete process.env.UNWIND_PG_BIN;
+      else process.env.UNWIND_PG_BIN = before;
+    }
+  });
+});
+
 describe('a cluster with mutual TLS', () => {
   let env: ClusterEnv;
   let stopWorker: (() => Promise<void>) | undefined;
