@@ -132,7 +132,7 @@ export async function findPostgresSchema(): Promise<PostgresSchemaDirs> {
   let moduleDir: string;
   try {
     // Outside a module, `go mod download` fetches into (or finds in) the module cache and says where.
-    const output = await runCommand('go', ['mod', 'download', '-json', module], { cwd: cacheDirOrHome() });
+    const output = await runCommand('go', ['mod', 'download', '-json', module], { cwd: neutralDir() });
     moduleDir = (JSON.parse(output) as { Dir?: string }).Dir ?? '';
   } catch (err) {
     throw new ServerUnavailableError(`Could not find the source of ${module} in Go's module cache: ${(err as Error).message}`);
@@ -145,7 +145,7 @@ export async function findPostgresSchema(): Promise<PostgresSchemaDirs> {
 }
 
 /** `go mod download` must not run inside some other Go module; the cache folder is neutral ground. */
-function cacheDirOrHome(): string {
+function neutralDir(): string {
   mkdirSync(cacheDir(), { recursive: true });
   return cacheDir();
 }
