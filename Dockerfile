@@ -9,10 +9,6 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
-# The worker bundles its workflows from worker-config's workflowsPath, which names
-# workflows/index.ts next to the compiled worker-config.js: where that file is missing, it
-# points at the compiled entry.
-RUN test -e dist/src/workflows/index.ts || ln -s index.js dist/src/workflows/index.ts
 
 # Production dependencies only (native modules built for this same base).
 FROM node:20-bookworm AS deps

@@ -189,9 +189,8 @@ describe('the Docker image', () => {
     const load = createRequire(__filename);
     const { workflowsPath } = load(join(outDir, 'dist', 'src', 'temporal', 'worker-config.js')) as { workflowsPath: string };
     const relative = workflowsPath.slice(outDir.length + 1);
-    // Either the compiled worker-config names the compiled entry, or the image links the name to it.
-    const linked = /ln -s index\.js dist\/src\/workflows\/index\.ts/.test(dockerfile);
-    expect(existsSync(workflowsPath) || (relative === 'dist/src/workflows/index.ts' && linked), `${relative} exists in the image`).toBe(true);
+    expect(relative).toBe('dist/src/workflows/index.js');
+    expect(existsSync(workflowsPath), `${relative} exists in the image`).toBe(true);
     const { packages } = packagesImported(join(outDir, 'dist', 'src', 'workflows', 'index.js'));
     expect([...packages.keys()].sort()).toEqual(expect.arrayContaining(['@temporalio/workflow']));
     for (const name of packages.keys()) expect(pkg.dependencies[name], `${name} is a production dependency`).toBeDefined();
