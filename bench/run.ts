@@ -9,6 +9,8 @@
  *   fleet        (only when named) the firmware rollout of 10,000 SSDs on 1,000 sleds: wall time
  *                and every workflow's history size (test/firmware-fleet.test.ts at full scale,
  *                its own dev server; FLEET_SLEDS sets the scale, 10 SSDs per sled)
+ *   chaos        (only when named) `npm run chaos` with 1,000 sagas on the PostgreSQL cluster
+ *                (CHAOS_SAGAS sets the count); the report also in bench/chaos-report.json
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -94,6 +96,14 @@ const namedOnly: Record<string, () => number> = {
       cwd: join(__dirname, '..'),
       stdio: 'inherit',
       env: { ...process.env, FLEET_SLEDS: process.env.FLEET_SLEDS ?? '1000', FLEET_TIMEOUT_MS: process.env.FLEET_TIMEOUT_MS ?? '3600000' },
+    });
+    return result.status ?? 1;
+  },
+  chaos() {
+    // The full chaos run on the PostgreSQL cluster; its report also lands in bench/chaos-report.json.
+    const result = spawnSync('npx', ['tsx', 'scripts/chaos.ts', '--sagas', process.env.CHAOS_SAGAS ?? '1000', '--json', 'bench/chaos-report.json'], {
+      cwd: join(__dirname, '..'),
+      stdio: 'inherit',
     });
     return result.status ?? 1;
   },

@@ -77,6 +77,11 @@ export class TemporalCluster {
     return this.state.postgresPort;
   }
 
+  /** How to reach its PostgreSQL (databases `temporal` and `temporal_visibility`), for inspection. */
+  get database(): { host: string; port: number; user: string; password: string } {
+    return { host: '127.0.0.1', port: this.state.postgresPort, user: 'temporal', password: this.state.postgresPassword };
+  }
+
   get serverPid(): number | undefined {
     return this.server.pid;
   }

@@ -22,6 +22,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 
@@ -214,14 +215,19 @@ export function createEncryptionCodec(keys: EncryptionKeys): PayloadCodec {
   };
 }
 
+/** ./encrypted-failures.ts from source (tsx, vitest), .js from dist/. */
+const ENCRYPTED_FAILURES_PATH = join(__dirname, `encrypted-failures${extname(__filename)}`);
+
 /**
- * The data converter unwind's worker, client and CLI use: the encryption codec when keys are
- * configured (see {@link loadEncryptionKeys}), else undefined (the SDK's default, plaintext).
+ * The data converter unwind's worker, client and CLI use: when keys are configured (see
+ * {@link loadEncryptionKeys}), the encryption codec, and failure messages and stack traces moved
+ * into payloads so the codec encrypts them too (./encrypted-failures.ts); else undefined (the
+ * SDK's default, plaintext).
  * @throws EncryptionKeyError when keys are configured but unusable
  */
-export function unwindDataConverter(env: NodeJS.ProcessEnv = process.env): { payloadCodecs: PayloadCodec[] } | undefined {
+export function unwindDataConverter(env: NodeJS.ProcessEnv = process.env): { payloadCodecs: PayloadCodec[]; failureConverterPath: string } | undefined {
   const keys = loadEncryptionKeys(env);
-  return keys && { payloadCodecs: [createEncryptionCodec(keys)] };
+  return keys && { payloadCodecs: [createEncryptionCodec(keys)], failureConverterPath: ENCRYPTED_FAILURES_PATH };
 }
 
 /** 32 random bytes, base64: a new key. */

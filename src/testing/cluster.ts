@@ -24,6 +24,8 @@ export interface ClusterEnv {
   client: Client;
   /** A connection to the frontend (with the run's client certificate under TLS). */
   connection: Connection;
+  /** Its PostgreSQL (databases `temporal` and `temporal_visibility`), for tests that read the rows. */
+  database: { host: string; port: number; user: string; password: string };
   /** The run's certificates, when the cluster requires mutual TLS. */
   tls?: { caPath: string; certPath: string; keyPath: string; serverName: string };
   /**
@@ -74,6 +76,7 @@ export async function createClusterEnv(options: { dataDir?: string; tls?: boolea
     dataDir: cluster.dataDir,
     connection,
     client: new Client({ connection, namespace: cluster.namespace }),
+    database: cluster.database,
     tls: certs && { caPath: certs.caPath, certPath: certs.clientCertPath, keyPath: certs.clientKeyPath, serverName: certs.serverName },
     clientEnv: () => cluster.clientEnv(),
     killServer: () => cluster.killServer(),

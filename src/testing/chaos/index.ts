@@ -9,7 +9,7 @@ import { OperatorActionRefusedError, SagaCancelledError, SagaConflictError, Saga
 import type { RackClient } from '../../rack';
 import type { StepStatus } from '../../schemas/saga';
 import { type ChaosOutcome, type ChaosSaga, type ChaosViolation, checkChaos } from './checks';
-import { type ChaosRequest, Workload } from './workload';
+import { type ChaosRequest, type ChaosSagaType, Workload } from './workload';
 
 export { checkChaos, checkInventory, type ChaosOutcome, type ChaosSaga, type ChaosViolation } from './checks';
 export { DEFAULT_MIX, type ChaosRequest, type ChaosSagaType, Workload } from './workload';
@@ -58,6 +58,8 @@ export interface ChaosOptions {
   permanentFaultEvery?: number;
   /** A saga not finished this long after its start is a violation (10 min). */
   sagaDeadlineMs?: number;
+  /** Relative weights of the saga types ({@link DEFAULT_MIX}). */
+  mix?: Readonly<Record<ChaosSagaType, number>>;
   /** Progress lines (one every few seconds). */
   progress?: (line: string) => void;
 }
@@ -118,7 +120,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
   const progress = options.progress ?? (() => undefined);
   const { client, rack } = target;
   const started = Date.now();
-  const workload = new Workload(seed, target.sleds);
+  const workload = new Workload(seed, target.sleds, options.mix);
   const sagas: ChaosSaga[] = [];
   const kills: Record<string, number> = {};
   const permanent: Record<string, number> = {};
@@ -179,6 +181,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
       return { ...saga, outcome: 'failed', error: `could not start: ${(error as Error).message}` };
     }
     saga.workflowId = handle.workflowId;
+    let approved = false;
     let reported = false;
     for (;;) {
       const summary = await persist(() => handle.describe(), deadline).catch(() => undefined);
@@ -197,7 +200,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
           count(decisions, decided.action);
         } else if (state === 'awaiting-approval') {
           await client.sagas.approve(handle.workflowId, { approver: 'chaos-approver', comment: 'chaos run approves' });
-        } else if (request.type === 'sledReplace' && !reported && summary?.step === 'await-hardware') {
+          approved = true;
+        } else if (request.type === 'sledReplace' && approved && !reported) {
+          // The technician swaps the sled and reports it; refused until the saga waits for hardware.
           const serial = `CHAOS-${seed}-${index}`;
           await rack.sleds.update({ sledId: request.sledId, serial }, `chaos/${seed}/${index}/swap`);
           await client.sleds.hardwareReplaced(handle.workflowId, { serial, technician: 'chaos-technician' });

@@ -28,7 +28,7 @@ export const DEFAULT_MIX: Readonly<Record<ChaosSagaType, number>> = {
 
 /**
  * Draws the next request. Instances are `ready` when a create completed and no saga of the run
- * acts on them; sleds are `idle` when no replacement of the run runs on them. A draw that has
+ * acts on them; a sled is replaced only while no other replacement of the run runs. A draw that has
  * nothing to act on falls back to a create, so the count of sagas is always reached.
  */
 export class Workload {
@@ -59,8 +59,9 @@ export class Workload {
       const instanceId = this.take();
       if (instanceId) return { type, instanceId };
     }
-    if (type === 'sledReplace') {
-      const idle = this.sleds.filter((s) => !this.busySleds.has(s));
+    // One sled in maintenance at a time, as a rack's operators would have it.
+    if (type === 'sledReplace' && this.busySleds.size === 0) {
+      const idle = this.sleds;
       if (idle.length > 0) {
         const sledId = idle[Math.floor(this.random() * idle.length)]!;
         this.busySleds.add(sledId);
