@@ -190,14 +190,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
       const state = summary?.state;
       try {
         if (state === 'needs-operator' || state === 'stuck') {
-          const action = workload.draw() < 0.5 ? 'retry' : 'unwind';
-          const decided = await client.sagas[action](handle.workflowId, { operator: OPERATOR, reason: `chaos run decides ${action}` }).catch(async (error: unknown) => {
-            // After the pivot an unwind is refused: go forward.
-            if (action === 'unwind' && error instanceof OperatorActionRefusedError) return client.sagas.retry(handle.workflowId, { operator: OPERATOR, reason: 'chaos run: forward after the pivot' });
-            throw error;
-          });
-          saga.decisions.push(`${decided.action} at ${decided.step}`);
-          count(decisions, decided.action);
+          // Every open wait decided, as an operator would: retry, or unwind where it is offered.
+          const { waiting } = await client.sagas.status(handle.workflowId);
+          for (const wait of waiting) {
+            const action = wait.actions.includes('unwind') && workload.draw() < 0.5 ? 'unwind' : wait.actions.includes('retry') ? 'retry' : wait.actions[0]!;
+            const decided = await client.sagas[action](handle.workflowId, { operator: OPERATOR, reason: `chaos run decides ${action}`, waitId: wait.waitId, step: wait.step });
+            saga.decisions.push(`${decided.action} at ${decided.step}`);
+            count(decisions, decided.action);
+          }
         } else if (state === 'awaiting-approval') {
           await client.sagas.approve(handle.workflowId, { approver: 'chaos-approver', comment: 'chaos run approves' });
           approved = true;
