@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, ServerUnavailableError, type ProgressSink } from '../temporal/servers';
+import { cacheDir, executableFromEnv, ServerUnavailableError, type ProgressSink } from '../temporal/servers';
 import { runCommand } from './processes';
 
 /** The Temporal server release the cluster runs (and docker-compose pins). */
@@ -29,15 +29,6 @@ const HOW_TO_GET_GO =
 
 const binDir = () => join(cacheDir(), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
 
-function fromEnv(variable: string): string | undefined {
-  const path = process.env[variable];
-  if (!path) return undefined;
-  if (!existsSync(path)) {
-    throw new ServerUnavailableError(`${variable}=${path} does not exist; point it at an executable or unset it.`);
-  }
-  return path;
-}
-
 function hasGo(): boolean {
   return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
 }
@@ -46,8 +37,8 @@ function hasGo(): boolean {
 export function findClusterBinaries(): Partial<ClusterBinaries> {
   const cached = (name: string) => (existsSync(join(binDir(), name)) ? join(binDir(), name) : undefined);
   return {
-    server: fromEnv('UNWIND_TEMPORAL_SERVER') ?? cached('temporal-server'),
-    sqlTool: fromEnv('UNWIND_TEMPORAL_SQL_TOOL') ?? cached('temporal-sql-tool'),
+    server: executableFromEnv('UNWIND_TEMPORAL_SERVER') ?? cached('temporal-server'),
+    sqlTool: executableFromEnv('UNWIND_TEMPORAL_SQL_TOOL') ?? cached('temporal-sql-tool'),
   };
 }
 

@@ -4,9 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import type { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
-import { unwindSearchAttributes } from '../schemas/search-attributes';
+import { searchAttributeRegistration, unwindSearchAttributes } from '../schemas/search-attributes';
 import type { ClusterCertificates } from './certs';
 import { logSize, spawnGuarded, stopGroup, waitUntil, type Spawned } from './processes';
 
@@ -77,17 +76,6 @@ export async function withConnection<T>(options: ConnectionOptions, work: (conne
   }
 }
 
-// temporal.api.enums.v1.IndexedValueType, as the operator service expects it.
-const indexedValueType: Record<SearchAttributeType, number> = {
-  TEXT: 1,
-  KEYWORD: 2,
-  INT: 3,
-  DOUBLE: 4,
-  BOOL: 5,
-  DATETIME: 6,
-  KEYWORD_LIST: 7,
-};
-
 const ALREADY_EXISTS = 6;
 
 /**
@@ -119,7 +107,7 @@ export async function ensureNamespace(options: ConnectionOptions, namespace: str
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
         namespace,
-        searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]])),
+        searchAttributes: searchAttributeRegistration(missing),
       });
     }
     // The frontend learns of a new namespace from its cache, refreshed every few seconds.

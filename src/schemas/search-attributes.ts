@@ -35,3 +35,19 @@ const cliTypeNames: Record<SearchAttributeType, string> = {
 export function searchAttributeFlags(): string[] {
   return unwindSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeNames[key.type]}`]);
 }
+
+// temporal.api.enums.v1.IndexedValueType, as the operator service expects it.
+const indexedValueTypes: Record<SearchAttributeType, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
+
+/** `searchAttributes` of the operator service's `addSearchAttributes` for `keys` (every unwind attribute unless told). */
+export function searchAttributeRegistration(keys: readonly (typeof unwindSearchAttributes)[number][] = unwindSearchAttributes): Record<string, number> {
+  return Object.fromEntries(keys.map((key) => [key.name, indexedValueTypes[key.type]]));
+}

@@ -57,7 +57,8 @@ function hasTool(command: string, versionArg: string): boolean {
   return spawnSync(command, [versionArg], { stdio: 'ignore' }).status === 0;
 }
 
-function fromEnv(variable: string): string | undefined {
+/** The executable `variable` names, `undefined` when unset. @throws {ServerUnavailableError} when it names nothing. */
+export function executableFromEnv(variable: string): string | undefined {
   const path = process.env[variable];
   if (!path) return undefined;
   if (!existsSync(path)) {
@@ -71,7 +72,7 @@ function fromEnv(variable: string): string | undefined {
  * @returns the executable, or `undefined` when only a build or a download could provide it.
  */
 export function findDevServer(): ServerExecutable | undefined {
-  const env = fromEnv('TEMPORAL_CLI');
+  const env = executableFromEnv('TEMPORAL_CLI');
   if (env) return { type: 'existing-path', path: env, source: 'env' };
   const path = onPath('temporal');
   if (path) return { type: 'existing-path', path, source: 'path' };
@@ -84,7 +85,7 @@ export function findDevServer(): ServerExecutable | undefined {
  * @returns the executable, or `undefined` when only a build or a download could provide it.
  */
 export function findTestServer(): ServerExecutable | undefined {
-  const env = fromEnv('TEMPORAL_TEST_SERVER');
+  const env = executableFromEnv('TEMPORAL_TEST_SERVER');
   if (env) return { type: 'existing-path', path: env, source: 'env' };
   if (existsSync(testServerCachePath())) {
     writeLauncher(testServerCacheDir());

@@ -4,9 +4,8 @@
  * `npm run setup:temporal` obtained; neither skips when a server is missing: it fails and says
  * how to get one.
  */
-import type { SearchAttributeType } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { unwindSearchAttributes } from '../schemas/search-attributes';
+import { searchAttributeRegistration, unwindSearchAttributes } from '../schemas/search-attributes';
 import { ensureDevServer, ensureTestServer, toSdkExecutable, type ServerExecutable } from '../temporal/servers';
 
 const HOW_TO_GET_SERVERS =
@@ -39,17 +38,6 @@ async function startOrExplain(
   }
 }
 
-// temporal.api.enums.v1.IndexedValueType, as the operator service expects it.
-const indexedValueType: Record<SearchAttributeType, number> = {
-  TEXT: 1,
-  KEYWORD: 2,
-  INT: 3,
-  DOUBLE: 4,
-  BOOL: 5,
-  DATETIME: 6,
-  KEYWORD_LIST: 7,
-};
-
 /**
  * Starts the time-skipping test server, with unwind's search attributes registered (it rejects
  * upserts of unknown ones): `sleep('30 days')` completes as soon as nothing else is pending.
@@ -62,7 +50,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   );
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
-    searchAttributes: Object.fromEntries(unwindSearchAttributes.map((key) => [key.name, indexedValueType[key.type]])),
+    searchAttributes: searchAttributeRegistration(),
   });
   return env;
 }
