@@ -11,6 +11,8 @@
  *                its own dev server; FLEET_SLEDS sets the scale, 10 SSDs per sled)
  *   chaos        (only when named) `npm run chaos` with 1,000 sagas on the PostgreSQL cluster
  *                (CHAOS_SAGAS sets the count); the report also in bench/chaos-report.json
+ *   vs-handwritten (only when named) unwind against a hand-written compensation-array saga doing the
+ *                same work: throughput, CPU, history events, parked approvals (bench/vs-handwritten/; VS_* settings)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -105,6 +107,11 @@ const namedOnly: Record<string, () => number> = {
       cwd: join(__dirname, '..'),
       stdio: 'inherit',
     });
+    return result.status ?? 1;
+  },
+  'vs-handwritten'() {
+    // Settings from VS_ROUNDS, VS_SAGAS, VS_PARK, … (`npx tsx bench/vs-handwritten/main.ts --help`); JSON in bench/results/.
+    const result = spawnSync('npx', ['tsx', 'bench/vs-handwritten/main.ts'], { cwd: join(__dirname, '..'), stdio: 'inherit' });
     return result.status ?? 1;
   },
 };
