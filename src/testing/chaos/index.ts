@@ -161,7 +161,43 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
     return target.database;
   });
 
-  /** Starts one saga and follows it to its end, deciding what a person must decide. */
+  const decidedOn = new Map<string, string[]>();
+  const deskFailures: ChaosViolation[] = [];
+
+  /** Decides every open wait of a saga as an operator would: retry, or unwind where it is offered. */
+  async function decideWaits(workflowId: string): Promise<void> {
+    const { waiting } = await client.sagas.status(workflowId);
+    for (const wait of waiting) {
+      const action = wait.actions.includes('unwind') && workload.draw() < 0.5 ? 'unwind' : wait.actions.includes('retry') ? 'retry' : wait.actions[0]!;
+      try {
+        const decided = await client.sagas[action](workflowId, { operator: OPERATOR, reason: `chaos run decides ${action}`, waitId: wait.waitId, step: wait.step });
+        decidedOn.set(workflowId, [...(decidedOn.get(workflowId) ?? []), `${decided.action} at ${decided.step}`]);
+        count(decisions, decided.action);
+      } catch (error) {
+        if (!(error instanceof OperatorActionRefusedError)) throw error; // the wait ended meanwhile
+      }
+    }
+  }
+
+  /**
+   * The operator's desk: every saga that waits for an operator — the run's own and the children
+   * they start (a sled replacement's migrations) — found as an operator finds them (`unwind list
+   * --state needs-operator`, `stuck`) and decided wait by wait.
+   */
+  async function operatorDesk(): Promise<void> {
+    while (running) {
+      try {
+        const waiting = [...(await client.sagas.list({ state: 'needs-operator' })), ...(await client.sagas.list({ state: 'stuck' }))];
+        for (const { workflowId } of waiting) await decideWaits(workflowId);
+      } catch (error) {
+        if (!isUnreachable(error)) deskFailures.push({ what: `the operator's desk could not decide: ${(error as Error).message}` });
+      }
+      await sleep(2 * POLL_MS);
+    }
+  }
+  const desk = operatorDesk();
+
+  /** Starts one saga and follows it to its end, approving it and reporting its hardware when asked. */
   async function runOne(index: number, request: ChaosRequest): Promise<ChaosSaga> {
     const saga: ChaosSaga = { index, request, outcome: 'unfinished', decisions: [] };
     const deadline = Date.now() + deadlineMs;
@@ -189,16 +225,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
       if (Date.now() > deadline) return { ...saga, error: `still ${summary?.state ?? 'unknown'} at ${summary?.step ?? '?'} after ${deadlineMs / 1000}s` };
       const state = summary?.state;
       try {
-        if (state === 'needs-operator' || state === 'stuck') {
-          // Every open wait decided, as an operator would: retry, or unwind where it is offered.
-          const { waiting } = await client.sagas.status(handle.workflowId);
-          for (const wait of waiting) {
-            const action = wait.actions.includes('unwind') && workload.draw() < 0.5 ? 'unwind' : wait.actions.includes('retry') ? 'retry' : wait.actions[0]!;
-            const decided = await client.sagas[action](handle.workflowId, { operator: OPERATOR, reason: `chaos run decides ${action}`, waitId: wait.waitId, step: wait.step });
-            saga.decisions.push(`${decided.action} at ${decided.step}`);
-            count(decisions, decided.action);
-          }
-        } else if (state === 'awaiting-approval') {
+        if (state === 'awaiting-approval') {
           await client.sagas.approve(handle.workflowId, { approver: 'chaos-approver', comment: 'chaos run approves' });
           approved = true;
         } else if (request.type === 'sledReplace' && approved && !reported) {
@@ -246,14 +273,15 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
     await Promise.all(slots);
   } finally {
     running = false;
-    await Promise.all(killers);
+    await Promise.all([...killers, desk]);
   }
+  for (const saga of sagas) saga.decisions = (saga.workflowId && decidedOn.get(saga.workflowId)) || [];
   progress(`chaos: all ${total} sagas ended in ${Math.round((Date.now() - started) / 1000)}s; checking`);
 
   await rack.faults.clear();
   const stepsOf = async (workflowId: string): Promise<readonly StepStatus[]> =>
     (await persist(() => client.sagas.status(workflowId), Date.now() + 60_000)).steps;
-  const violations = await checkChaos(sagas, rack, stepsOf);
+  const violations = [...deskFailures, ...(await checkChaos(sagas, rack, stepsOf))];
   progress(`chaos: replaying every history`);
   const replay = await target.replayAll();
   violations.push(...replay.failures);
