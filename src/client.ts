@@ -790,6 +790,85 @@ export function sagaErrorsQuery(since: Date): string {
   return `UnwindSaga IS NOT NULL AND UnwindError IS NOT NULL AND UnwindProgressAt > ${quote(since.toISOString())}`;
 }
 
+// ---------------------------------------------------------------------------------------
+// Decisions in bursts
+
+/** Which sagas awaiting approval {@link SagaApi.approveAll} decides; every field optional, all given must match. */
+export const ApprovalBurstFilter = z.strictObject({
+  /** Only sagas of this type (`UnwindSaga`), e.g. `sledReplace`. */
+  saga: SagaListFilter.shape.saga,
+  /** Only approvals asked by this step (`UnwindStep`), e.g. `approve-power-off`. */
+  step: z.string().trim().min(1, 'must name a step').max(200).optional(),
+  /** At most this many sagas (oldest first); 10000 unless told. */
+  limit: z.int().min(1).max(10_000).default(10_000),
+});
+/** See {@link ApprovalBurstFilter}. */
+export type ApprovalBurstFilter = z.input<typeof ApprovalBurstFilter>;
+
+/** The decision {@link SagaApi.approveAll} sends each saga: who approves and why (each saga's own pending approval is decided). */
+export const ApprovalBurstDecision = ApprovalDecisionInput.omit({ waitId: true }).strict();
+/** See {@link ApprovalBurstDecision}. */
+export type ApprovalBurstDecision = z.input<typeof ApprovalBurstDecision>;
+
+/** How a burst runs: `concurrency` decisions in flight at once (50 unless told). */
+export const ApprovalBurstSettings = z.strictObject({ concurrency: z.int().min(1).max(500).default(50) });
+
+/** What became of one saga of a burst. */
+export type ApprovalBurstOutcome =
+  | { workflowId: string; saga: string; step: string | null; outcome: 'approved'; record: ApprovalRecord }
+  /** The saga refused (nothing recorded): `reason` in its own words (not an approver, no longer pending, finished). */
+  | { workflowId: string; saga: string; step: string | null; outcome: 'refused'; reason: string }
+  /** The decision could not be sent or its outcome not learnt (timeout, connection): `reason` says what failed. */
+  | { workflowId: string; saga: string; step: string | null; outcome: 'failed'; reason: string };
+
+/** Counts of a burst so far, given to `onProgress` after each saga. */
+export interface ApprovalBurstProgress {
+  total: number;
+  done: number;
+  approved: number;
+  refused: number;
+  failed: number;
+  /** The saga just decided. */
+  last: ApprovalBurstOutcome;
+}
+
+/** Options of {@link SagaApi.approveAll} and {@link SagaApi.approveEach}. */
+export interface ApprovalBurstOptions {
+  /** Decisions in flight at once: 1 to 500, 50 unless told. */
+  concurrency?: number;
+  /** Called after each saga, in the order they finish. */
+  onProgress?: (progress: ApprovalBurstProgress) => void;
+}
+
+/** The outcome of a burst: one entry per saga, in the order given (or listed). */
+export interface ApprovalBurstResult {
+  outcomes: ApprovalBurstOutcome[];
+  approved: number;
+  refused: number;
+  failed: number;
+}
+
+/** The visibility query of the sagas a burst decides: awaiting approval, of `saga`, at `step`. */
+export function approvalBurstQuery(filter: ApprovalBurstFilter = {}): string {
+  const f = parseRequest(ApprovalBurstFilter, filter, 'sagas.approveAll');
+  const query = sagaListQuery({ state: 'awaiting-approval', ...(f.saga !== undefined && { saga: f.saga }) });
+  return f.step === undefined ? query : `${query} AND UnwindStep = ${quote(f.step)}`;
+}
+
+/** Runs `each` over `items`, at most `concurrency` at once; results in the order of `items`. */
+async function boundedMap<T, R>(items: readonly T[], concurrency: number, each: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await each(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+  return results;
+}
+
 /** Finding sagas, reading their status and sending operator decisions. */
 export interface SagaApi {
   /** A handle on the saga `workflowId` (no call is made). */
@@ -835,6 +914,23 @@ export interface SagaApi {
   approve(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
   /** Rejects the saga's pending approval: before its pivot the saga unwinds. Throws as {@link approve}. */
   reject(workflowId: string, decision: ApprovalDecisionInput): Promise<ApprovalRecord>;
+  /**
+   * The sagas awaiting approval (visibility, oldest first) that {@link approveAll} would decide:
+   * of type `filter.saga`, asked by step `filter.step`.
+   * @throws InvalidRequestError naming every bad field.
+   */
+  awaitingApproval(filter?: ApprovalBurstFilter): Promise<SagaSummary[]>;
+  /**
+   * Approves, as `decision.approver`, the pending approval of every saga {@link awaitingApproval}
+   * lists, `concurrency` at a time (50 unless told). Never stops at a refusal: each saga's outcome
+   * is `approved` (with the record), `refused` (the saga's reason: not an approver, no longer
+   * pending, finished — nothing recorded) or `failed` (the decision could not be sent or
+   * confirmed). A saga listed but decided meanwhile is refused, never decided twice.
+   * @throws InvalidRequestError for a bad filter, decision or concurrency (nothing is sent).
+   */
+  approveAll(filter: ApprovalBurstFilter, decision: ApprovalBurstDecision, options?: ApprovalBurstOptions): Promise<ApprovalBurstResult>;
+  /** As {@link approveAll}, for sagas already listed (e.g. by {@link awaitingApproval}, after a person confirmed the count). */
+  approveEach(sagas: readonly Pick<SagaSummary, 'workflowId' | 'saga' | 'step'>[], decision: ApprovalBurstDecision, options?: ApprovalBurstOptions): Promise<ApprovalBurstResult>;
   /**
    * Recent failures grouped by saga type, step and error type, largest group first, with one
    * example each (the most recent; its message read from that one saga only). Reads every
@@ -978,6 +1074,50 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     unwind: (workflowId, decision) => sagaHandle(temporal, workflowId, true).unwind(decision),
     approve: (workflowId, decision) => sagaHandle(temporal, workflowId, true).approve(decision),
     reject: (workflowId, decision) => sagaHandle(temporal, workflowId, true).reject(decision),
+    async awaitingApproval(filter = {}) {
+      const { limit } = parseRequest(ApprovalBurstFilter, filter, 'sagas.approveAll');
+      const rows: SagaSummary[] = [];
+      for await (const info of temporal.workflow.list({ query: approvalBurstQuery(filter), pageSize: Math.min(limit, 1000) })) {
+        rows.push(summarize(info));
+        if (rows.length >= limit) break;
+      }
+      // Oldest first: the sagas that waited longest are decided first.
+      return rows.sort((a, b) => a.startTime.localeCompare(b.startTime));
+    },
+    async approveAll(filter, decision, options = {}) {
+      // Everything checked before listing: a bad decision sends nothing.
+      parseRequest(ApprovalBurstDecision, decision, 'sagas.approveAll');
+      parseRequest(ApprovalBurstSettings, { concurrency: options.concurrency }, 'sagas.approveAll');
+      return sagas.approveEach(await sagas.awaitingApproval(filter), decision, options);
+    },
+    async approveEach(listed, decision, options = {}) {
+      const sent = parseRequest(ApprovalBurstDecision, decision, 'sagas.approveAll');
+      const { concurrency } = parseRequest(ApprovalBurstSettings, { concurrency: options.concurrency }, 'sagas.approveAll');
+      const tally = { total: listed.length, done: 0, approved: 0, refused: 0, failed: 0 };
+      const outcomes = await boundedMap(listed, concurrency, async ({ workflowId, saga, step }): Promise<ApprovalBurstOutcome> => {
+        let outcome: ApprovalBurstOutcome;
+        try {
+          const record = await sagaHandle(temporal, workflowId, true).approve(sent);
+          outcome = { workflowId, saga, step, outcome: 'approved', record };
+        } catch (error) {
+          outcome =
+            error instanceof OperatorActionRefusedError
+              ? { workflowId, saga, step, outcome: 'refused', reason: error.reason }
+              : error instanceof WorkflowNotFoundError
+                ? { workflowId, saga, step, outcome: 'refused', reason: 'no such saga (deleted since it was listed)' }
+                : { workflowId, saga, step, outcome: 'failed', reason: error instanceof Error ? error.message : String(error) };
+        }
+        tally.done++;
+        tally[outcome.outcome]++;
+        try {
+          options.onProgress?.({ ...tally, last: outcome });
+        } catch {
+          // A progress display that throws does not stop the burst.
+        }
+        return outcome;
+      });
+      return { outcomes, approved: tally.approved, refused: tally.refused, failed: tally.failed };
+    },
     result: <R>(workflowId: string) => sagaHandle<R>(temporal, workflowId, true).result(),
     async errors(filter = {}) {
       const f = parseRequest(SagaErrorsFilter, filter, 'sagas.errors');

@@ -47,6 +47,19 @@ const CASES: Record<string, Case[]> = {
   approve: [
     { args: ['approve', 'sled-replace/sled-3', '--as', ''], says: ['--as must not be empty'] },
     { args: ['approve', 'sled-replace/sled-3', '--as', 'ada', '--comment', long(2_001)], says: ['--comment must be at most 2000 characters (got 2001)'] },
+    { args: ['approve', '--as', 'ada'], says: ['give the saga <id>, or --all-waiting'] },
+    { args: ['approve', 'sled-replace/sled-3', '--all-waiting', '--as', 'ada', '--yes'], says: ["give the saga <id> or --all-waiting, not both (got 'sled-replace/sled-3')"] },
+    { args: ['approve', '--all-waiting', '--wait-id', '2', '--as', 'ada', '--yes'], says: ['--wait-id goes with one saga <id>, not --all-waiting'] },
+    { args: ['approve', 'sled-replace/sled-3', '--as', 'ada', '--saga', 'sledReplace', '--yes'], says: ['--saga, --yes go with --all-waiting only'] },
+    { args: ['approve', 'sled-replace/sled-3', '--as', 'ada', '--step', 'approve-power-off'], says: ['--step goes with --all-waiting only'] },
+    { args: ['approve', '--all-waiting', '--as', 'ada', '--saga', 'not a saga!', '--yes'], says: ["--saga must be a saga type such as instanceCreate (letters, digits, - or _) (got 'not a saga!')"] },
+    { args: ['approve', '--all-waiting', '--as', 'ada', '--step', '', '--yes'], says: ['--step must not be empty'] },
+    { args: ['approve', '--all-waiting', '--as', 'ada', '--concurrency', '0', '--yes'], says: ['--concurrency must be a whole number from 1 to 500 (got 0)'] },
+    { args: ['approve', '--all-waiting', '--as', 'ada', '--concurrency', 'lots', '--yes'], says: ["--concurrency must be a whole number from 1 to 500 (got 'lots')"] },
+    { args: ['approve', '--all-waiting', '--as', 'ada', '--comment', long(2_001), '--yes'], says: ['--comment must be at most 2000 characters (got 2001)'] },
+    { args: ['approve', '--all-waiting', '--saga', 'sledReplace', '--yes'], says: ["required option '--as <operator>' not specified"] },
+    // Without a terminal to confirm on, --yes is needed: refused before connecting.
+    { args: ['approve', '--all-waiting', '--as', 'ada'], says: ['--all-waiting asks to confirm the count on a terminal', '--yes'] },
   ],
   reject: [{ args: ['reject', 'sled-replace/sled-3', '--as', 'ada', '--wait-id', 'two'], says: ["--wait-id: 'two' is not a wait number"] }],
   errors: [
