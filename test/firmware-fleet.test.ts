@@ -3,7 +3,12 @@
  * history size of every kind of workflow (visibility's HistoryLength), every history under
  * 10,000 events. The suite runs 500 SSDs on 50 sleds; the full fleet (10,000 SSDs on 1,000
  * sleds, 15–20 minutes on two cores) is `npm run bench -- fleet`, which sets `FLEET_SLEDS`.
+ *
+ * Besides wall time it prints the CPU the rollout cost per SSD, in this process (the worker's
+ * workflow thread and main thread, the activities and the in-process rack) and in the dev
+ * server: unlike wall time, it hardly moves when other work shares the machine.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +65,30 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/**
+ * CPU time (user + system, ms) of the dev servers this process started, read from /proc; null
+ * where there is no /proc.
+ */
+function devServerCpuMs(): number | null {
+  try {
+    const tick = 10; // USER_HZ is 100 on Linux
+    let ms = 0;
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[1]) !== process.pid || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev')) continue;
+        ms += (Number(fields[11]) + Number(fields[12])) * tick;
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return ms;
+  } catch {
+    return null;
+  }
+}
+
 async function historyLengths(workflowType: string): Promise<number[]> {
   const lengths: number[] = [];
   for await (const execution of env.client.workflow.list({ query: `WorkflowType = '${workflowType}'` })) lengths.push(execution.historyLength);
@@ -71,6 +100,8 @@ describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server
     const target = '3.0.0';
     await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, 'fleet/target');
     const started = Date.now();
+    const cpuBefore = process.cpuUsage();
+    const devBefore = devServerCpuMs();
     const progress = setInterval(() => {
       void handle
         .query(firmwareRolloutStatusQuery, {})
@@ -84,6 +115,9 @@ describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server
     });
     const status = await handle.result().finally(() => clearInterval(progress));
     const wallMs = Date.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const devAfter = devServerCpuMs();
+    const perSsd = (ms: number) => (ms / (SLEDS * SSDS_PER_SLED)).toFixed(1);
     expect(status.counts.done).toBe(SLEDS * SSDS_PER_SLED);
     const ssds = await testRack.rack.list('ssds');
     expect(ssds.filter((s) => s.firmwareVersion !== target)).toEqual([]);
@@ -102,6 +136,8 @@ describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server
         `fleet rollout: ${SLEDS * SSDS_PER_SLED} SSDs in ${wallMs} ms, ${status.waves.length} waves (${status.waves.map((w) => w.size).join(', ')}), ${status.runs} run(s)`,
         `history events: ssdFirmwareRollout ${rollouts.join(', ')}; ssdFirmwareWave max ${max(waves)} (of ${waves.length}); ` +
           `ssdFirmwareUpdate max ${max(updates)} (of ${updates.length})`,
+        `CPU per SSD: ${perSsd((cpu.user + cpu.system) / 1000)} ms in this process (worker, activities, rack)` +
+          (devBefore === null || devAfter === null ? '' : `, ${perSsd(devAfter - devBefore)} ms in the dev server`),
       ].join('\n'),
     );
     expect(max([...rollouts, ...waves, ...updates])).toBeLessThan(10_000);
