@@ -42,9 +42,9 @@ export interface WorkerTuning {
  * pays a replay of its history (a few dozen events, milliseconds) when it is decided.
  */
 export const WORKER_TUNING_DEFAULTS: Readonly<WorkerTuning> = Object.freeze({
-  // The SDK sizes the cache from the heap limit (~2,300 workflows for a 4 GiB heap, ~1.3 MB each,
-  // never given back): 500 keeps the cache near 650 MB, so the worker stays under 1 GiB however many sagas park.
-  maxCachedWorkflows: 500,
+  // The SDK sizes the cache from the heap limit (~2,300 workflows for a 4 GiB heap, never given back);
+  // a cached saga costs 1.3-2.2 MB (bench/parked/cache.ts), so 250 keeps the worker under 1 GiB however many sagas park.
+  maxCachedWorkflows: 250,
   // The SDK's default: one context for all cached workflows costs far less memory than one context each.
   reuseV8Context: true,
   // The SDK's default (10s): a task for a worker that died is replayed elsewhere after that long; shorter only adds replays when the worker is busy.
