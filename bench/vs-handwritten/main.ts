@@ -220,6 +220,8 @@ interface Usage {
   cpuUs: number;
   rss: number;
   heapUsed: number;
+  /** Workflow tasks over 5 s so far: the worker was starved (a loaded machine). */
+  slowTasks: number;
 }
 
 class WorkerProcess {
@@ -314,6 +316,8 @@ interface PhaseResult {
   cpuMsPerSaga: number;
   rssBefore: number;
   rssAfter: number;
+  /** Workflow tasks over 5 s in the phase: more than 0 means the machine starved the worker. */
+  slowTasks: number;
 }
 
 interface HistoryResult {
@@ -365,10 +369,12 @@ async function phase(parts: Parts, side: Side, set: ActivitySet, round: number):
     cpuMsPerSaga: cpuMs / sagas,
     rssBefore: before.rss,
     rssAfter: after.rss,
+    slowTasks: after.slowTasks - before.slowTasks,
   };
   progress(
     `round ${round} ${set} ${side}: ${result.throughput.toFixed(1)} sagas/s, p50 ${result.latencyP50Ms.toFixed(0)} ms, ` +
-      `worker CPU ${result.cpuMsPerSaga.toFixed(1)} ms/saga, RSS ${(after.rss / MiB).toFixed(0)} MiB`,
+      `worker CPU ${result.cpuMsPerSaga.toFixed(1)} ms/saga, RSS ${(after.rss / MiB).toFixed(0)} MiB` +
+      (result.slowTasks ? `, ${result.slowTasks} workflow tasks over 5 s (a starved worker)` : ''),
   );
   return result;
 }
@@ -441,6 +447,8 @@ interface ParkResult {
   releaseSendMs: number;
   releaseCompleteMs: number;
   releaseCpuMs: number;
+  /** Workflow tasks over 5 s while parking and releasing: more than 0 means a starved worker. */
+  slowTasks: number;
   workerOptions: EffectiveOptions | undefined;
 }
 
@@ -599,6 +607,7 @@ async function park(parts: Parts, side: Side): Promise<ParkResult> {
     releaseSendMs,
     releaseCompleteMs,
     releaseCpuMs: (afterRelease.cpuUs - beforeRelease.cpuUs) / 1000,
+    slowTasks: afterRelease.slowTasks - idle.slowTasks,
     workerOptions: parts.worker.options,
   };
 }
@@ -776,6 +785,11 @@ async function main(): Promise<void> {
     }
     const { rows, path } = writeReport();
     console.log(formatTable(rows));
+    const slow = phases.reduce((n, p) => n + p.slowTasks, 0) + parks.reduce((n, p) => n + p.slowTasks, 0);
+    const load = loadavg()[0]!;
+    if (slow > 0 || load > cpus().length) {
+      console.log(`\nnote: load average ${load.toFixed(1)} on ${cpus().length} CPUs, ${slow} workflow tasks over 5 s: the machine was busy; ratios are noise-dominated`);
+    }
     console.log(`\nwall time ${((performance.now() - wallStarted) / 1000).toFixed(0)} s; JSON in ${path}${report.complete ? '' : ' (partial)'}`);
   }
 }

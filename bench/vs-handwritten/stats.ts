@@ -26,7 +26,7 @@ export interface Row {
   ratio: number;
   /** The per-pair ratios' range, when there are several pairs. */
   ratioRange?: [number, number];
-  /** unwind − hand-written, for counts (history events). */
+  /** unwind − hand-written: the median of the per-pair differences (history events). */
   difference?: number;
   /** The goal this measure is checked against, in words (`≤ 1.05×`, `≤ +2`), and whether it was met. */
   goal?: string;
@@ -54,7 +54,7 @@ export function pairRow(
     ...(ratios.length > 1 && { ratioRange: [Math.min(...ratios), Math.max(...ratios)] as [number, number] }),
     pairs,
   };
-  row.difference = row.unwind - row.handwritten;
+  row.difference = median(pairs.map((p) => p.unwind - p.handwritten));
   if (goal) {
     row.goal = goal.text;
     row.met = goal.check(row);
