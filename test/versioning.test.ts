@@ -124,7 +124,7 @@ describe('on a dev server', () => {
 
     // Fetched back by id, or by a visibility query, it replays with the code that ran it.
     const byId = await replayHistories(fetchHistories(env.client, ['versioning/new-run']));
-    expect(byId).toEqual({ replayed: 1, failures: [] });
+    expect(byId).toEqual({ replayed: 1, failures: [], stops: [] });
     let listed = 0;
     for (let i = 0; i < 50 && listed === 0; i++) {
       listed = (await replayHistories(fetchHistories(env.client, { query: `WorkflowId = 'versioning/new-run'` }))).replayed;
@@ -149,7 +149,7 @@ describe('on a dev server', () => {
     const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
     expect(Buffer.from(input.metadata!.encoding!).toString()).toBe('binary/reversed');
 
-    expect(await replayHistories(fetchHistories(client, ['versioning/encoded']), { dataConverter })).toEqual({ replayed: 1, failures: [] });
+    expect(await replayHistories(fetchHistories(client, ['versioning/encoded']), { dataConverter })).toEqual({ replayed: 1, failures: [], stops: [] });
     // Without the codec the workflow cannot read its input: the replay fails, and says so.
     const blind = await replayHistories(fetchHistories(client, ['versioning/encoded']));
     expect(blind.failures).toHaveLength(1);

@@ -59,6 +59,8 @@ export interface ReplayReport {
   /** Histories replayed, failed or not. */
   replayed: number;
   failures: ReplayFailure[];
+  /** Replay workers that stopped mid-batch (the rest of the batch was then replayed one by one). */
+  stops: string[];
 }
 
 /**
@@ -72,26 +74,49 @@ export async function replayHistories(
 ): Promise<ReplayReport> {
   const workflowBundle =
     options.workflowBundle ?? (options.workflowsPath === undefined ? await bundleUnwindWorkflows() : await bundleOf(options.workflowsPath));
+  const workerOptions = { workflowBundle, replayName: 'unwind-replay', ...(options.dataConverter && { dataConverter: options.dataConverter }) };
   const failures: ReplayFailure[] = [];
+  const stops: string[] = [];
   let replayed = 0;
-  // The SDK replays one history at a time, in order, and yields one result for each.
-  const sent: HistoryToReplay[] = [];
-  const results = Worker.runReplayHistories(
-    { workflowBundle, replayName: 'unwind-replay', ...(options.dataConverter && { dataConverter: options.dataConverter }) },
-    asReplayable(histories, sent),
-  );
-  for await (const result of results) {
-    const input = sent[replayed++];
-    if (result.error) {
-      failures.push({
-        workflowId: result.workflowId,
-        runId: input?.runId ?? result.runId,
-        ...(input?.label !== undefined && { label: input.label }),
-        error: result.error,
-      });
+  const failed = (input: HistoryToReplay, error: Error, runId?: string) =>
+    failures.push({ workflowId: input.workflowId, runId: input.runId ?? runId, ...(input.label !== undefined && { label: input.label }), error });
+  for await (const batch of batches(histories, REPLAY_BATCH)) {
+    // The SDK replays one history at a time, in order, and yields one result for each.
+    let done = 0;
+    try {
+      for await (const result of Worker.runReplayHistories(workerOptions, asReplayable(batch))) {
+        const input = batch[done++]!;
+        if (result.error) failed(input, result.error, result.runId);
+      }
+    } catch (error) {
+      stops.push(`a replay worker stopped after ${done} of ${batch.length} histories: ${(error as Error).message}`);
+      // The replay worker itself stopped (a history it could not take at all): the rest of the
+      // batch is replayed one by one, each on a worker of its own, so the one at fault is named.
+      for (const input of batch.slice(done)) {
+        await Worker.runReplayHistory(workerOptions, toHistory(input.history, input.label ?? input.workflowId), input.workflowId).catch((e: unknown) =>
+          failed(input, e instanceof Error ? e : new Error(String(e))),
+        );
+      }
+    }
+    replayed += batch.length;
+  }
+  return { replayed, failures, stops };
+}
+
+/** Histories per replay worker: a worker that stops loses only its batch's pace, never a verdict. */
+const REPLAY_BATCH = 100;
+
+/** The histories in arrays of `size`, fetched as the replay takes them. */
+async function* batches<T>(items: Iterable<T> | AsyncIterable<T>, size: number): AsyncIterable<T[]> {
+  let batch: T[] = [];
+  for await (const item of items) {
+    batch.push(item);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
     }
   }
-  return { replayed, failures };
+  if (batch.length > 0) yield batch;
 }
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
@@ -107,14 +132,8 @@ function bundleOf(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** The histories with JSON turned into history objects (the SDK takes both, but says nothing useful about a bad file). */
-async function* asReplayable(
-  histories: Iterable<HistoryToReplay> | AsyncIterable<HistoryToReplay>,
-  sent: HistoryToReplay[],
-): AsyncIterable<{ workflowId: string; history: History }> {
-  for await (const entry of histories) {
-    sent.push(entry);
-    yield { workflowId: entry.workflowId, history: toHistory(entry.history, entry.label ?? entry.workflowId) };
-  }
+function* asReplayable(histories: readonly HistoryToReplay[]): Iterable<{ workflowId: string; history: History }> {
+  for (const entry of histories) yield { workflowId: entry.workflowId, history: toHistory(entry.history, entry.label ?? entry.workflowId) };
 }
 
 /** A history object from a history object or its JSON (parsed or text). */

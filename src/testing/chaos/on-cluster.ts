@@ -66,6 +66,7 @@ export async function chaosOnCluster(options: ChaosOnClusterOptions = {}): Promi
         database: { name: 'postgresql', kill: () => cluster.killPostgres(), start: () => cluster.startPostgres() },
         replayAll: async () => {
           const replay = await replayHistories(fetchHistories(client.temporal, { query: `StartTime >= '${since}'` }), { dataConverter });
+          for (const stop of replay.stops) progress(`chaos: ${stop}`);
           return { replayed: replay.replayed, failures: replay.failures.map((f) => ({ workflowId: f.workflowId, what: `does not replay: ${f.error.message}` })) };
         },
       },
