@@ -526,8 +526,9 @@ async function park(parts: Parts, side: Side): Promise<ParkResult> {
     await bounded(handle.result(), sagaTimeoutMs, `saga ${id}`);
     decideSendMs.push(t1 - t0);
     decideCompleteMs.push(performance.now() - t0);
-    // Acted on: the server's time of the first step's ActivityTaskScheduled, from the same clock.
-    const first = ((await handle.fetchHistory()).events ?? []).find((e) => e.activityTaskScheduledEventAttributes);
+    // Acted on: the server's time of the first step's ActivityTaskScheduled (the step's own
+    // activity: an approval may schedule others before it parks), from the same clock.
+    const first = ((await handle.fetchHistory()).events ?? []).find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'vsTrivialAction');
     const seconds = Number(first?.eventTime?.seconds ?? NaN);
     decideActedMs.push(seconds * 1000 + (first?.eventTime?.nanos ?? 0) / 1e6 - sentAt);
   }
