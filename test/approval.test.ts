@@ -129,9 +129,12 @@ describe('awaitApproval', () => {
     }
   });
 
-  it('runs the reminders in a child that ends with the approval, also when the saga is cancelled while it waits', async () => {
+  it('runs the reminders in a child, started when the first reminder is due, that ends with the approval, also when the saga is cancelled while it waits', async () => {
     const handle = await start([{ step: 'drain' }, powerOff]);
     const waiting = await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
+    // No child before a reminder is due: a wait decided within 4 hours never starts one.
+    expect((await handle.fetchHistory()).events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    await bed.env.sleep('5 hours');
     const reminders = bed.env.client.workflow.getHandle(`${handle.workflowId}/reminders/approve-power-off/${waiting.pendingApproval!.waitId}`);
     for (let tries = 0; !(await reminders.describe().catch(() => undefined)); tries++) {
       if (tries > 100) throw new Error('the reminder child never started');

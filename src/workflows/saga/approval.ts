@@ -10,11 +10,24 @@
  * and however often the reminders. The worker must register `remindPeople` (src/workflows
  * exports it); the approval waits regardless if the child cannot start (logged).
  *
+ * Lean approvals ({@link LEAN_APPROVAL_PATCH}, every approval a new execution asks): what a
+ * parked approval writes is what it needs while parked. The reminders child starts only when its
+ * first reminder (or the escalation) is due — a wait decided before then has no child at all
+ * (no start, no cancellation, no task for either); one timer wakes the saga for the next of
+ * reminder-due, escalation and expiry, and is cancelled only if the saga goes on in the task
+ * that decided (a saga that ends there leaves it); the saga's search attributes are upserted
+ * once per workflow task (engine.ts). The request's notice stays an activity: as a local
+ * activity (one marker instead of an activity's three events and a task) it held the saga's
+ * first workflow task open while it ran — under load, tasks of a burst of new sagas timed out —
+ * and it broke the time-skipping test server's clock (a 90-day sleep ran on to the expiry).
+ * Histories recorded before the patch (no marker) replay the older path: the child started with
+ * the wait, a timer cancelled when decided, an upsert per state change.
+ *
  * Its options are checked when it is asked: durations from 1s to 365d, reminders and escalation
  * before the expiry (src/schemas/duration.ts). Bad options fail the approval's step at once
  * (`InvalidInput`, non-retryable): the saga unwinds with a plain message.
  */
-import { ApplicationFailure, condition, log, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, proxyActivities, sleep } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { OperatorActivities } from '../../activities/notify-operator';
 import { checkWaitTimings, Duration, durationMs } from '../../schemas/duration';
@@ -27,7 +40,7 @@ import {
   type PendingApproval,
 } from '../../schemas/saga';
 import { describeProblems, fieldProblems, INVALID_INPUT } from '../../schemas/validation';
-import { startReminders } from '../remind-people';
+import { startReminders, type Reminders } from '../remind-people';
 import type { WaitBook } from './waits';
 
 /** What {@link Saga.awaitApproval} asks of people, and how long it waits. */
@@ -77,7 +90,20 @@ const notifyProfile = {
   retry: { initialInterval: '1s', maximumInterval: '1 minute' },
 } as const;
 
+/**
+ * The patch of lean approvals (see the file header). Retire it as src/workflows/instance-create.ts
+ * says for its own: `deprecatePatch` once no execution that began an approval before the patch
+ * runs, then remove the call — which also drops the marker and the TemporalChangeVersion upsert
+ * (2 events) from every approval's history.
+ */
+export const LEAN_APPROVAL_PATCH = 'unwind-lean-approval';
+
 const now = (): string => new Date().toISOString();
+
+/** What the engine lends an approval: a call at the end of the current workflow task (skipped once the saga has ended). */
+export interface ApprovalEngineHooks {
+  atEndOfTask(fn: () => void): void;
+}
 
 /** The approval a saga waits for, and the decisions taken. Owned by one saga run. */
 export class ApprovalDesk {
@@ -91,6 +117,7 @@ export class ApprovalDesk {
     private readonly waits: WaitBook,
     /** Called when the saga starts or stops awaiting approval: its state changes. */
     private readonly changed: (step: string) => void,
+    private readonly hooks: ApprovalEngineHooks = { atEndOfTask: (fn) => fn() },
   ) {}
 
   /**
@@ -159,9 +186,10 @@ export class ApprovalDesk {
   /**
    * Waits for a decision on `options.request`: escalation and expiry on the saga's own timers,
    * reminders (and the escalation's notice) in a `remindPeople` child.
+   * @param lean the approval takes the lean path ({@link LEAN_APPROVAL_PATCH}, decided by the engine).
    * @throws `InvalidInput` (non-retryable) when the options are not valid: nothing is asked.
    */
-  async await(step: string, options: ApprovalOptions): Promise<ApprovalResult> {
+  async await(step: string, options: ApprovalOptions, lean = false): Promise<ApprovalResult> {
     if (this.pending) throw new Error(`approval "${step}" requested while "${this.pending.step}" is pending; ask one at a time.`);
     const parsed = ApprovalOptionsSchema.safeParse(options);
     if (!parsed.success) {
@@ -193,22 +221,29 @@ export class ApprovalDesk {
     this.changed(step);
     try {
       void this.tell('request', pending, pending.approvers);
-      const reminders = startReminders(`${this.saga.workflowId}/reminders/${step}/${pending.waitId}`, {
-        sagaType: this.saga.sagaType,
-        workflowId: this.saga.workflowId,
-        step,
-        request: pending.request,
-        to: [...pending.approvers],
-        escalateTo: [...escalateTo],
-        remindEvery: opts.remindEvery,
-        ...(opts.escalateAfter !== undefined && { escalateAfter: opts.escalateAfter }),
-        since: pending.since,
-        until: pending.expiresAt,
-      });
+      const startChild = () =>
+        startReminders(`${this.saga.workflowId}/reminders/${step}/${pending.waitId}`, {
+          sagaType: this.saga.sagaType,
+          workflowId: this.saga.workflowId,
+          step,
+          request: pending.request,
+          to: [...opts.approvers],
+          escalateTo: [...escalateTo],
+          remindEvery: opts.remindEvery,
+          ...(opts.escalateAfter !== undefined && { escalateAfter: opts.escalateAfter }),
+          since: pending.since,
+          until: pending.expiresAt,
+        });
+      // Lean: the child starts when it has something to say — the first reminder or the
+      // escalation's notice — and never when the wait ends before.
+      let reminders: Reminders | undefined = lean ? undefined : startChild();
+      const childDue = lean ? Math.min(started + remindEveryMs, escalateAt) : Infinity;
       try {
         for (;;) {
-          const nextEvent = Math.min(pending.escalatedAt === null ? escalateAt : Infinity, expiresAt);
-          if (await condition(() => pending.decision !== undefined, Math.max(nextEvent - Date.now(), 1))) break;
+          const wakeForChild = reminders === undefined && childDue < expiresAt ? childDue : Infinity;
+          const nextEvent = Math.min(pending.escalatedAt === null ? escalateAt : Infinity, expiresAt, wakeForChild);
+          const timeout = Math.max(nextEvent - Date.now(), 1);
+          if (await (lean ? this.decidedOrTimedOut(pending, timeout) : condition(() => pending.decision !== undefined, timeout))) break;
           const t = Date.now();
           if (t >= expiresAt) {
             void this.tell('expired', pending, pending.approvers);
@@ -229,10 +264,11 @@ export class ApprovalDesk {
             pending.escalatedAt = new Date(t).toISOString();
             pending.approvers.push(...escalateTo.filter((who) => !pending.approvers.includes(who)));
           }
+          if (reminders === undefined && t >= childDue) reminders = startChild();
         }
       } finally {
         // Decided, expired or cancelled: nobody is reminded any more; the approval ends once the child has.
-        await reminders.stop();
+        await reminders?.stop();
       }
       const record = pending.decision!;
       this.records.push(record);
@@ -249,6 +285,30 @@ export class ApprovalDesk {
       this.pending = undefined;
       this.changed(step);
     }
+  }
+
+  /**
+   * `condition(decided, timeout)` without its timer's cancellation in the same breath: true when
+   * decided, false when the timer fired. A decided wait's timer is cancelled at the end of the
+   * workflow task, and only if the saga has not ended in it (a closed workflow's timer needs no
+   * cancellation: one event fewer). Cancelling the saga cancels the timer with the wait.
+   */
+  private async decidedOrTimedOut(pending: { decision?: ApprovalRecord }, timeoutMs: number): Promise<boolean> {
+    const timerScope = new CancellationScope();
+    let fired = false;
+    const timer = timerScope.run(() => sleep(timeoutMs)).then(
+      () => void (fired = true),
+      () => undefined,
+    );
+    try {
+      await condition(() => pending.decision !== undefined || fired);
+    } catch (err) {
+      timerScope.cancel();
+      await timer;
+      throw err;
+    }
+    if (!fired) this.hooks.atEndOfTask(() => timerScope.cancel());
+    return !fired;
   }
 
   /** Best effort: the approval waits whether or not a notification got through. */

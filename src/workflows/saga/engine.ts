@@ -13,6 +13,7 @@ import {
   ContinueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -40,7 +41,7 @@ import {
   type WaitingFor,
 } from '../../schemas/saga';
 import { UnwindError, UnwindProgressAt, UnwindSaga, UnwindState, UnwindStep } from '../../schemas/search-attributes';
-import { ApprovalDesk, type ApprovalOptions, type ApprovalResult } from './approval';
+import { ApprovalDesk, LEAN_APPROVAL_PATCH, type ApprovalOptions, type ApprovalResult } from './approval';
 import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 import { WaitBook } from './waits';
 
@@ -344,6 +345,20 @@ class SagaRun {
   /** The steps in flight when a cancellation request came: what it interrupted. */
   private inFlightAtCancel: string[] = [];
   private published: { state: SagaState; step: string | null; at: number } | undefined;
+  /** True once UnwindSaga was upserted (with the first state). */
+  private sagaPublished = false;
+  /** The search attributes published and not yet upserted (lean: one upsert per workflow task). */
+  private unsent: { state: SagaState; step: string | null; at: Date; error: string | null } | undefined;
+  /**
+   * Set by the first approval of a new execution ({@link LEAN_APPROVAL_PATCH}): from then on the
+   * search attributes are upserted once per workflow task, not once per state change. Executions
+   * that began an approval before the patch never set it, and replay as they ran.
+   */
+  private lean = false;
+  /** Calls due at the end of the current workflow task (see {@link atEndOfTask}). */
+  private endOfTask: (() => void)[] = [];
+  /** The saga returned or threw: calls due at the end of the task are dropped (they would follow the workflow's last command). */
+  private ended = false;
   /** The failure the saga unwound from, for `UnwindError`. */
   private unwoundBy: string | undefined;
 
@@ -363,7 +378,7 @@ class SagaRun {
             'pass what saga.continuation() returned in the run that continued as new.',
           null,
         );
-    this.approvals = new ApprovalDesk(this, this.waitBook, (step: string) => this.publish(step));
+    this.approvals = new ApprovalDesk(this, this.waitBook, (step: string) => this.publish(step), { atEndOfTask: (fn) => this.atEndOfTask(fn) });
     setHandler(sagaStatusQuery, () => this.status());
     for (const [definition, kind] of [[approveUpdate, 'approve'], [rejectUpdate, 'reject']] as const) {
       setHandler(definition, (input) => this.approvals.decide(kind, input), {
@@ -386,6 +401,16 @@ class SagaRun {
   }
 
   async execute<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
+    try {
+      return await this.executeBody(body);
+    } finally {
+      // Whatever ended the run (a result, a failure, continue-as-new): what was published is sent now, before the workflow's last command.
+      this.flushPublish();
+      this.ended = true;
+    }
+  }
+
+  private async executeBody<T>(body: (saga: Saga) => Promise<T>): Promise<T> {
     try {
       if (this.setupError) throw this.setupError;
       this.faults = readFaults();
@@ -436,9 +461,11 @@ class SagaRun {
   }
 
   async awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
+    // Asked before the step's first command, so a history without the marker replays the older path.
+    this.lean ||= patched(LEAN_APPROVAL_PATCH);
     return this.runStep(this.root, name, {
       action: async () => {
-        const result = await this.approvals.await(name, options);
+        const result = await this.approvals.await(name, options, this.lean);
         if (result.approved) return result;
         const how = result.outcome === 'expired' ? 'expired without a decision' : `was rejected by ${result.by}`;
         throw ApplicationFailure.create({
@@ -866,23 +893,53 @@ class SagaRun {
 
   /**
    * Upserts UnwindState, UnwindStep and UnwindProgressAt when the state or its step changed
-   * (or when `force`): history gets one event per state change, not one per step.
+   * (or when `force`): history gets one event per state change, not one per step. Once lean
+   * (an approval asked by a new execution), the upsert waits for the end of the workflow task
+   * and carries its last state — one event per workflow task — except a final state, sent at
+   * once, before the workflow's last command.
    */
   private publish(step: string | null, force = false): void {
     const state = this.state();
     if (!force && this.published?.state === state && this.published.step === step) return;
     const at = new Date();
-    const first = this.published === undefined;
     this.published = { state, step, at: at.getTime() };
     // The error a person should know of: what the saga waits on, else what unwound it.
     const error = this.waits[0]?.error.type ?? this.unwoundBy ?? null;
+    this.unsent = { state, step, at, error };
+    const final = this.phase === 'completed' || this.phase === 'unwound' || this.phase === 'cancelled' || this.phase === 'failed';
+    if (!this.lean || final) this.flushPublish();
+    else this.atEndOfTask(() => this.flushPublish());
+  }
+
+  private flushPublish(): void {
+    const unsent = this.unsent;
+    if (unsent === undefined) return;
+    this.unsent = undefined;
+    const first = !this.sagaPublished;
+    this.sagaPublished = true;
     upsertSearchAttributes([
       ...(first ? [{ key: UnwindSaga, value: this.sagaType }] : []),
-      { key: UnwindState, value: state },
-      { key: UnwindStep, value: step },
-      { key: UnwindProgressAt, value: at },
-      { key: UnwindError, value: error },
+      { key: UnwindState, value: unsent.state },
+      { key: UnwindStep, value: unsent.step },
+      { key: UnwindProgressAt, value: unsent.at },
+      { key: UnwindError, value: unsent.error },
     ]);
+  }
+
+  /**
+   * Calls `fn` at the end of the current workflow task: once the activation's microtasks have
+   * run out, by a condition that holds from its second evaluation on (no command, no event).
+   * Dropped when the saga has ended meanwhile. Only lean executions use it.
+   */
+  private atEndOfTask(fn: () => void): void {
+    this.endOfTask.push(fn);
+    if (this.endOfTask.length > 1) return;
+    let evaluations = 0;
+    void CancellationScope.nonCancellable(() => condition(() => evaluations++ > 0)).then(() => {
+      const due = this.endOfTask;
+      this.endOfTask = [];
+      if (!this.ended) for (const call of due) call();
+    });
   }
 
   /** A long saga still shows progress (for `--stalled`), at most one upsert per interval. */
