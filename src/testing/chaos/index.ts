@@ -103,7 +103,8 @@ const RESTARTING_CODES = new Set([1, 4, 8, 13, 14]);
 function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown; message?: string } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'number' && RESTARTING_CODES.has(e.code)) return true;
-    if (/ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|Failed to connect/i.test(e.message ?? '')) return true;
+    // A server just restarted answers "Namespace not found" until its namespace registry has loaded.
+    if (/ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|Failed to connect|Namespace not found/i.test(e.message ?? '')) return true;
   }
   return false;
 }
