@@ -45,6 +45,8 @@ const WORKFLOW_TYPE: Record<Side, string> = { handwritten: 'handwrittenVsSaga', 
 const APPROVER = 'bench';
 const TASK_QUEUE = 'vs-handwritten';
 const PARK = { expireAfter: '7d', remindEvery: '1d' } as const;
+/** The approval step of a parked unwind saga (unwind-saga.ts). */
+const PARK_STEP = 'approve';
 
 /** Room for every saga a run completes: 16 large sleds, 65,534 addresses. */
 const SEED: RackSeed = { ipPool: '10.0.0.0/16', sleds: Array.from({ length: 16 }, () => ({ cpus: 256, memoryGiB: 4096, ssds: [{}, {}] })) };
@@ -87,7 +89,7 @@ function usage(): string {
     'npx tsx bench/vs-handwritten/main.ts [flags]    (npm run bench -- vs-handwritten: the same, settings from the environment)',
     ...OPTIONS.map((o) => `  ${`${o.flag} <v>`.padEnd(28)} ${o.env.padEnd(24)} ${o.help} (default ${o.default})`),
     `  ${'--park-10k'.padEnd(28)} ${'VS_PARK=10000'.padEnd(24)} park 10,000 sagas per side`,
-    '  worker cache settings: UNWIND_MAX_CACHED_WORKFLOWS, UNWIND_REUSE_V8_CONTEXT, UNWIND_STICKY_TIMEOUT (SDK defaults unless set)',
+    '  worker cache settings: UNWIND_MAX_CACHED_WORKFLOWS, UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS, UNWIND_REUSE_V8_CONTEXT, UNWIND_STICKY_TIMEOUT (defaults: README, Worker tuning)',
   ].join('\n');
 }
 
@@ -571,15 +573,23 @@ async function park(parts: Parts, side: Side): Promise<ParkResult> {
   progress(`  releasing ${rest.length} (${releaseConcurrency} decisions in flight)`);
   const beforeRelease = await parts.worker.usage();
   const releaseStarted = performance.now();
-  await pool(rest, releaseConcurrency, (id) => decide(parts, side, id));
+  if (side === 'handwritten') await pool(rest, releaseConcurrency, (id) => decide(parts, side, id));
+  else {
+    // The client's bulk path, as `unwind approve --all-waiting` sends it: one update per saga, named by its step.
+    const listed = rest.map((workflowId) => ({ workflowId, saga: WORKFLOW_TYPE.unwind, step: PARK_STEP }));
+    const burst = await parts.unwind.sagas.approveEach(listed, { approver: APPROVER }, { concurrency: releaseConcurrency });
+    if (burst.approved !== rest.length) throw new Error(`approveEach approved ${burst.approved} of ${rest.length}: ${JSON.stringify(burst.outcomes.find((o) => o.outcome !== 'approved'))}`);
+  }
   const releaseSendMs = performance.now() - releaseStarted;
-  const releaseDeadline = performance.now() + Math.max(120_000, count * 60);
-  for (;;) {
+  // Released sagas run their 10 steps: wait while they make progress, however long that takes.
+  let stalledSince = performance.now();
+  for (let last = Infinity; ; ) {
     const running = await countRunning(parts, side);
     if (running === 0) break;
-    if (performance.now() > releaseDeadline) throw new Error(`${running} ${side} sagas still running after their release`);
+    if (running < last) [last, stalledSince] = [running, performance.now()];
+    if (performance.now() - stalledSince > 120_000) throw new Error(`${running} ${side} sagas still running, none finished in the last 120 s`);
     checkAbort();
-    await sleep(100);
+    await sleep(250);
   }
   const releaseCompleteMs = performance.now() - releaseStarted;
   const afterRelease = await parts.worker.usage();

@@ -8,14 +8,14 @@
  * CPU and memory, stops on `{ type: 'shutdown' }` and when the driver goes away.
  *
  * Environment: VS_ADDRESS, VS_NAMESPACE, VS_TASK_QUEUE, VS_RACK_URL, VS_BUNDLE (a bundled
- * workflow file). The SDK's default worker options unless set:
- *   UNWIND_MAX_CACHED_WORKFLOWS         maxCachedWorkflows (a whole number)
- *   UNWIND_REUSE_V8_CONTEXT             reuseV8Context (true/false, 1/0)
- *   UNWIND_STICKY_TIMEOUT               stickyQueueScheduleToStartTimeout (`10s`, or milliseconds)
+ * workflow file). The worker settings are unwind's own, `workerTuning()`: its defaults unless
+ * UNWIND_MAX_CACHED_WORKFLOWS, UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS, UNWIND_REUSE_V8_CONTEXT or
+ * UNWIND_STICKY_TIMEOUT say otherwise (README, "Worker tuning").
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { createRackClient } from '../../src/rack/client';
+import { workerTuning } from '../../src/temporal/worker-config';
 import { createTrivialActivities } from './activities';
 
 /** What the worker tells the driver. */
@@ -42,28 +42,6 @@ function required(name: string): string {
   return value;
 }
 
-/** The cache settings read from UNWIND_*; unset ones are left to the SDK. */
-export function cacheOptions(env: NodeJS.ProcessEnv = process.env): Pick<WorkerOptions, 'maxCachedWorkflows' | 'reuseV8Context' | 'stickyQueueScheduleToStartTimeout'> {
-  const options: Pick<WorkerOptions, 'maxCachedWorkflows' | 'reuseV8Context' | 'stickyQueueScheduleToStartTimeout'> = {};
-  const max = env.UNWIND_MAX_CACHED_WORKFLOWS;
-  if (max !== undefined && max !== '') {
-    if (!/^\d+$/.test(max)) throw new Error(`UNWIND_MAX_CACHED_WORKFLOWS must be a whole number (got '${max}')`);
-    options.maxCachedWorkflows = Number(max);
-  }
-  const reuse = env.UNWIND_REUSE_V8_CONTEXT;
-  if (reuse !== undefined && reuse !== '') {
-    if (!/^(true|false|1|0)$/i.test(reuse)) throw new Error(`UNWIND_REUSE_V8_CONTEXT must be true or false (got '${reuse}')`);
-    options.reuseV8Context = /^(true|1)$/i.test(reuse);
-  }
-  const sticky = env.UNWIND_STICKY_TIMEOUT;
-  if (sticky !== undefined && sticky !== '') {
-    if (/^\d+$/.test(sticky)) options.stickyQueueScheduleToStartTimeout = Number(sticky);
-    else if (/^\d+(\.\d+)?\s*(ms|s|m|h)$/.test(sticky)) options.stickyQueueScheduleToStartTimeout = sticky as `${number}s`;
-    else throw new Error(`UNWIND_STICKY_TIMEOUT must be a duration such as 10s or a number of milliseconds (got '${sticky}')`);
-  }
-  return options;
-}
-
 const send = (message: WorkerMessage) => process.send?.(message);
 
 /** Workflow tasks that took over 5 s (core's TMPRL1104 warning) so far. */
@@ -88,7 +66,8 @@ async function run(): Promise<void> {
     taskQueue: required('VS_TASK_QUEUE'),
     workflowBundle: { codePath: required('VS_BUNDLE') },
     activities: { ...createActivities({ rack, notifications: quiet, personNotifications: quiet }), ...createTrivialActivities() },
-    ...cacheOptions(),
+    // The settings unwind's worker runs with (src/temporal/worker-config.ts), defaults included.
+    ...workerTuning(),
   });
   let stopping = false;
   const stop = () => {
