@@ -554,13 +554,18 @@ function sagaHandle<R>(client: Client, workflowId: string, existing: boolean, re
   const decide = async (action: 'approve' | 'reject', decision: ApprovalDecisionInput): Promise<ApprovalRecord> => {
     const input = parseRequest(ApprovalDecisionInput, decision, `sagas.${action}`);
     let sent = input;
-    if (input.waitId === undefined) {
+    // Named by its step, the decision goes at once (one round trip): the saga's validator
+    // refuses it unless that step's approval is pending.
+    if (input.waitId === undefined && input.step === undefined) {
       const status = await liveStatus(client, workflowId, action);
       const pending = status.pendingApproval;
       if (!pending) throw new OperatorActionRefusedError(workflowId, action, `no approval is pending: the saga is ${status.state}`);
       sent = { ...input, waitId: pending.waitId };
     }
-    const recorded = async () => (await handle.query(sagaStatusQuery)).approvals.find((r) => r.waitId === sent.waitId && r.by === sent.approver);
+    const recorded = async () =>
+      (await handle.query(sagaStatusQuery)).approvals.find(
+        (r) => (sent.waitId === undefined ? r.step === sent.step : r.waitId === sent.waitId) && r.by === sent.approver,
+      );
     return await send(action, () => executeDecision(handle, approvalUpdates[action], [sent], recorded));
   };
   return {
@@ -806,7 +811,7 @@ export const ApprovalBurstFilter = z.strictObject({
 export type ApprovalBurstFilter = z.input<typeof ApprovalBurstFilter>;
 
 /** The decision {@link SagaApi.approveAll} sends each saga: who approves and why (each saga's own pending approval is decided). */
-export const ApprovalBurstDecision = ApprovalDecisionInput.omit({ waitId: true }).strict();
+export const ApprovalBurstDecision = ApprovalDecisionInput.omit({ waitId: true, step: true }).strict();
 /** See {@link ApprovalBurstDecision}. */
 export type ApprovalBurstDecision = z.input<typeof ApprovalBurstDecision>;
 
@@ -1097,7 +1102,8 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
       const outcomes = await boundedMap(listed, concurrency, async ({ workflowId, saga, step }): Promise<ApprovalBurstOutcome> => {
         let outcome: ApprovalBurstOutcome;
         try {
-          const record = await sagaHandle(temporal, workflowId, true).approve(sent);
+          // Named by the listed step: one update per saga, no status read first.
+          const record = await sagaHandle(temporal, workflowId, true).approve({ ...sent, ...(step !== null && { step }) });
           outcome = { workflowId, saga, step, outcome: 'approved', record };
         } catch (error) {
           outcome =

@@ -85,6 +85,18 @@ describe('sagas.approveAll', () => {
     await client.sagas.approve(ids[2]!, { approver: 'bob' });
   });
 
+  it('sends each decision named by the listed step, so a listing gone stale is refused by the saga, not applied to another approval', async () => {
+    const [id] = await park('approve-firmware', 'stale', [['alice']]);
+    // Listed while it waited at another step (as a listing read before the saga moved on would say).
+    const result = await client.sagas.approveEach([{ workflowId: id!, saga: 'plannedSaga', step: 'approve-reboot' }], { approver: 'alice' });
+    expect(result).toMatchObject({ approved: 0, refused: 1, failed: 0 });
+    expect(result.outcomes[0]?.outcome === 'refused' && result.outcomes[0].reason).toMatch(/the pending approval is step "approve-firmware", not "approve-reboot"/);
+    expect((await client.sagas.status(id!)).pendingApproval?.step).toBe('approve-firmware');
+    // Named by its own step, the decision goes straight to the saga and is recorded.
+    expect(await client.sagas.approve(id!, { approver: 'alice', step: 'approve-firmware' })).toMatchObject({ outcome: 'approved', by: 'alice', step: 'approve-firmware' });
+    expect(await client.sagas.result(id!)).toMatchObject({ 'approve-firmware': 'approved' });
+  });
+
   it('refuses a bad filter, decision or concurrency before sending anything', async () => {
     const bad = await failureOf(client.sagas.approveAll({ saga: 'not a saga!' }, { approver: 'alice' }));
     expect(bad).toBeInstanceOf(InvalidRequestError);
@@ -92,6 +104,7 @@ describe('sagas.approveAll', () => {
     expect(await failureOf(client.sagas.approveAll({}, { approver: ' ' }))).toBeInstanceOf(InvalidRequestError);
     expect(await failureOf(client.sagas.approveAll({}, { approver: 'alice' }, { concurrency: 0 }))).toBeInstanceOf(InvalidRequestError);
     expect(await failureOf(client.sagas.approveAll({}, { approver: 'alice', waitId: 2 } as never))).toBeInstanceOf(InvalidRequestError);
+    expect(await failureOf(client.sagas.approveAll({}, { approver: 'alice', step: 'x' } as never))).toBeInstanceOf(InvalidRequestError);
   });
 
   it('lists by type and step', () => {

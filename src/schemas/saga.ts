@@ -162,6 +162,11 @@ export const ApprovalDecisionInput = z.object({
   comment: z.string().max(2_000).optional(),
   /** The approval decided (see {@link WaitId}); a decision for one that has ended is refused. */
   waitId: WaitId.optional(),
+  /**
+   * The step whose approval is decided: refused when the pending approval is another step's. With
+   * it (and no wait id) the client sends the decision at once, without reading the status first.
+   */
+  step: z.string().trim().min(1, 'step must name the approval step').optional(),
 });
 /** See {@link ApprovalDecisionInput}. */
 export type ApprovalDecisionInput = z.infer<typeof ApprovalDecisionInput>;

@@ -160,6 +160,9 @@ export class ApprovalDesk {
       if (why !== undefined) throw refuse(`${why}.`);
     }
     if (!pending || pending.decision) throw refuse('no approval is pending.');
+    if (parsed.data.step !== undefined && parsed.data.step !== pending.step) {
+      throw refuse(`the pending approval is step "${pending.step}", not "${parsed.data.step}".`);
+    }
     if (!pending.approvers.includes(parsed.data.approver)) {
       throw refuse(`${parsed.data.approver} may not decide "${pending.request}"; the approvers are ${pending.approvers.join(', ')}.`);
     }
