@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import {
-  type ErrorClass,
   type FaultRule,
   type FieldIssue,
   type Inventory,
@@ -27,6 +26,7 @@ import {
   mutations,
   resources,
 } from './schemas';
+import type { FailureClass } from '../schemas/failures';
 
 /** The rack answered with a non-2xx status (or an unreadable body). */
 export class RackError extends Error {
@@ -35,7 +35,7 @@ export class RackError extends Error {
   /** The rack's stable error code, e.g. `no-capacity`. */
   readonly code: string;
   /** How to treat the failure (DESIGN.md's taxonomy). */
-  readonly class: ErrorClass;
+  readonly class: FailureClass;
   /** The first offending field, when the error is about one. */
   readonly field: string | undefined;
   /** Every offending field of a 400. */
@@ -92,7 +92,7 @@ export function isTransientRackFailure(error: unknown): error is RackError | Rac
 }
 
 /** The taxonomy class of a rack failure, or undefined for an error that did not come from the rack client. */
-export function rackErrorClass(error: unknown): ErrorClass | undefined {
+export function rackErrorClass(error: unknown): FailureClass | undefined {
   return isRackError(error) || isRackUnreachableError(error) ? error.class : undefined;
 }
 

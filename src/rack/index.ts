@@ -60,7 +60,6 @@ export {
   FirmwareTarget,
   DiskCreateInput,
   ErrorBody,
-  ErrorClass,
   FaultKind,
   FaultRule,
   FaultSeedInput,
