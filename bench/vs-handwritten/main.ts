@@ -16,6 +16,8 @@
  * Prints `measure | hand-written | unwind | ratio | goal` (medians over rounds, the per-pair
  * ratio range) and writes the same as JSON. Progress goes to stderr. `--help` lists the flags;
  * each has an environment variable (for `npm run bench`, which passes no flags).
+ * `VS_WORKER_CPU_PROF=<dir>` writes the worker's V8 CPU profiles there (one per thread: the
+ * workflow thread's shows where a workflow task's time goes).
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -246,7 +248,7 @@ class WorkerProcess {
   static async start(env: Record<string, string>): Promise<WorkerProcess> {
     const child = fork(join(__dirname, 'worker.ts'), [], {
       cwd: resolve(__dirname, '..', '..'),
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(process.env.VS_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VS_WORKER_CPU_PROF}`] : [])],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
