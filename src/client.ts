@@ -296,6 +296,8 @@ export const SagaListFilter = z.strictObject({
     .optional(),
   /** Only running sagas that made no progress for this many milliseconds (`UnwindProgressAt`). */
   stalledFor: z.number().int().positive().optional(),
+  /** Only sagas whose last state change or progress (`UnwindProgressAt`) is after this time: what a window shows. */
+  changedSince: z.union([z.date(), z.iso.datetime({ offset: true }).transform((t) => new Date(t))]).optional(),
   /** At most this many rows (newest first); 100 unless told. */
   limit: z.int().min(1).max(10_000).default(100),
 });
@@ -390,6 +392,7 @@ export function sagaListQuery(filter: SagaListFilter = {}, now: Date = new Date(
     if (!clauses.some((c) => c.endsWith(running))) clauses.push(running);
     clauses.push(`UnwindProgressAt < ${quote(new Date(now.getTime() - f.stalledFor).toISOString())}`);
   }
+  if (f.changedSince !== undefined) clauses.push(`UnwindProgressAt > ${quote(f.changedSince.toISOString())}`);
   return clauses.join(' AND ');
 }
 
@@ -890,6 +893,12 @@ export interface SagaApi {
    */
   list(filter?: SagaListFilter): Promise<SagaSummary[]>;
   /**
+   * How many sagas match `filter` (visibility counts them: no rows are read, `limit` is ignored).
+   * Eventually consistent, like {@link list}.
+   * @throws InvalidRequestError naming every bad filter field.
+   */
+  count(filter?: SagaListFilter): Promise<number>;
+  /**
    * Runs the waiting step again: its action (`needs-operator`) or its undo (`stuck`).
    *
    * A decision decides one wait (`waitId`, as the status shows it in `waiting`). Given, it is
@@ -1073,6 +1082,9 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
         if (rows.length >= limit) break;
       }
       return rows;
+    },
+    async count(filter = {}) {
+      return (await temporal.workflow.count(sagaListQuery(filter))).count;
     },
     retry: (workflowId, decision) => sagaHandle(temporal, workflowId, true).retry(decision),
     skip: (workflowId, decision) => sagaHandle(temporal, workflowId, true).skip(decision),
