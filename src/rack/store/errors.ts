@@ -63,7 +63,12 @@ export function parseInput<S extends z.ZodType>(schema: S, body: unknown, where?
     }
     return [{ field: base || '(body)', message: issue.message }];
   });
-  throw new RackFailure({
+  throw invalidRequest(issues);
+}
+
+/** A 400 `invalid-request` naming every bad field (the first as `field`). */
+export function invalidRequest(issues: FieldIssue[]): RackFailure {
+  return new RackFailure({
     status: 400,
     code: 'invalid-request',
     errorClass: 'refused',

@@ -8,7 +8,7 @@
  */
 export { REGION_REPLICAS } from './actions/disks';
 export { type RackDb, openRackDb } from './db';
-export { RackFailure, parseInput } from './errors';
+export { RackFailure, invalidRequest, parseInput } from './errors';
 export { type HardwareSettlement, type SimulatedHardware, settleHardware } from './hardware';
 export { type MutationResult, runMutation } from './idempotency';
 export { findResource, getResource, inventory, listLedger, listResource } from './reads';
