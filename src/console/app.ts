@@ -15,6 +15,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type Context, Hono } from 'hono';
 import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
 import { registerActions } from './actions';
 import { registerAuth } from './auth';
 import type { ConsoleContext } from './context';
@@ -84,6 +85,8 @@ export function createConsoleApp(context: ConsoleContext, options: ConsoleAppOpt
 
   // Temporal or the rack unreachable, a query that failed: said on the page, with what to check.
   app.onError((error, c) => {
+    // Hono's own refusals (a cross-site form post: 403) keep their status.
+    if (error instanceof HTTPException) return error.getResponse();
     const message = error instanceof Error ? error.message : String(error);
     const body = h`<h1>Could not read from unwind</h1><div class="error-box" role="alert"><p>${message}</p>
 <p>Is the Temporal server reachable (TEMPORAL_ADDRESS), and a worker running? The page retries on reload.</p></div>`;

@@ -43,6 +43,7 @@ h1 { font-size: 1.5rem; margin: .3rem 0 .8rem; word-break: break-all; } h2 { fon
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
 th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--panel); position: sticky; top: 0; }
+th[scope="row"] { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: .8rem; font-weight: 600; font-size: .9em; white-space: nowrap; }
 .red { background: var(--red-bg); color: var(--red); } .yellow { background: var(--yellow-bg); color: var(--yellow); }
@@ -56,6 +57,10 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .facts dt { font-weight: 600; color: var(--muted); } .facts dd { margin: 0; }
 .act { border: 2px solid var(--red); background: var(--red-bg); padding: .8rem 1rem; border-radius: .5rem; margin: .8rem 0; }
 .act.approval { border-color: var(--yellow); background: var(--yellow-bg); }
+.act p { margin: .2rem 0; } .act .buttons { margin-top: .4rem; }
+.saga-top { display: grid; grid-template-columns: minmax(16rem, 26rem) 1fr; gap: 0 2rem; align-items: start; }
+.saga-top h2 { margin-top: 0; }
+@media (max-width: 900px) { .saga-top { grid-template-columns: 1fr; } }
 .buttons { display: flex; gap: .6rem; flex-wrap: wrap; margin-top: .5rem; }
 .button, button { display: inline-block; font: inherit; padding: .4rem 1rem; border-radius: .35rem; border: 2px solid #1b1f24; background: #fff; color: #1b1f24; cursor: pointer; text-decoration: none; }
 button.primary, .button.primary { background: #1b1f24; color: #fff; }
@@ -91,8 +96,13 @@ const SCRIPT = `
           const res = await fetch(region.dataset.live, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
           if (!res.ok) throw new Error('HTTP ' + res.status);
           const text = await res.text();
-          if (text !== region.dataset.last) { region.innerHTML = text; region.dataset.last = text; }
-          if (note) note.textContent = 'live: updated ' + new Date().toLocaleTimeString();
+          // Swapping under a keyboard user's focus would throw it back to the top: hold the update.
+          if (region.contains(document.activeElement) && document.activeElement !== region) {
+            if (note) note.textContent = 'live: update held while focus is inside';
+          } else {
+            if (text !== region.dataset.last) { region.innerHTML = text; region.dataset.last = text; }
+            if (note) note.textContent = 'live: updated ' + new Date().toLocaleTimeString();
+          }
         } catch (err) {
           if (note) note.textContent = 'live updates failing (' + err.message + '); retrying';
         }

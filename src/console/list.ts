@@ -118,7 +118,7 @@ function filterForm(query: ListQuery): Html {
   return h`<form class="filters" method="get" action="/sagas" role="search" aria-label="Filter sagas">
 <div><label for="state">State</label><select id="state" name="state">${option('', 'any')}${SagaState.options.map((s) => option(s, s))}</select></div>
 <div><label for="saga">Saga type</label><input id="saga" name="saga" value="${query.saga ?? ''}" placeholder="e.g. instanceCreate" size="16"></div>
-<div><label for="stalled">Stalled for at least</label><input id="stalled" name="stalled" value="${query.stalled ?? ''}" placeholder="e.g. 10m" size="8" aria-describedby="stalled-hint"><div class="hint" id="stalled-hint">running, no progress</div></div>
+<div><label for="stalled">Stalled for at least</label><input id="stalled" name="stalled" value="${query.stalled ?? ''}" placeholder="e.g. 10m" size="8" title="running sagas with no progress for this long"></div>
 <div><label for="within">Changed within</label><input id="within" name="within" value="${query.within ?? ''}" placeholder="e.g. 24h" size="8"></div>
 <div><label for="q">Id contains</label><input id="q" name="q" value="${query.q ?? ''}" placeholder="e.g. web-1" size="20"></div>
 <div><button type="submit" class="primary">Filter</button> <a class="button" href="/sagas">Clear</a></div></form>`;

@@ -5,7 +5,6 @@
  * every few seconds, so a saga moving on shows without a reload.
  */
 import { renderReports, residueKeys } from '../cli/saga-view';
-import { formatAgo } from '../cli/format';
 import type { SagaAction } from '../client';
 import { actionPath } from './action-specs';
 import { type ConsoleContext, temporalUiLink } from './context';
@@ -86,7 +85,7 @@ export async function sagaBody(context: ConsoleContext, view: SagaView): Promise
   const reports = status ? renderReports(status, { now }) : [];
   const otherReports = status ? Object.keys(status.reports) : [];
   const residue = status ? residueKeys(status) : [];
-  return h`<dl class="facts">
+  return h`<div class="saga-top"><dl class="facts">
 <dt>Type</dt><dd>${summary.saga}</dd>
 <dt>State</dt><dd>${sagaBadge(status?.state ?? summary.state)}${odd}</dd>
 <dt>Pivot</dt><dd>${status ? (status.pivoted ? 'passed: steps after it go forward only' : 'not reached: a failure unwinds') : '-'}</dd>
@@ -96,8 +95,8 @@ ${summary.closeTime ? h`<dt>Closed</dt><dd>${ago(summary.closeTime, now)}</dd>` 
 ${status?.cancelRequested ? h`<dt>Cancel</dt><dd>requested ${ago(status.cancelRequested.at, now)}: ${status.cancelRequested.effect}</dd>` : ''}
 <dt>History</dt><dd>${ui ? h`<a href="${ui}" rel="noopener">this run in the Temporal UI ↗</a>` : h`<span class="muted">no Temporal UI configured</span>`}</dd>
 </dl>
-<h2>Who must act</h2>
-${asks.length ? asks.map((a) => askBox(summary.workflowId, a, now)) : h`<p>Nobody: the saga ${summary.closeTime ? 'has ended' : 'waits on no person'}.</p>`}
+<section aria-labelledby="who-must-act"><h2 id="who-must-act">Who must act</h2>
+${asks.length ? asks.map((a) => askBox(summary.workflowId, a, now)) : h`<p>Nobody: the saga ${summary.closeTime ? 'has ended' : 'waits on no person'}.</p>`}</section></div>
 ${view.outcome ? h`<h2>Outcome</h2>${outcomeBox(view.outcome)}` : ''}
 ${reports.length || otherReports.length ? h`<h2>Reports</h2>${reports.length ? h`<ul>${reports.map((r) => h`<li>${r}</li>`)}</ul>` : ''}
 <details><summary>Every report, as the saga wrote it (${otherReports.join(', ')})</summary><pre>${JSON.stringify(status?.reports, null, 2)}</pre></details>` : ''}
@@ -105,7 +104,7 @@ ${residue.length ? h`<h2>Residue</h2><p>What each skipped undo's action did is i
 ${status ? h`<h2>Step graph</h2>${graphLegend()}${await stepGraphSvg(status, summary)}
 <h2>Steps</h2>${stepsTable(status, now)}
 <h2>Decisions</h2>${decisionsTable(status, now)}` : h`<p class="error-box">Steps unavailable: ${view.statusError ?? 'no worker answered the status query'}. Visibility's view is above.</p>`}
-<p class="muted">Read ${formatAgo(now, now)} from the unwind client; <code>unwind show ${summary.workflowId}</code> shows the same.</p>`;
+<p class="muted">Read at ${now.toISOString()} through the unwind client; <code>unwind show ${summary.workflowId}</code> shows the same.</p>`;
 }
 
 /** The page's content: title and live body. */
