@@ -16,11 +16,14 @@ export {
 } from './client';
 export { ANY_OPERATION, type FaultDecision, FaultInjector, mulberry32 } from './faults';
 export {
+  type RackAppOptions,
   type RackChange,
   type RackServer,
   type RackServerOptions,
   IDEMPOTENCY_HEADER,
+  MAX_BODY_BYTES,
   REPLAYED_HEADER,
+  createRackApp,
   startRackServer,
 } from './server';
 export {
