@@ -1,10 +1,11 @@
 /**
  * `npm start`: the embedded unwind stack on one machine — a Temporal dev server and the rack
- * simulator, each keeping its state in a SQLite file under the data folder, and the unwind
- * worker. Ctrl-C stops them all.
+ * simulator, each keeping its state in a SQLite file under the data folder, the unwind worker
+ * and the operator console. Ctrl-C stops them all.
  *
  * Environment: UNWIND_DATA_DIR (default .unwind), UNWIND_TEMPORAL_PORT (7233),
- * UNWIND_UI_PORT (8233; 0 runs headless), UNWIND_RACK_PORT (7280).
+ * UNWIND_UI_PORT (8233; 0 runs headless), UNWIND_RACK_PORT (7280), UNWIND_CONSOLE_PORT (8234;
+ * 0 runs without the console).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ const dataDir = resolve(process.env.UNWIND_DATA_DIR ?? join(root, '.unwind'));
 const temporalPort = Number(process.env.UNWIND_TEMPORAL_PORT ?? 7233);
 const uiPort = Number(process.env.UNWIND_UI_PORT ?? 8233);
 const rackPort = Number(process.env.UNWIND_RACK_PORT ?? 7280);
+const consolePort = Number(process.env.UNWIND_CONSOLE_PORT ?? 8234);
 const address = `127.0.0.1:${temporalPort}`;
 const rackUrl = `http://127.0.0.1:${rackPort}`;
 
@@ -81,6 +83,17 @@ async function waitForServer(timeoutMs: number): Promise<void> {
   }
 }
 
+/** Waits until `url` answers 200 (the console's /health), or fails after `timeoutMs`. */
+async function waitForHttp(name: string, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`The ${name} did not answer on ${url} within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
@@ -113,11 +126,23 @@ async function main(): Promise<void> {
     UNWIND_RACK_URL: rackUrl,
   });
 
+  const consoleUrl = `http://127.0.0.1:${consolePort}`;
+  if (consolePort) {
+    startService('unwind console', process.execPath, ['--require', 'tsx/cjs', join(root, 'scripts', 'console.ts'), '--port', String(consolePort)], {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'default',
+      UNWIND_RACK_URL: rackUrl,
+      UNWIND_TEMPORAL_UI: uiPort ? `http://127.0.0.1:${uiPort}` : '',
+    });
+    await waitForHttp('console', `${consoleUrl}/health`, 60_000);
+  }
+
   console.log(
     [
       'unwind stack is up:',
       `  Temporal gRPC   ${address} (namespace default)`,
       uiPort ? `  Temporal UI     http://127.0.0.1:${uiPort}` : '  Temporal UI     off',
+      consolePort ? `  console         ${consoleUrl}` : '  console         off',
       `  rack simulator  ${rackUrl}`,
       `  history         ${dbFile}`,
       `  rack state      ${rackDb}`,
