@@ -63,7 +63,8 @@ async function main(): Promise<void> {
     const answered = Date.now() - t0;
     const events = (await handle.fetchHistory()).events ?? [];
     const accepted = events.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes);
+    // The step after the approval: the first activity scheduled once the update was accepted (the approvers' notice came before).
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes && Number(e.eventId) > Number(accepted?.eventId ?? Infinity));
     const ms = (e: typeof accepted) => (e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6) : NaN);
     latencies.push(answered);
     console.log(`decided parked-${i}: approve answered in ${answered} ms; next step scheduled ${ms(scheduled) - ms(accepted)} ms after the update was accepted`);
