@@ -16,6 +16,8 @@
  * Prints `measure | hand-written | unwind | ratio | goal` (medians over rounds, the per-pair
  * ratio range) and writes the same as JSON. Progress goes to stderr. `--help` lists the flags;
  * each has an environment variable (for `npm run bench`, which passes no flags).
+ * `--server cluster` (VS_SERVER) runs it all on the Temporal server on PostgreSQL that
+ * `npm run cluster` runs, started for the run in a temporary folder.
  * `VS_WORKER_CPU_PROF=<dir>` writes the worker's V8 CPU profiles there (one per thread: the
  * workflow thread's shows where a workflow task's time goes).
  */
@@ -27,11 +29,11 @@ import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { createUnwindClient, type UnwindClient } from '../../src/client';
 import type { RackSeed } from '../../src/rack/schemas';
 import { createDevServerEnv, ledgerResidue, quietLogger, startTestRack, type TestRack } from '../../src/testing';
+import { createClusterEnv } from '../../src/testing/cluster';
 import { sagaStatusQuery } from '../../src/workflows/saga/messages';
 import { approveUpdate } from '../../src/workflows/saga/messages';
 import type { ActivitySet, VsSagaInput } from './plan';
@@ -69,6 +71,7 @@ interface Settings {
   json: string;
   sagaTimeoutMs: number;
   deadlineMinutes: number;
+  server: 'dev' | 'cluster';
 }
 
 const OPTIONS: { flag: string; env: string; key: keyof Settings; default: string; help: string }[] = [
@@ -83,6 +86,7 @@ const OPTIONS: { flag: string; env: string; key: keyof Settings; default: string
   { flag: '--decide-samples', env: 'VS_DECIDE_SAMPLES', key: 'decideSamples', default: '5', help: 'parked sagas decided one at a time while all wait' },
   { flag: '--json', env: 'VS_JSON', key: 'json', default: 'bench/results/vs-handwritten.json', help: 'where the JSON report goes' },
   { flag: '--saga-timeout-ms', env: 'VS_SAGA_TIMEOUT_MS', key: 'sagaTimeoutMs', default: '120000', help: 'longest wait for one saga' },
+  { flag: '--server', env: 'VS_SERVER', key: 'server', default: 'dev', help: 'dev (the dev server) or cluster (the Temporal server on PostgreSQL, as npm run cluster)' },
   { flag: '--deadline-min', env: 'VS_DEADLINE_MIN', key: 'deadlineMinutes', default: '90', help: 'the whole run stops (cleanly, partial JSON) after this' },
 ];
 
@@ -93,6 +97,10 @@ function usage(): string {
     `  ${'--park-10k'.padEnd(28)} ${'VS_PARK=10000'.padEnd(24)} park 10,000 sagas per side`,
     '  worker cache settings: UNWIND_MAX_CACHED_WORKFLOWS, UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS, UNWIND_REUSE_V8_CONTEXT, UNWIND_STICKY_TIMEOUT (defaults: README, Worker tuning)',
   ].join('\n');
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
@@ -134,6 +142,7 @@ function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     json: raw.json!,
     sagaTimeoutMs: whole('sagaTimeoutMs', 1000),
     deadlineMinutes: whole('deadlineMinutes', 1),
+    server: raw.server === 'dev' || raw.server === 'cluster' ? raw.server : fail(`server must be dev or cluster (got '${raw.server}')`),
   };
   if (settings.failAt > 10) throw new Error(`fail-at must be a step from 1 to 10 (got ${settings.failAt})`);
   if (settings.sets.includes('rack') && settings.failAt !== 6) throw new Error('on the rack set only step 6 can fail: --fail-at 6');
@@ -296,8 +305,17 @@ class WorkerProcess {
 // ---------------------------------------------------------------------------------------
 // The run
 
+/** The server the run measures on: the dev server, or the cluster of `npm run cluster` (PostgreSQL, no TLS). */
+async function startServer(server: Settings['server']): Promise<{ address: string; namespace: string; client: Client; stop(): Promise<void> }> {
+  if (server === 'dev') {
+    const env = await createDevServerEnv();
+    return { address: env.address, namespace: env.namespace ?? 'default', client: env.client, stop: () => env.teardown() };
+  }
+  const cluster = await createClusterEnv({ progress: (line) => progress(`  ${line}`) });
+  return { address: cluster.address, namespace: cluster.namespace, client: cluster.client, stop: () => cluster.stop() };
+}
+
 interface Parts {
-  env: TestWorkflowEnvironment;
   client: Client;
   unwind: UnwindClient;
   rack: TestRack;
@@ -742,9 +760,9 @@ async function main(): Promise<void> {
   };
 
   try {
-    progress(`dev server, rack, workflow bundle (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-    const env = await createDevServerEnv();
-    cleanups.push(() => env.teardown());
+    progress(`${settings.server === 'dev' ? 'dev server' : 'Temporal cluster on PostgreSQL'}, rack, workflow bundle (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    const env = await startServer(settings.server);
+    cleanups.push(() => env.stop());
     const rack = await startTestRack({ seed: SEED });
     cleanups.push(() => rack.stop());
     const bundleDir = mkdtempSync(join(tmpdir(), 'unwind-vs-'));
@@ -752,11 +770,10 @@ async function main(): Promise<void> {
     const bundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, 'workflows.ts'), logger: quietLogger });
     const bundlePath = join(bundleDir, 'workflows.js');
     writeFileSync(bundlePath, bundle.code);
-    const unwind = await createUnwindClient({ address: env.address, namespace: 'default', taskQueue: TASK_QUEUE, env: {} });
+    const unwind = await createUnwindClient({ address: env.address, namespace: env.namespace, taskQueue: TASK_QUEUE, env: {} });
     cleanups.push(() => unwind.close());
-    const workerEnv = { VS_ADDRESS: env.address, VS_NAMESPACE: 'default', VS_TASK_QUEUE: TASK_QUEUE, VS_RACK_URL: rack.server.url, VS_BUNDLE: bundlePath };
+    const workerEnv = { VS_ADDRESS: env.address, VS_NAMESPACE: env.namespace, VS_TASK_QUEUE: TASK_QUEUE, VS_RACK_URL: rack.server.url, VS_BUNDLE: bundlePath };
     const parts: Parts = {
-      env,
       client: env.client,
       unwind,
       rack,
