@@ -11,6 +11,8 @@
  *                its own dev server; FLEET_SLEDS sets the scale, 10 SSDs per sled)
  *   chaos        (only when named) `npm run chaos` with 1,000 sagas on the PostgreSQL cluster
  *                (CHAOS_SAGAS sets the count); the report also in bench/chaos-report.json
+ *   console      (only when named) the operator console's page times with 10,000 sagas listed
+ *                (bench/console.ts; CONSOLE_SAGAS, CONSOLE_RUNS), JSON in bench/results/console.json
  *   vs-handwritten (only when named) unwind against a hand-written compensation-array saga doing the
  *                same work: throughput, CPU, history events, parked approvals (bench/vs-handwritten/; VS_* settings)
  */
@@ -107,6 +109,11 @@ const namedOnly: Record<string, () => number> = {
       cwd: join(__dirname, '..'),
       stdio: 'inherit',
     });
+    return result.status ?? 1;
+  },
+  console() {
+    // The console's pages with 10,000 sagas (CONSOLE_SAGAS, CONSOLE_RUNS); JSON in bench/results/console.json.
+    const result = spawnSync('npx', ['tsx', 'bench/console.ts'], { cwd: join(__dirname, '..'), stdio: 'inherit' });
     return result.status ?? 1;
   },
   'vs-handwritten'() {
