@@ -7,8 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { UnwindClient, UnwindClientOptions } from '../client';
-// The client module only: the rack barrel would load the server's SQLite store too.
-import { type RackClient, createRackClient } from '../rack/client';
+import type { RackClient } from '../rack/client';
 import { loadEncryptionKeys } from '../temporal/codec';
 import {
   type ConnectionConfig,
@@ -143,8 +142,13 @@ export function createCliContext(program: Command, options: CliContextOptions = 
       return globals().rackUrl ?? io.env.UNWIND_RACK_URL ?? DEFAULT_RACK_URL;
     },
     rack() {
-      const source = globals().rackUrl !== undefined ? '--rack-url' : io.env.UNWIND_RACK_URL !== undefined ? 'UNWIND_RACK_URL' : 'default';
-      rack ??= createRackClient({ baseUrl: parseRackUrl(context.rackUrl(), source), timeoutMs: options.rackTimeoutMs ?? 10_000 });
+      if (!rack) {
+        const source = globals().rackUrl !== undefined ? '--rack-url' : io.env.UNWIND_RACK_URL !== undefined ? 'UNWIND_RACK_URL' : 'default';
+        // Loaded on first use, as it loads zod; the client module only: the rack barrel would load the server's SQLite store too.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createRackClient } = require('../rack/client') as typeof import('../rack/client');
+        rack = createRackClient({ baseUrl: parseRackUrl(context.rackUrl(), source), timeoutMs: options.rackTimeoutMs ?? 10_000 });
+      }
       return rack;
     },
     temporal() {
