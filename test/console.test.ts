@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { SagaUnwoundError, type UnwindClient, createUnwindClient } from '../src/client';
 import { requireChromium } from '../src/console/browser';
+import { startRollout } from '../src/firmware-client';
 import { type RunningConsole, startConsole } from '../src/console/server';
 import type { SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
@@ -189,9 +190,16 @@ describe('the other pages', () => {
     expect(await page.locator('table[aria-label^="Failures"]').textContent()).toContain('Refused');
     await shot('errors');
 
+    // A rollout held by a drive that never comes back from its reset: it waits, and says why.
+    await testRack.rack.faults.drive({ ssdId: 'sled-2-ssd-1', kind: 'never-returns' });
     await testRack.rack.firmware.setTarget({ model: 'SIM-NVME-3.2T', version: '2.1.0' }, 'console-test/firmware-target');
+    await startRollout(client.temporal, { model: 'SIM-NVME-3.2T', version: '2.1.0', options: { pollIntervalMs: 500, returnTimeoutMs: 600_000 } });
     await page.goto(url('/firmware'));
     expect(await page.locator('table[aria-label="Firmware targets"]').textContent()).toContain('2.1.0');
+    await expect
+      .poll(async () => (await page.goto(url('/firmware')), await page.locator('table[aria-label="SSDs that wait"]').textContent({ timeout: 1_000 }).catch(() => '')), { timeout: WAIT_MS, interval: 1_000 })
+      .toContain('sled-2-ssd-1');
+    expect(await page.getByRole('progressbar', { name: 'SIM-NVME-3.2T rollout progress' }).count()).toBe(1);
     await shot('firmware');
 
     // A wall screen: the same overview, larger.
