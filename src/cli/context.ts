@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { UnwindClient, UnwindClientOptions } from '../client';
-import type { RackClient } from '../rack/client';
+import type { RackClient, RackClientOptions } from '../rack/client';
 import { loadEncryptionKeys } from '../temporal/codec';
 import {
   type ConnectionConfig,
@@ -112,6 +112,12 @@ export interface CliContextOptions {
   connectTemporal?: ConnectTemporal;
   /** The rack client's per-request timeout; 10 s unless told. */
   rackTimeoutMs?: number;
+  /**
+   * Builds the rack client: `createRackClient` of src/rack/client.ts, which program.ts passes.
+   * Without it the module is loaded on first use, as it loads zod: the built CLI's `--help` does
+   * without (a bare `require` of a .ts file works under tsx, not under vitest).
+   */
+  createRackClient?: (options: RackClientOptions) => RackClient;
 }
 
 /**
@@ -144,10 +150,10 @@ export function createCliContext(program: Command, options: CliContextOptions = 
     rack() {
       if (!rack) {
         const source = globals().rackUrl !== undefined ? '--rack-url' : io.env.UNWIND_RACK_URL !== undefined ? 'UNWIND_RACK_URL' : 'default';
-        // Loaded on first use, as it loads zod; the client module only: the rack barrel would load the server's SQLite store too.
+        // The client module only: the rack barrel would load the server's SQLite store too.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { createRackClient } = require('../rack/client') as typeof import('../rack/client');
-        rack = createRackClient({ baseUrl: parseRackUrl(context.rackUrl(), source), timeoutMs: options.rackTimeoutMs ?? 10_000 });
+        const create = options.createRackClient ?? (require('../rack/client') as typeof import('../rack/client')).createRackClient;
+        rack = create({ baseUrl: parseRackUrl(context.rackUrl(), source), timeoutMs: options.rackTimeoutMs ?? 10_000 });
       }
       return rack;
     },

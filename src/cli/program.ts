@@ -24,6 +24,7 @@
  * - set `context.exitCode` when the output is printed but the outcome is a failure.
  */
 import type { Command } from 'commander';
+import { createRackClient } from '../rack/client';
 import type { CliContextOptions } from './context';
 import type { ExitCode } from './exit-codes';
 import { refuseEmptyValues } from './flags';
@@ -56,7 +57,7 @@ export type CommandGroupName = (typeof commandGroups)[number]['name'];
 
 /** Builds the program with every command and its context. Nothing connects until a command runs. */
 export function createProgram(options: CliContextOptions = {}) {
-  const { program, context } = bareProgram(options);
+  const { program, context } = bareProgram({ createRackClient, ...options });
   // Subcommands copy exitOverride and the output streams from their parent when created.
   for (const group of commandGroups) group.register(program, context);
   // After every group registered its parsers: an empty value is refused before them.
