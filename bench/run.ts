@@ -15,6 +15,9 @@
  *                (bench/console.ts; CONSOLE_SAGAS, CONSOLE_RUNS), JSON in bench/results/console.json
  *   vs-handwritten (only when named) unwind against a hand-written compensation-array saga doing the
  *                same work: throughput, CPU, history events, parked approvals (bench/vs-handwritten/; VS_* settings)
+ *   cli          (only when named) the operator CLI's start: whole-process wall time of `unwind --help`,
+ *                `--version` and `list` on its own dev server, median and p90 of CLI_BENCH_RUNS (20) runs
+ *                against the goals; JSON in bench/results/cli.json (bench/cli.ts)
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -119,6 +122,11 @@ const namedOnly: Record<string, () => number> = {
   'vs-handwritten'() {
     // Settings from VS_ROUNDS, VS_SAGAS, VS_PARK, … (`npx tsx bench/vs-handwritten/main.ts --help`); JSON in bench/results/.
     const result = spawnSync('npx', ['tsx', 'bench/vs-handwritten/main.ts'], { cwd: join(__dirname, '..'), stdio: 'inherit' });
+    return result.status ?? 1;
+  },
+  cli() {
+    // Settings from CLI_BENCH_RUNS, CLI_BENCH_JSON, CLI_BENCH_BUILD (`npx tsx bench/cli.ts --help`).
+    const result = spawnSync('npx', ['tsx', 'bench/cli.ts'], { cwd: join(__dirname, '..'), stdio: 'inherit' });
     return result.status ?? 1;
   },
 };
