@@ -134,7 +134,7 @@ describe('the saga page', () => {
 });
 
 describe('approvals', () => {
-  it('refuses a person the saga does not list, with its reason, and records an approver', async () => {
+  it('refuses a person the saga does not list, with its reason, records an approver, then takes the technician\'s hardware report', async () => {
     const saga = await client.sleds.replace({ sledId: 'sled-3', approvers: ['alice'], technicians: ['tom'] });
     await untilState(saga.workflowId, 'awaiting-approval');
     await page.goto(sagaUrl(saga.workflowId));
@@ -154,6 +154,17 @@ describe('approvals', () => {
     expect(await page.locator('.recorded').textContent()).toMatch(new RegExp(`^approved approve-power-off \\(wait \\d+\\) of ${saga.workflowId} by alice at .+: evacuated; tech on site$`));
     const status = await eventually(() => client.sagas.status(saga.workflowId), (s) => s.approvals.length === 1, 'the approval recorded', WAIT_MS);
     expect(status.approvals[0]).toMatchObject({ outcome: 'approved', by: 'alice', comment: 'evacuated; tech on site' });
+
+    // Powered off, the replacement waits for its technician: the page says who, and takes the report.
+    await eventually(() => client.sagas.status(saga.workflowId), (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'the hardware awaited', WAIT_MS);
+    await page.goto(sagaUrl(saga.workflowId));
+    expect(await page.locator('section[aria-label="New hardware awaited"]').textContent()).toContain('tom must swap the hardware');
+    await page.getByRole('link', { name: 'Report replaced hardware' }).click();
+    await page.getByLabel('Your name').fill('tom');
+    const serial = (await testRack.rack.list('sleds')).find((sled) => sled.id === 'sled-3')!.serial;
+    await page.getByLabel('Serial of the new sled').fill(serial);
+    await page.getByRole('button', { name: /^Confirm:/ }).click();
+    expect(await page.locator('.recorded').textContent()).toBe(`reported to ${saga.workflowId}: new hardware serial ${serial}, replaced by tom (report 1)`);
   });
 });
 
