@@ -5,6 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { PersonNotification, OperatorNotification } from '../schemas/saga';
+import type { OperatorActivities } from '../workflows/saga/notify';
 import { withBoundaries, type BoundaryOptions } from './boundary';
 
 /** Where notifications go: a pager, a chat room, a test's array. A throw counts as a failed delivery. */
@@ -40,7 +41,7 @@ export interface OperatorActivityDeps {
  * `notifyPeople(notification)` (an approval requested, reminded, escalated, expired) validate
  * the notification and hand it to its sink; a sink error is classified at the boundary.
  */
-export function createOperatorActivities(deps: OperatorActivityDeps = {}) {
+export function createOperatorActivities(deps: OperatorActivityDeps = {}): OperatorActivities {
   const sink = deps.sink ?? logNotificationSink;
   const personSink = deps.personSink ?? logPersonSink;
   return withBoundaries(
@@ -56,5 +57,5 @@ export function createOperatorActivities(deps: OperatorActivityDeps = {}) {
   );
 }
 
-/** The activity object {@link createOperatorActivities} returns; the engine proxies it by type. */
-export type OperatorActivities = ReturnType<typeof createOperatorActivities>;
+/** The notify contract this module implements (src/workflows/saga/notify.ts); the engine proxies it by type. */
+export type { OperatorActivities };

@@ -16,7 +16,7 @@
  * (no start, no cancellation, no task for either); one timer wakes the saga for the next of
  * reminder-due, escalation and expiry, and is cancelled only if the saga goes on in the task
  * that decided (a saga that ends there leaves it); the saga's search attributes are upserted
- * once per workflow task (engine.ts). The request's notice stays an activity: as a local
+ * once per workflow task (./visibility.ts). The request's notice stays an activity: as a local
  * activity (one marker instead of an activity's three events and a task) it held the saga's
  * first workflow task open while it ran — under load, tasks of a burst of new sagas timed out —
  * and it broke the time-skipping test server's clock (a 90-day sleep ran on to the expiry).
@@ -27,11 +27,9 @@
  * before the expiry (src/schemas/duration.ts). Bad options fail the approval's step at once
  * (`InvalidInput`, non-retryable): the saga unwinds with a plain message.
  */
-import { ApplicationFailure, CancellationScope, condition, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { OperatorActivities } from '../../activities/notify-operator';
 import { checkWaitTimings, Duration, durationMs } from '../../schemas/duration';
-import { SagaFailureType } from '../../schemas/failures';
 import {
   ApprovalDecisionInput,
   type PersonNotification,
@@ -41,6 +39,10 @@ import {
 } from '../../schemas/saga';
 import { describeProblems, fieldProblems, INVALID_INPUT } from '../../schemas/validation';
 import { startReminders, type Reminders } from '../remind-people';
+import { now } from './clock';
+import { argumentProblems, decisionRefused } from './failures';
+import { approveUpdate, rejectUpdate } from './messages';
+import { notifyProfile, type OperatorActivities } from './notify';
 import type { WaitBook } from './waits';
 
 /** What {@link Saga.awaitApproval} asks of people, and how long it waits. */
@@ -84,12 +86,6 @@ export interface ApprovalResult {
   readonly at: string;
 }
 
-const notifyProfile = {
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
-} as const;
-
 /**
  * The patch of lean approvals (see the file header). Retire it as src/workflows/instance-create.ts
  * says for its own: `deprecatePatch` once no execution that began an approval before the patch
@@ -97,8 +93,6 @@ const notifyProfile = {
  * (2 events) from every approval's history.
  */
 export const LEAN_APPROVAL_PATCH = 'unwind-lean-approval';
-
-const now = (): string => new Date().toISOString();
 
 /** What the engine lends an approval: a call at the end of the current workflow task (skipped once the saga has ended). */
 export interface ApprovalEngineHooks {
@@ -119,6 +113,15 @@ export class ApprovalDesk {
     private readonly changed: (step: string) => void,
     private readonly hooks: ApprovalEngineHooks = { atEndOfTask: (fn) => fn() },
   ) {}
+
+  /** Installs the `approve` and `reject` updates: {@link validate} validates, {@link decide} records. */
+  handleUpdates(): void {
+    for (const [definition, kind] of [[approveUpdate, 'approve'], [rejectUpdate, 'reject']] as const) {
+      setHandler(definition, (input) => this.decide(kind, input), {
+        validator: (input) => void this.validate(kind, input),
+      });
+    }
+  }
 
   /**
    * The approval waited for, as the status shows it. The reminders are the child's, so
@@ -145,14 +148,9 @@ export class ApprovalDesk {
    * those who may decide now.
    */
   validate(kind: 'approve' | 'reject', input: unknown): ApprovalDecisionInput {
-    const refuse = (why: string) =>
-      ApplicationFailure.create({
-        type: SagaFailureType.InvalidOperatorAction,
-        nonRetryable: true,
-        message: `${kind} refused for saga ${this.saga.sagaType} ${this.saga.workflowId}: ${why}`,
-      });
+    const refuse = (why: string) => decisionRefused(kind, this.saga, why);
     const parsed = ApprovalDecisionInput.safeParse(input);
-    if (!parsed.success) throw refuse(parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; '));
+    if (!parsed.success) throw refuse(argumentProblems(parsed.error));
     const pending = this.pending;
     const { waitId } = parsed.data;
     if (waitId !== undefined) {

@@ -56,8 +56,9 @@
  * Retry profiles (`oneShot`, `reliable`, `undo`) belong to the activity proxies:
  * src/schemas/retry-profiles.ts.
  */
-export { describeFailure, runSaga } from './engine';
-export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition } from './engine';
+export { runSaga } from './engine';
+export { describeFailure } from './failures';
+export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition } from './types';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 export type { ApprovalOptions, ApprovalResult } from './approval';
 export type { SagaContinuation } from '../../schemas/saga';
