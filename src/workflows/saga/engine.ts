@@ -33,13 +33,17 @@ import { describeFailure, invalidSaga, stepFailed, stepOf } from './failures';
 import { FaultInjection, readFaults } from './faults';
 import { sagaStatusQuery } from './messages';
 import { OperatorDesk } from './operator-desk';
-import { newStepRecord, RootScope, Scope, type StackEntry, type StepRecord, Unwinder } from './stack';
+import { newStepRecord, RootScope, Scope, type ScopeOwner, type StackEntry, type StepRecord, Unwinder } from './stack';
 import type { GroupMember, RunSagaOptions, Saga, StepContext, StepDefinition } from './types';
-import { type Phase, Visibility } from './visibility';
+import { type Phase, Visibility, type VisibleRun } from './visibility';
 import { WaitBook } from './waits';
 
-/** One saga execution: its stack, records, waits and decisions. The workflow function only wires it. */
-class SagaRun {
+/**
+ * One saga execution: its stack, records, waits and decisions. The workflow function only wires
+ * it. Its public fields are what its scopes ({@link ScopeOwner}) and visibility
+ * ({@link VisibleRun}) read; only the run writes them.
+ */
+class SagaRun implements ScopeOwner, VisibleRun {
   readonly workflowId = workflowInfo().workflowId;
   pivoted = false;
   private faults = new FaultInjection();
