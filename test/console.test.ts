@@ -71,8 +71,9 @@ afterAll(async () => {
 const url = (path: string) => `${consoleServer.url}${path}`;
 const sagaUrl = (id: string) => url(`/saga?id=${encodeURIComponent(id)}`);
 const shot = (name: string, fullPage = false) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
-const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
-  eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`, WAIT_MS);
+const untilStatus = (workflowId: string, done: (s: SagaStatus) => boolean, what = 'to settle'): Promise<SagaStatus> =>
+  eventually(() => client.sagas.status(workflowId), done, `${workflowId} ${what}`, WAIT_MS);
+const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> => untilStatus(workflowId, (s) => s.state === state, `to be ${state}`);
 
 /** Fills an action's form as a person would: name, reason or comment, then confirms. */
 async function act(person: { name: string; field: string }, why: { text: string; field: string }): Promise<void> {
@@ -130,6 +131,38 @@ describe('the saga page', () => {
     await page.goto(sagaUrl(saga.workflowId));
     expect(await page.locator('.facts .badge').first().textContent()).toBe('unwound');
     expect(await page.locator('table[aria-label="Decisions"]').textContent()).toContain('retry');
+  });
+});
+
+describe('skipping an undo', () => {
+  it('records the skip with its reason and shows the residue by resource once the saga ends', async () => {
+    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
+    await testRack.rack.faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
+    const saga = await client.disks.create({ name: 'console-residue', sizeGiB: 10 });
+    const stuck = await untilState(saga.workflowId, 'stuck');
+    const wait = stuck.waiting[0]!;
+
+    await page.goto(sagaUrl(saga.workflowId));
+    await page.getByRole('link', { name: `Skip the undo ${wait.step}` }).first().click();
+    expect(await page.locator('#what-happens + p').textContent()).toContain('stays in the rack, recorded as residue');
+    await act({ name: 'carol', field: 'operator' }, { text: 'region removed by hand, OPS-7', field: 'reason' });
+    expect(await page.locator('.recorded').textContent()).toContain(`skip recorded on ${saga.workflowId} at step ${wait.step}`);
+    // The other undos are given up too (the disk cannot go while a region it holds stays).
+    const settledState = async () => {
+      for (;;) {
+        const status = await untilStatus(saga.workflowId, (s) => s.state !== 'unwinding');
+        const open = status.waiting[0];
+        if (!open) return status.state;
+        await client.sagas.skip(saga.workflowId, { operator: 'carol', reason: 'cleaned up by hand, OPS-7', step: open.step, waitId: open.waitId });
+      }
+    };
+    expect(await settledState()).toBe('unwound-with-residue');
+    await testRack.rack.faults.clear();
+    await page.goto(sagaUrl(saga.workflowId));
+    const residue = await page.locator('table[aria-label="Residue by resource"]').textContent();
+    expect(residue).toContain(`${saga.workflowId}/create-disk`);
+    expect(residue).toMatch(/disk \S+created/);
+    expect(await page.locator('.error-box').first().textContent()).toContain('region removed by hand, OPS-7');
   });
 });
 

@@ -6,6 +6,8 @@
  */
 import { renderReports, residueKeys } from '../cli/saga-view';
 import type { SagaAction } from '../client';
+import type { LedgerEntry } from '../rack';
+import type { SagaStatus } from '../schemas/saga';
 import { actionPath } from './action-specs';
 import { type ConsoleContext, temporalUiLink } from './context';
 import { graphLegend, stepGraphSvg } from './graph';
@@ -75,6 +77,23 @@ function outcomeBox(outcome: SagaOutcome): Html {
   }
 }
 
+/**
+ * What skipped undos left in the rack, by resource: the rack's ledger under each skipped step's
+ * key (as `unwind show` lists it); without a rack, the command that lists it.
+ */
+async function residueSection(context: ConsoleContext, status: SagaStatus): Promise<Html> {
+  const keys = residueKeys(status);
+  if (keys.length === 0) return h``;
+  const { rack } = context;
+  const under = (key: string, e: LedgerEntry) => e.key === key || e.key.startsWith(`${key}/`);
+  const rows = rack ? await Promise.all(keys.map(async (key) => (await rack.ledger({ keyPrefix: key })).filter((e) => under(key, e)))).then((r) => r.flat(), () => null) : null;
+  const heading = h`<h2>Residue</h2><p>Skipped undos: what their actions did stays in the rack.</p>`;
+  if (!rows) return h`${heading}<p>${keys.map((k) => h`<code>unwind rack ledger --key ${k}</code> `)}</p>`;
+  if (rows.length === 0) return h`${heading}<p>No effect under their keys in the rack's ledger: their actions never applied.</p>`;
+  return h`${heading}<table aria-label="Residue by resource"><thead><tr><th scope="col">Key</th><th scope="col">Resource</th><th scope="col">Effect</th><th scope="col">Operation</th></tr></thead><tbody>
+${rows.map((e) => h`<tr><td><code>${e.key}</code></td><td>${e.resourceType} ${e.resourceId}</td><td>${e.effect}</td><td>${e.operation}</td></tr>`)}</tbody></table>`;
+}
+
 /** The live part of the page: everything below the title. */
 export async function sagaBody(context: ConsoleContext, view: SagaView): Promise<Html> {
   const now = context.now();
@@ -84,7 +103,6 @@ export async function sagaBody(context: ConsoleContext, view: SagaView): Promise
   const asks = whoMustAct(status);
   const reports = status ? renderReports(status, { now }) : [];
   const otherReports = status ? Object.keys(status.reports) : [];
-  const residue = status ? residueKeys(status) : [];
   return h`<div class="saga-top"><dl class="facts">
 <dt>Type</dt><dd>${summary.saga}</dd>
 <dt>State</dt><dd>${sagaBadge(status?.state ?? summary.state)}${odd}</dd>
@@ -100,7 +118,7 @@ ${asks.length ? asks.map((a) => askBox(summary.workflowId, a, now)) : h`<p>Nobod
 ${view.outcome ? h`<h2>Outcome</h2>${outcomeBox(view.outcome)}` : ''}
 ${reports.length || otherReports.length ? h`<h2>Reports</h2>${reports.length ? h`<ul>${reports.map((r) => h`<li>${r}</li>`)}</ul>` : ''}
 <details><summary>Every report, as the saga wrote it (${otherReports.join(', ')})</summary><pre>${JSON.stringify(status?.reports, null, 2)}</pre></details>` : ''}
-${residue.length ? h`<h2>Residue</h2><p>What each skipped undo's action did is in the rack's ledger: ${residue.map((k) => h`<code>unwind rack ledger --key ${k}</code> `)}</p>` : ''}
+${status ? await residueSection(context, status) : ''}
 ${status ? h`<h2>Step graph</h2>${graphLegend()}${await stepGraphSvg(status, summary)}
 <h2>Steps</h2>${stepsTable(status, now)}
 <h2>Decisions</h2>${decisionsTable(status, now)}` : h`<p class="error-box">Steps unavailable: ${view.statusError ?? 'no worker answered the status query'}. Visibility's view is above.</p>`}
