@@ -75,6 +75,19 @@ const untilStatus = (workflowId: string, done: (s: SagaStatus) => boolean, what 
   eventually(() => client.sagas.status(workflowId), done, `${workflowId} ${what}`, WAIT_MS);
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> => untilStatus(workflowId, (s) => s.state === state, `to be ${state}`);
 
+/**
+ * A disk saga stuck unwinding, its page open: one replica refused (so the saga unwinds), and
+ * every region's undo needs an operator until the faults are cleared.
+ */
+async function stuckDisk(name: string) {
+  await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
+  await testRack.rack.faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
+  const saga = await client.disks.create({ name, sizeGiB: 10 });
+  const wait = (await untilState(saga.workflowId, 'stuck')).waiting[0]!;
+  await page.goto(sagaUrl(saga.workflowId));
+  return { saga, wait };
+}
+
 /** Fills an action's form as a person would: name, reason or comment, then confirms. */
 async function act(person: { name: string; field: string }, why: { text: string; field: string }): Promise<void> {
   await page.getByLabel('Your name').fill(person.name);
@@ -108,13 +121,7 @@ describe('the saga page', () => {
   });
 
   it('retries a stuck undo from the page once the fault is cleared, and the saga ends unwound', async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
-    await testRack.rack.faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
-    const saga = await client.disks.create({ name: 'console-stuck', sizeGiB: 10 });
-    const stuck = await untilState(saga.workflowId, 'stuck');
-    const wait = stuck.waiting[0]!;
-
-    await page.goto(sagaUrl(saga.workflowId));
+    const { saga, wait } = await stuckDisk('console-stuck');
     await shot('saga-stuck');
     await testRack.rack.faults.clear();
     await page.getByRole('link', { name: `Retry ${wait.step}` }).first().click();
@@ -136,13 +143,7 @@ describe('the saga page', () => {
 
 describe('skipping an undo', () => {
   it('records the skip with its reason and shows the residue by resource once the saga ends', async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
-    await testRack.rack.faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
-    const saga = await client.disks.create({ name: 'console-residue', sizeGiB: 10 });
-    const stuck = await untilState(saga.workflowId, 'stuck');
-    const wait = stuck.waiting[0]!;
-
-    await page.goto(sagaUrl(saga.workflowId));
+    const { saga, wait } = await stuckDisk('console-residue');
     await page.getByRole('link', { name: `Skip the undo ${wait.step}` }).first().click();
     expect(await page.locator('#what-happens + p').textContent()).toContain('stays in the rack, recorded as residue');
     await act({ name: 'carol', field: 'operator' }, { text: 'region removed by hand, OPS-7', field: 'reason' });
