@@ -5,38 +5,38 @@
  * against a local dev server this bench starts (unwind's search attributes, a few finished sagas
  * to list). Node's own start (`node -e 0`) is measured beside them, for scale.
  *
- * It builds first (`npm run build`), then checks that bin/unwind.js runs the build rather than
- * the sources (it falls back to them when a CLI source changed since the build), before and
- * after the timed runs. Runs are interleaved (help, version, list, node, help, …) so that the
+ * It builds a copy of the checkout (test/helpers/built-cli.ts: the sources as they are now, built
+ * as `npm run build` does) and times that copy's bin/unwind.js, so that an edit in the checkout
+ * meanwhile cannot send a run to the sources (bin/unwind.js runs them when a CLI source changed
+ * since the build); it checks that the build runs before and after timing. Runs are interleaved (help, version, list, node, help, …) so that the
  * machine's load drifts over all commands alike, after one untimed warm-up each. Prints the
  * median, p90 and min per command against the goals of issue 13 (`--help` ≤ 150 ms, `list`
  * ≤ 300 ms) and writes the same, every sample included, as JSON (bench/results/cli.json).
  *
- * Settings: --runs (CLI_BENCH_RUNS, 20), --json (CLI_BENCH_JSON), --no-build (CLI_BENCH_BUILD=0).
+ * Settings: --runs (CLI_BENCH_RUNS, 20), --json (CLI_BENCH_JSON).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import Table from 'cli-table3';
 import { createDevServerEnv, startRackSagaBed } from '../src/testing';
 import { diskCreate } from '../src/workflows';
+import { type BuiltCli, buildCliCopy } from '../test/helpers/built-cli';
 import { median, quantile } from './vs-handwritten/stats';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const root = resolve(__dirname, '..');
-const bin = join(root, 'bin', 'unwind.js');
 /** Sagas started (and finished) before timing, so that `list` renders rows. */
 const LISTED_SAGAS = 5;
 
 interface Settings {
   runs: number;
   json: string;
-  build: boolean;
 }
 
 function settings(): Settings {
@@ -44,16 +44,14 @@ function settings(): Settings {
     options: {
       runs: { type: 'string' },
       json: { type: 'string' },
-      'no-build': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npx tsx bench/cli.ts [--runs N] [--json FILE] [--no-build]\n' +
+      'npx tsx bench/cli.ts [--runs N] [--json FILE]\n' +
         '  --runs N       timed runs per command (env CLI_BENCH_RUNS; default 20)\n' +
-        '  --json FILE    where the results go (env CLI_BENCH_JSON; default bench/results/cli.json)\n' +
-        '  --no-build     time the build as it is, without npm run build first (env CLI_BENCH_BUILD=0)\n',
+        '  --json FILE    where the results go (env CLI_BENCH_JSON; default bench/results/cli.json)\n',
     );
     process.exit(0);
   }
@@ -63,7 +61,6 @@ function settings(): Settings {
   return {
     runs,
     json: resolve(root, values.json ?? process.env.CLI_BENCH_JSON ?? 'bench/results/cli.json'),
-    build: !values['no-build'] && process.env.CLI_BENCH_BUILD !== '0',
   };
 }
 
@@ -74,11 +71,11 @@ interface Run {
   ms: number;
 }
 
-/** Runs `node args…` to its end: wall time from spawn to exit, output collected. */
-function timed(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `node args…` in `cwd` to its end: wall time from spawn to exit, output collected. */
+function timed(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -88,11 +85,11 @@ function timed(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Ru
   });
 }
 
-/** Fails unless bin/unwind.js would run the build: a source changed since would make it run tsx. */
-async function expectBuiltCodeRuns(when: string): Promise<void> {
-  const run = await timed([bin, '-V'], { UNWIND_DEBUG: '1' });
+/** Fails unless `bin` runs its build (it runs the sources when one changed since the build). */
+async function expectBuiltCodeRuns(bin: string, when: string): Promise<void> {
+  const run = await timed(root, [bin, '-V'], { UNWIND_DEBUG: '1' });
   if (run.code !== 0 || !run.stderr.includes('running the build')) {
-    throw new Error(`${when}, bin/unwind.js does not run the build: ${run.stderr.trim() || `exit ${run.code}`}; run 'npm run build' (or leave --no-build out) and bench again`);
+    throw new Error(`${when}, ${bin} does not run its build: ${run.stderr.trim() || `exit ${run.code}`}`);
   }
 }
 
@@ -107,11 +104,17 @@ interface Measured {
 
 async function main(): Promise<void> {
   const options = settings();
-  if (options.build) {
-    process.stderr.write('building (npm run build)…\n');
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+  process.stderr.write('building a copy of the checkout (npm run build)…\n');
+  const built = await buildCliCopy();
+  try {
+    await measure(built, options);
+  } finally {
+    built.remove();
   }
-  await expectBuiltCodeRuns('before timing');
+}
+
+async function measure({ root: cwd, bin }: BuiltCli, options: Settings): Promise<void> {
+  await expectBuiltCodeRuns(bin, 'before timing');
 
   process.stderr.write(`starting a dev server and finishing ${LISTED_SAGAS} sagas to list…\n`);
   const env = await createDevServerEnv();
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (const m of measured) {
       for (;;) {
-        const run = await timed(m.args);
+        const run = await timed(cwd, m.args);
         if (run.code === 0 && m.check(run)) break;
         if (Date.now() > deadline) throw new Error(`${m.command} does not work: exit ${run.code}\n${run.stdout}${run.stderr}`);
         await new Promise((r) => setTimeout(r, 250));
@@ -153,13 +156,13 @@ async function main(): Promise<void> {
     process.stderr.write(`timing ${options.runs} runs of each (load average ${load.before.map((l) => l.toFixed(1)).join(' ')})…\n`);
     for (let i = 0; i < options.runs; i++) {
       for (const m of measured) {
-        const run = await timed(m.args);
+        const run = await timed(cwd, m.args);
         if (run.code !== 0 || !m.check(run)) throw new Error(`${m.command} failed on run ${i + 1}: exit ${run.code}\n${run.stdout}${run.stderr}`);
         m.samplesMs.push(run.ms);
       }
     }
     load.after = loadavg();
-    await expectBuiltCodeRuns('after timing');
+    await expectBuiltCodeRuns(bin, 'after timing');
     report(measured, options, load);
   } finally {
     await env.teardown();
@@ -200,7 +203,7 @@ function report(measured: readonly Measured[], options: Settings, load: { before
     results: rows,
   };
   writeFileSync(options.json, `${JSON.stringify(result, null, 2)}\n`);
-  process.stdout.write(`written to ${options.json.slice(root.length + 1)}\n`);
+  process.stdout.write(`written to ${relative(process.cwd(), options.json)}\n`);
 }
 
 main().catch((error: unknown) => {

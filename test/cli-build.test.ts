@@ -1,30 +1,29 @@
 /**
- * The built CLI as a user runs it: `npm run build` in a copy of the checkout (its sources,
- * configs and bin/, the same node_modules), then `bin/unwind.js` of that copy as a child process.
- * A copy, so that this test neither reads a dist/ older than the sources nor rebuilds the
- * dist/ that other tests' CLI processes are running.
+ * The built CLI as a user runs it: `npm run build` in a copy of the checkout (see
+ * helpers/built-cli.ts), then `bin/unwind.js` of that copy as a child process.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIndex } from '../src/cli/program-base';
 import { createDevServerEnv, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import { type BuiltCli, buildCliCopy } from './helpers/built-cli';
 
 const repo = join(__dirname, '..');
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 const execFileAsync = promisify(execFile);
 
+let built: BuiltCli;
 let root: string;
 let env: TestWorkflowEnvironment;
 let bed: RackSagaBed;
 
 /** Runs `node <copy>/bin/unwind.js args…`; rejects, with its output, when it exits non-zero. */
 function unwind(args: readonly string[], extraEnv: Record<string, string> = {}) {
-  return execFileAsync(process.execPath, [join(root, 'bin', 'unwind.js'), ...args], {
+  return execFileAsync(process.execPath, [built.bin, ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', UNWIND_DEBUG: undefined, UNWIND_CLI_FROM_SOURCE: undefined, ...extraEnv },
   });
@@ -34,24 +33,18 @@ function unwind(args: readonly string[], extraEnv: Record<string, string> = {}) 
 const cliIndex = () => JSON.parse(readFileSync(join(root, 'dist', 'src', 'cli', 'cli-index.json'), 'utf8')) as CliIndex;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'unwind-cli-build-'));
-  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json']) copyFileSync(join(repo, file), join(root, file));
-  for (const dir of ['src', 'bin']) cpSync(join(repo, dir), join(root, dir), { recursive: true });
-  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'), 'dir');
-  const build = execFileAsync('npm', ['run', '-s', 'build'], { cwd: root }).catch((error: { stdout?: string; stderr?: string }) => {
-    throw new Error(`npm run build failed in a copy of the checkout (fix what tsc reports):\n${error.stdout ?? ''}${error.stderr ?? ''}`);
-  });
   const server = createDevServerEnv().then(async (e) => {
     env = e;
     bed = await startRackSagaBed(env, { taskQueue: 'cli-build' });
   });
-  await Promise.all([build, server]);
+  [built] = await Promise.all([buildCliCopy(), server]);
+  root = built.root;
 }, 600_000);
 
 afterAll(async () => {
   await bed?.stop();
   await env?.teardown();
-  if (root) rmSync(root, { recursive: true, force: true });
+  built?.remove();
 });
 
 describe('the built CLI', () => {
