@@ -27,10 +27,10 @@ interface RunningStack {
 }
 
 /** Starts `scripts/start.ts` as `npm start` does, and waits until the worker polls. */
-async function startStack(port: number, rackPort: number): Promise<RunningStack> {
+async function startStack(port: number, rackPort: number, consolePort: number): Promise<RunningStack> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(root, 'scripts', 'start.ts')], {
     cwd: root,
-    env: { ...process.env, UNWIND_DATA_DIR: dataDir, UNWIND_TEMPORAL_PORT: String(port), UNWIND_UI_PORT: '0', UNWIND_RACK_PORT: String(rackPort) },
+    env: { ...process.env, UNWIND_DATA_DIR: dataDir, UNWIND_TEMPORAL_PORT: String(port), UNWIND_UI_PORT: '0', UNWIND_RACK_PORT: String(rackPort), UNWIND_CONSOLE_PORT: String(consolePort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -68,8 +68,12 @@ describe('npm start: the embedded stack', () => {
     const address = `127.0.0.1:${port}`;
 
     const rackPort = await freePort();
-    const first = await startStack(port, rackPort);
-    expect(first.pids).toHaveLength(3);
+    const consolePort = await freePort();
+    const first = await startStack(port, rackPort, consolePort);
+    // The Temporal server, the rack, the worker and the operator console.
+    expect(first.pids).toHaveLength(4);
+    expect(first.output()).toContain(`console         http://127.0.0.1:${consolePort}`);
+    expect((await fetch(`http://127.0.0.1:${consolePort}/health`)).status).toBe(200);
     let connection = await Connection.connect({ address });
     let client = new Client({ connection });
     const result = await client.workflow.execute('ping', { taskQueue: TASK_QUEUE, workflowId: 'stack-ping', args: ['rack'] });
@@ -80,7 +84,7 @@ describe('npm start: the embedded stack', () => {
     expect(first.output()).toContain('stack stopped');
     expect(first.pids.filter(isAlive)).toEqual([]);
 
-    const second = await startStack(port, rackPort);
+    const second = await startStack(port, rackPort, consolePort);
     connection = await Connection.connect({ address });
     client = new Client({ connection });
     const description = await client.workflow.getHandle('stack-ping').describe();
