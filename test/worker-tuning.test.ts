@@ -41,7 +41,7 @@ describe('workerTuning', () => {
     ['UNWIND_STICKY_TIMEOUT', '10', /UNWIND_STICKY_TIMEOUT="10" is not valid: expected a duration from 1s to 1h/],
     ['UNWIND_STICKY_TIMEOUT', '100ms', /UNWIND_STICKY_TIMEOUT="100ms" is not valid/],
     ['UNWIND_STICKY_TIMEOUT', '2h', /UNWIND_STICKY_TIMEOUT="2h" is not valid/],
-    ['UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS', '1', /UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS="1" is not valid: expected a whole number from 2 to 250/],
+    ['UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS', '1', /UNWIND_MAX_CONCURRENT_WORKFLOW_TASKS="1" is not valid: expected a whole number from 2 to 100/],
   ])('refuses %s=%s, naming it and what it expects', (name, value, message) => {
     expect(() => workerTuning({ [name]: value })).toThrow(WorkerTuningError);
     expect(() => workerTuning({ [name]: value })).toThrow(message);

@@ -42,9 +42,10 @@ export interface WorkerTuning {
  * pays a replay of its history (a few dozen events, milliseconds) when it is decided.
  */
 export const WORKER_TUNING_DEFAULTS: Readonly<WorkerTuning> = Object.freeze({
-  // The SDK sizes the cache from the heap limit (~2,300 workflows for a 4 GiB heap, never given back);
-  // a cached saga costs 1.3-2.2 MB (bench/parked/cache.ts), so 250 keeps the worker under 1 GiB however many sagas park.
-  maxCachedWorkflows: 250,
+  // The SDK sizes the cache from the heap limit (~2,300 workflows for a 4 GiB heap, never given back).
+  // A cached workflow holds its own instance of every module of the bundle, 3-4 MB: measured with
+  // bench/parked/cache.ts at 10,000 parked, 100 keeps the worker at 0.7 GiB (250: 1.3 GiB).
+  maxCachedWorkflows: 100,
   // The SDK's default: one context for all cached workflows costs far less memory than one context each.
   reuseV8Context: true,
   // The SDK's default (10s): a task for a worker that died is replayed elsewhere after that long; shorter only adds replays when the worker is busy.
