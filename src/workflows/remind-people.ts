@@ -22,10 +22,10 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { OperatorActivities } from '../activities/notify-operator';
 import { Duration, durationMs } from '../schemas/duration';
 import type { PersonNotification } from '../schemas/saga';
 import { parseWorkflowInput } from '../schemas/validation';
+import { notifyProfile, type OperatorActivities } from './saga/notify';
 
 const Person = z.string().trim().min(1, 'must name someone');
 
@@ -61,11 +61,7 @@ export const RemindPeopleInput = z
 /** `remindPeople`'s input as a caller writes it. */
 export type RemindPeopleInput = z.input<typeof RemindPeopleInput>;
 
-const { notifyPeople } = proxyActivities<OperatorActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
-});
+const { notifyPeople } = proxyActivities<OperatorActivities>(notifyProfile);
 
 /** Continue as new well before a history gets heavy: each reminder costs a handful of events. */
 const EVENTS_PER_RUN = 500;

@@ -42,7 +42,6 @@ import {
   TerminatedFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OperatorActivities } from '../activities/notify-operator';
 import { FailureType } from '../schemas/failures';
 import {
   FirmwareRolloutInput,
@@ -62,17 +61,14 @@ import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './fi
 import { runSaga, type Saga } from './saga';
 import { rack } from './steps/firmware';
 import { ssdFirmwareWave } from './ssd-firmware-wave';
+import { notifyProfile, type OperatorActivities } from './saga/notify';
 
 /** How often an idle rollout looks at the rack again without being asked. */
 const IDLE_RECHECK_MS = 3600_000;
 /** Waves kept in the status. */
 const WAVES_KEPT = 100;
 
-const operator = proxyActivities<OperatorActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
-});
+const operator = proxyActivities<OperatorActivities>(notifyProfile);
 
 const STATES: readonly SsdRolloutState[] = ['pending', 'in-progress', 'done', 'deferred', 'blocked', 'failed'];
 

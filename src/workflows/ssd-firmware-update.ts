@@ -14,7 +14,6 @@
  * wave's failure rate.
  */
 import { ApplicationFailure, getExternalWorkflowHandle, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { OperatorActivities } from '../activities/notify-operator';
 import { FailureType } from '../schemas/failures';
 import { SsdFirmwareUpdateInput, type SsdUpdateOutcome } from '../schemas/firmware';
 import type { OperatorNotification } from '../schemas/saga';
@@ -22,12 +21,9 @@ import { parseWorkflowInput } from '../schemas/validation';
 import { ssdBlockedSignal, ssdSettledSignal } from './firmware-messages';
 import { describeFailure, runSaga } from './saga';
 import { pollUntil, rack, rackUndo } from './steps/firmware';
+import { notifyProfile, type OperatorActivities } from './saga/notify';
 
-const operator = proxyActivities<OperatorActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute' },
-});
+const operator = proxyActivities<OperatorActivities>(notifyProfile);
 
 /** Updates one SSD's firmware; see the file header. */
 export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise<SsdUpdateOutcome> {
