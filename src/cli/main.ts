@@ -18,6 +18,7 @@ const groupLoaders: Record<CommandGroupName, () => RegisterCommands> = {
   sagas: () => (require('./sagas') as typeof import('./sagas')).register,
   approvals: () => (require('./approvals') as typeof import('./approvals')).register,
   errors: () => (require('./errors') as typeof import('./errors')).register,
+  start: () => (require('./start') as typeof import('./start')).register,
   instance: () => (require('./instance') as typeof import('./instance')).register,
   disk: () => (require('./disk') as typeof import('./disk')).register,
   sled: () => (require('./sled') as typeof import('./sled')).register,

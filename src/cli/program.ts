@@ -37,6 +37,7 @@ import { register as registerInstance } from './instance';
 import { register as registerRack } from './rack';
 import { register as registerSagas } from './sagas';
 import { register as registerSled } from './sled';
+import { register as registerStart } from './start';
 
 export type { RegisterCommands } from './program-base';
 
@@ -45,6 +46,7 @@ export const commandGroups = [
   { name: 'sagas', register: registerSagas },
   { name: 'approvals', register: registerApprovals },
   { name: 'errors', register: registerErrors },
+  { name: 'start', register: registerStart },
   { name: 'instance', register: registerInstance },
   { name: 'disk', register: registerDisk },
   { name: 'sled', register: registerSled },
