@@ -5,15 +5,16 @@
  * against a local dev server this bench starts (unwind's search attributes, a few finished sagas
  * to list). Node's own start (`node -e 0`) is measured beside them, for scale.
  *
- * It builds a copy of the checkout (test/helpers/built-cli.ts: the sources as they are now, built
- * as `npm run build` does) and times that copy's bin/unwind.js, so that an edit in the checkout
- * meanwhile cannot send a run to the sources (bin/unwind.js runs them when a CLI source changed
- * since the build); it checks that the build runs before and after timing. Runs are interleaved (help, version, list, node, help, …) so that the
+ * It builds a copy of the checkout at a commit (test/helpers/built-cli.ts; HEAD unless
+ * --commit, CLI_BENCH_COMMIT) as `npm run build` does, and times that copy's bin/unwind.js: what
+ * is measured is that commit, and an edit in the checkout meanwhile cannot send a run to the
+ * sources (bin/unwind.js runs them when a CLI source changed since the build); it checks that the
+ * build runs before and after timing. Runs are interleaved (help, version, list, node, help, …) so that the
  * machine's load drifts over all commands alike, after one untimed warm-up each. Prints the
  * median, p90 and min per command against the goals of issue 13 (`--help` ≤ 150 ms, `list`
  * ≤ 300 ms) and writes the same, every sample included, as JSON (bench/results/cli.json).
  *
- * Settings: --runs (CLI_BENCH_RUNS, 20), --json (CLI_BENCH_JSON).
+ * Settings: --runs (CLI_BENCH_RUNS, 20), --json (CLI_BENCH_JSON), --commit (CLI_BENCH_COMMIT, HEAD).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,7 @@ const LISTED_SAGAS = 5;
 interface Settings {
   runs: number;
   json: string;
+  commit: string;
 }
 
 function settings(): Settings {
@@ -44,14 +46,16 @@ function settings(): Settings {
     options: {
       runs: { type: 'string' },
       json: { type: 'string' },
+      commit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'npx tsx bench/cli.ts [--runs N] [--json FILE]\n' +
+      'npx tsx bench/cli.ts [--runs N] [--json FILE] [--commit REV]\n' +
         '  --runs N       timed runs per command (env CLI_BENCH_RUNS; default 20)\n' +
-        '  --json FILE    where the results go (env CLI_BENCH_JSON; default bench/results/cli.json)\n',
+        '  --json FILE    where the results go (env CLI_BENCH_JSON; default bench/results/cli.json)\n' +
+        '  --commit REV   the commit built and measured (env CLI_BENCH_COMMIT; default HEAD)\n',
     );
     process.exit(0);
   }
@@ -61,6 +65,7 @@ function settings(): Settings {
   return {
     runs,
     json: resolve(root, values.json ?? process.env.CLI_BENCH_JSON ?? 'bench/results/cli.json'),
+    commit: execFileSync('git', ['rev-parse', '--verify', `${values.commit ?? process.env.CLI_BENCH_COMMIT ?? 'HEAD'}^{commit}`], { cwd: root, encoding: 'utf8' }).trim(),
   };
 }
 
@@ -104,8 +109,8 @@ interface Measured {
 
 async function main(): Promise<void> {
   const options = settings();
-  process.stderr.write('building a copy of the checkout (npm run build)…\n');
-  const built = await buildCliCopy();
+  process.stderr.write(`building ${options.commit.slice(0, 12)} in a copy of the checkout (npm run build)…\n`);
+  const built = await buildCliCopy(options.commit);
   try {
     await measure(built, options);
   } finally {
@@ -190,13 +195,11 @@ function report(measured: readonly Measured[], options: Settings, load: { before
   const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   process.stdout.write(`${table.toString()}\n${options.runs} runs each, whole process wall time; load average ${loadText(load.before)} before, ${loadText(load.after)} after, on ${cpus().length} CPUs\n`);
 
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
   mkdirSync(dirname(options.json), { recursive: true });
   const result = {
     bench: 'cli',
     date: new Date().toISOString(),
-    commit: git('rev-parse', 'HEAD'),
-    uncommittedCliSources: git('status', '--porcelain', '--', 'src/cli', 'src/client.ts', 'bin').split('\n').filter(Boolean),
+    commit: options.commit,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage: { before: load.before, after: load.after } },
     runs: options.runs,
     measure: 'wall time of the whole process (spawn to exit), ms',
