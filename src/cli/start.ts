@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { FAULTS_MEMO_KEY, SagaFaults } from '../schemas/faults';
 import { fieldProblems } from '../schemas/validation';
 import type { CliContext } from './context';
-import { ExitCode, usageError } from './exit-codes';
+import { CliError, ExitCode, usageError } from './exit-codes';
 import { renderOutcome, waitForSaga, withStartOptions } from './saga-start';
 
 interface GenericStartOptions {
@@ -91,14 +91,21 @@ Examples:
       const { TASK_QUEUE } = require('../temporal/worker-config') as typeof import('../temporal/worker-config'); // eslint-disable-line @typescript-eslint/no-require-imports
       const { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } = require('@temporalio/common') as typeof import('@temporalio/common'); // eslint-disable-line @typescript-eslint/no-require-imports
       const workflowId = opts.workflowId ?? `${kebabCase(type)}/${newRequestId()}`;
-      await client.temporal.workflow.start(type, {
-        taskQueue: TASK_QUEUE,
-        workflowId,
-        args,
-        ...(memo && { memo }),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-      });
+      try {
+        await client.temporal.workflow.start(type, {
+          taskQueue: TASK_QUEUE,
+          workflowId,
+          args,
+          ...(memo && { memo }),
+          // A workflow id names one run: never reused, even after it closed.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        });
+      } catch (error) {
+        // By name: the SDK's error class is not loaded until a command connects.
+        if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
+        throw new CliError(ExitCode.Refused, `workflow id ${workflowId} is in use: a workflow was started with it before; nothing was started`, `give another --workflow-id, or see it with 'unwind show ${workflowId}'`, { cause: error });
+      }
       context.note(`started ${type} ${workflowId}${memo ? ` with faults ${JSON.stringify(memo[FAULTS_MEMO_KEY])}` : ''}`);
       if (!opts.wait) {
         context.emit(opts.json, { workflowId, workflowType: type }, () => workflowId);
