@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import ms from 'ms';
 import { searchAttributeRegistration, unwindSearchAttributes } from '../schemas/search-attributes';
 import type { ClusterCertificates } from './certs';
 import { logSize, spawnGuarded, stopGroup, waitUntil, type Spawned } from './processes';
@@ -78,6 +78,17 @@ export async function withConnection<T>(options: ConnectionOptions, work: (conne
 
 const ALREADY_EXISTS = 6;
 
+type RetentionPeriod = Parameters<Connection['workflowService']['registerNamespace']>[0]['workflowExecutionRetentionPeriod'];
+
+/**
+ * `days` as the protobuf Duration a namespace's retention is. Its type names only the `Long`
+ * class for the seconds, but protobufjs encodes an int64 given as a number just the same, which
+ * spares a dependency on `long` (or on the SDK's internal time helpers) for one field.
+ */
+function retentionPeriod(days: number): RetentionPeriod {
+  return { seconds: Math.round(ms(`${days}d`) / 1_000), nanos: 0 } as unknown as RetentionPeriod;
+}
+
 /**
  * Registers `namespace` (when missing) and unwind's search attributes (those missing), and
  * waits until workflows can be listed in it. Safe to repeat.
@@ -92,7 +103,7 @@ export async function ensureNamespace(options: ConnectionOptions, namespace: str
         await service.registerNamespace({
           namespace,
           description: 'unwind sagas',
-          workflowExecutionRetentionPeriod: msToTs(`${retentionDays} days`),
+          workflowExecutionRetentionPeriod: retentionPeriod(retentionDays),
         });
       } catch (err) {
         if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;

@@ -3,37 +3,13 @@
  * expires): one schema for the CLI, the client, workflow inputs, approval options and the
  * reminder child, so that every one of them refuses the same values with the same words.
  *
- * A duration is text Temporal reads (`90s`, `4h`, `3d`, `2 weeks`) or, where code passes one, a
- * number of milliseconds. It is at least a second and at most a year: zero sent a reminder every
+ * A duration is text Temporal reads (`90s`, `4h`, `3d`, `2 weeks`), parsed by `ms`, the parser
+ * the Temporal SDK itself uses, or, where code passes one, a number of milliseconds. It is at least a second and at most a year: zero sent a reminder every
  * second and grew a history until it broke; a duration beyond a year is a typo, not a plan.
  * Pure (no Node modules): workflows import it.
  */
+import ms from 'ms';
 import { z } from 'zod';
-
-const UNIT_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  millisecond: 1,
-  milliseconds: 1,
-  s: 1_000,
-  sec: 1_000,
-  second: 1_000,
-  seconds: 1_000,
-  m: 60_000,
-  min: 60_000,
-  minute: 60_000,
-  minutes: 60_000,
-  h: 3_600_000,
-  hour: 3_600_000,
-  hours: 3_600_000,
-  d: 86_400_000,
-  day: 86_400_000,
-  days: 86_400_000,
-  w: 604_800_000,
-  week: 604_800_000,
-  weeks: 604_800_000,
-};
-
-const DURATION_TEXT = /^(-?\d+(?:\.\d+)?)\s*([a-z]+)$/i;
 
 /** The shortest duration taken: a second. */
 export const MIN_DURATION_MS = 1_000;
@@ -46,19 +22,30 @@ export const DURATION_RULE = 'a duration from 1s to 365d, such as 30m, 4h, 3d or
 /**
  * The milliseconds of a duration (`4h` → 14 400 000; a number is milliseconds already), or
  * `undefined` when it is not one. Bounds are not checked here: see {@link Duration}.
+ *
+ * Text is read by `ms` with two differences, both kept from before it: the text is trimmed and
+ * any run of whitespace reads as one space (`ms` takes spaces only), and a unit is required —
+ * `ms` reads bare digits as milliseconds, which is never what `--expire-after 30` meant.
+ * Workflows call this, so a value parses to the same milliseconds on every replay.
  */
 export function durationMs(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  const match = DURATION_TEXT.exec(value.trim());
-  const unit = match ? UNIT_MS[match[2]!.toLowerCase()] : undefined;
-  return match && unit !== undefined ? Number(match[1]) * unit : undefined;
+  const text = value.trim().replace(/\s+/g, ' ');
+  if (!/[a-z]$/i.test(text)) return undefined;
+  let parsed: number;
+  try {
+    parsed = ms(text);
+  } catch {
+    return undefined; // empty, or longer than ms reads (100 characters)
+  }
+  return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** Why `ms` is not a duration a saga takes, or `undefined` when it is. */
-function boundsProblem(ms: number): string | undefined {
-  if (ms <= 0) return `must be ${DURATION_RULE}: zero and negative durations are refused`;
-  if (ms < MIN_DURATION_MS) return `must be ${DURATION_RULE}: at least a second`;
-  if (ms > MAX_DURATION_MS) return `must be ${DURATION_RULE}: more than a year is refused`;
+/** Why `millis` is not a duration a saga takes, or `undefined` when it is. */
+function boundsProblem(millis: number): string | undefined {
+  if (millis <= 0) return `must be ${DURATION_RULE}: zero and negative durations are refused`;
+  if (millis < MIN_DURATION_MS) return `must be ${DURATION_RULE}: at least a second`;
+  if (millis > MAX_DURATION_MS) return `must be ${DURATION_RULE}: more than a year is refused`;
   return undefined;
 }
 
@@ -68,8 +55,8 @@ function shownValue(value: string | number): string {
 
 /** A duration as text: `30s`, `10m`, `4h`, `3d`, `2w`, `2 weeks` — from 1s to 365d. */
 export const DurationText = z.string().superRefine((text, ctx) => {
-  const ms = durationMs(text);
-  const problem = ms === undefined ? `must be ${DURATION_RULE}` : boundsProblem(ms);
+  const millis = durationMs(text);
+  const problem = millis === undefined ? `must be ${DURATION_RULE}` : boundsProblem(millis);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (got ${shownValue(text)})` });
 });
 /** See {@link DurationText}. */
@@ -77,8 +64,8 @@ export type DurationText = z.infer<typeof DurationText>;
 
 /** A duration as text (see {@link DurationText}) or a number of milliseconds, within the same bounds. */
 export const Duration = z.union([z.number(), z.string()]).superRefine((value, ctx) => {
-  const ms = durationMs(value);
-  const problem = ms === undefined ? `must be ${DURATION_RULE}` : boundsProblem(ms);
+  const millis = durationMs(value);
+  const problem = millis === undefined ? `must be ${DURATION_RULE}` : boundsProblem(millis);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (got ${shownValue(value)})` });
 });
 /** See {@link Duration}. */
@@ -98,11 +85,11 @@ export interface WaitTimings {
  * the field at fault (`path` prefixes it), naming the other field by its name.
  */
 export function checkWaitTimings(timings: WaitTimings, ctx: z.RefinementCtx, path: readonly (string | number)[] = []): void {
-  const ms = (v: string | number | undefined) => (v === undefined ? undefined : durationMs(v));
-  const expire = ms(timings.expireAfter);
+  const millis = (v: string | number | undefined) => (v === undefined ? undefined : durationMs(v));
+  const expire = millis(timings.expireAfter);
   if (expire === undefined) return;
-  const remind = ms(timings.remindEvery);
-  const escalate = ms(timings.escalateAfter);
+  const remind = millis(timings.remindEvery);
+  const escalate = millis(timings.escalateAfter);
   const shown = (v: string | number | undefined) => (typeof v === 'number' ? `${v} ms` : String(v));
   if (remind !== undefined && remind >= expire) {
     ctx.addIssue({
