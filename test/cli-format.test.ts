@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CliError } from '../src/cli/exit-codes';
-import { colorEnabled, createProgress, formatAgo, formatDuration, parseDuration, renderTable, truncate } from '../src/cli/format';
+import { colorEnabled, createProgress, formatAgo, formatDuration, parseDuration, renderTable, styles, truncate } from '../src/cli/format';
 
 describe('renderTable', () => {
   it('pads columns to their widest cell, right-aligns numbers on request, and leaves no trailing spaces', () => {
@@ -25,6 +25,22 @@ describe('renderTable', () => {
   it('uses ANSI only when colour is asked for', () => {
     expect(renderTable(['A'], [['x']])).not.toContain('\x1b[');
     expect(renderTable(['A'], [['x']], { color: true })).toContain('\x1b[1mA\x1b[22m');
+  });
+
+  it('lines columns up as the terminal shows them: colour takes no room, a wide character two columns', () => {
+    const { red } = styles(true);
+    const table = renderTable(['NAME', 'STATE'], [
+      ['日本', red('failed')],
+      ['web-1', 'ok'],
+    ]);
+    expect(table.split('\n')).toEqual(['NAME   STATE', `日本   ${red('failed')}`, 'web-1  ok']);
+  });
+
+  it('truncates by display width, keeping colour codes whole', () => {
+    const { red } = styles(true);
+    const table = renderTable([{ header: 'K', maxWidth: 5 }, 'X'], [['日本語テキスト', red('abcdefgh')]], { maxCellWidth: 4 });
+    const [, row] = table.split('\n');
+    expect(row).toBe(`日本…  ${red('abc')}…`);
   });
 
   it('enables colour only on a TTY without NO_COLOR', () => {

@@ -4,7 +4,11 @@
  *
  * Everything here works without a terminal: output is meant to be read by operators and
  * grepped by scripts alike, so tables are plain text and colour appears only on a TTY.
+ * Tables are laid out by cli-table3, which measures a cell as the terminal shows it (colour
+ * codes take no room, wide characters two columns); colours are `node:util`'s `styleText`.
  */
+import { styleText } from 'node:util';
+import Table from 'cli-table3';
 import { usageError } from './exit-codes';
 
 // ---------------------------------------------------------------------------------------
@@ -35,8 +39,11 @@ export interface Styles {
 
 /** The styles to use; plain identities when `enabled` is false. */
 export function styles(enabled: boolean): Styles {
-  const sgr = (open: number, close: number) => (text: string) => (enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text);
-  return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39) };
+  // validateStream off: whether to colour was decided above, for the stream the text goes to
+  // (often stderr, or a test's), not by styleText looking at stdout.
+  const style = (format: 'bold' | 'dim' | 'red' | 'green' | 'yellow') => (text: string) =>
+    enabled ? styleText(format, text, { validateStream: false }) : text;
+  return { bold: style('bold'), dim: style('dim'), red: style('red'), green: style('green'), yellow: style('yellow') };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -80,7 +87,9 @@ export function truncate(text: string, width: number): string {
 /**
  * Renders rows as a plain-text table: a header line, then one line per row, columns padded to
  * their widest cell, long cells truncated with `…`, no trailing spaces. Newlines and tabs in
- * cells become spaces so one row stays one line (scripts can `grep` and `awk` it).
+ * cells become spaces so one row stays one line (scripts can `grep` and `awk` it). Widths are
+ * as the terminal shows them: a cell may carry colour (a {@link Styles} result) and wide
+ * characters, and the columns still line up.
  *
  * @param columns headers as strings, or {@link Column}s for alignment and width
  * @param rows one array of cell values per row; see {@link cellText} for how values print
@@ -89,26 +98,53 @@ export function truncate(text: string, width: number): string {
 export function renderTable(columns: readonly (string | Column)[], rows: readonly (readonly unknown[])[], options: TableOptions = {}): string {
   if (columns.length === 0) return '';
   const cols: Column[] = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
-  const gap = ' '.repeat(options.gap ?? 2);
   const max = options.maxCellWidth ?? 48;
-  const cells = rows.map((row) =>
-    cols.map((col, i) => truncate(cellText(row[i]).replace(/[\r\n\t]+/g, ' '), Math.max(1, col.maxWidth ?? max))),
-  );
-  const widths = cols.map((col, i) => Math.max(length(col.header), ...cells.map((row) => length(row[i] ?? ''))));
+  const cells = rows.map((row) => cols.map((_, i) => cellText(row[i]).replace(/[\r\n\t]+/g, ' ')));
+  const headers = cols.map((c) => c.header);
+  const widths = columnWidths([headers, ...cells], cols.length);
   const bold = styles(options.color ?? false).bold;
-  const line = (values: readonly string[], header: boolean) =>
-    values
-      .map((value, i) => {
-        const pad = ' '.repeat((widths[i] ?? 0) - length(value));
-        const padded = cols[i]?.align === 'right' ? pad + value : value + pad;
-        return header ? bold(padded) : padded;
-      })
-      .join(gap)
-      .trimEnd();
-  return [line(cols.map((c) => c.header), true), ...cells.map((row) => line(row, false))].join('\n');
+  const table = new Table({
+    head: headers.map((h) => bold(h)),
+    chars: { ...BORDERLESS, middle: ' '.repeat(options.gap ?? 2) },
+    style: TABLE_STYLE,
+    colAligns: cols.map((c) => c.align ?? 'left'),
+    // A column whose widest cell passes its limit is set to the limit (never narrower than its
+    // header), and cli-table3 cuts the longer cells with `…`; the others fit their widest cell.
+    colWidths: cols.map((c, i) => {
+      const limit = Math.max(1, c.maxWidth ?? max, length(c.header));
+      return (widths[i] ?? 0) > limit ? limit : null;
+    }),
+  });
+  table.push(...cells);
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
 }
 
-// Code points, not UTF-16 units, so `…` and most accented text count as one column.
+const BORDERLESS = {
+  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '',
+} as const;
+// No padding (the gap between columns is `middle`), no colours of cli-table3's own, and
+// `compact`: no separator line between rows.
+const TABLE_STYLE = { 'padding-left': 0, 'padding-right': 0, head: [], border: [], compact: true };
+
+/**
+ * The display width of each column's widest cell, measured by cli-table3 itself so truncation
+ * agrees with its layout: laid out once with `|` between columns and a last row of empty
+ * cells, that row is nothing but each column's padding, split at the `|`s.
+ */
+function columnWidths(cells: readonly (readonly string[])[], count: number): number[] {
+  const probe = new Table({ chars: { ...BORDERLESS, middle: '|' }, style: TABLE_STYLE });
+  probe.push(...cells.map((row) => [...row]), Array<string>(count).fill(''));
+  const lines = probe.toString().split('\n');
+  return (lines[lines.length - 1] ?? '').split('|').map((pad) => pad.length);
+}
+
+// Code points, for headers (plain ASCII) and truncate.
 function length(text: string): number {
   return Array.from(text).length;
 }

@@ -475,27 +475,22 @@ function renderSteps(status: SagaStatus, o: Required<ViewOptions>): string[] {
     close: () => {},
   });
 
+  const empty = ['', '', '', '', ''];
   const cells = rows.map((r) =>
     r.step
-      ? [r.name, r.step.state, String(r.step.attempts), undoText(r.step), took(r.step), r.step.lastError ? `${r.step.lastError.type}: ${r.step.lastError.message}` : '-']
-      : [r.name, '', '', '', '', ''],
+      ? [
+          r.name,
+          styleStepState(r.step.state, o.style),
+          String(r.step.attempts),
+          undoText(r.step),
+          took(r.step),
+          r.step.lastError ? `${r.step.lastError.type}: ${r.step.lastError.message}` : '-',
+        ]
+      : [r.rule ? o.style.dim(r.name) : r.name, ...empty],
   );
-  const headers = ['STEP', 'STATE', 'TRIES', 'UNDO', 'TOOK', 'LAST ERROR'];
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => length(c[i] ?? ''))));
-  // Padded by hand (not renderTable): the state is coloured after padding, so escapes never skew widths.
-  const format = (values: readonly string[], state?: StepState) =>
-    values
-      .map((v, i) => {
-        if (i === values.length - 1) return truncate(v, 80);
-        const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - length(v)));
-        return (i === 1 && state ? styleStepState(state, o.style) : v) + pad;
-      })
-      .join('  ')
-      .trimEnd();
-  return [
-    o.style.bold(format(headers)),
-    ...rows.map((row, r) => (row.rule ? o.style.dim(row.name) : format(cells[r] ?? [], row.step?.state))),
-  ];
+  // The state is coloured inside its cell: renderTable measures what the terminal shows.
+  const columns = ['STEP', 'STATE', 'TRIES', 'UNDO', 'TOOK', { header: 'LAST ERROR', maxWidth: 80 }];
+  return renderTable(columns, cells, { color: o.color, maxCellWidth: Infinity }).split('\n');
 }
 
 function undoText(step: StepStatus): string {
@@ -508,11 +503,6 @@ function undoText(step: StepStatus): string {
 function took(step: StepStatus): string {
   if (!step.startedAt || !step.finishedAt) return step.startedAt && step.state === 'running' ? 'running' : '-';
   return formatDuration(Date.parse(step.finishedAt) - Date.parse(step.startedAt));
-}
-
-// Code points, as renderTable counts them.
-function length(text: string): number {
-  return Array.from(text).length;
 }
 
 /**
