@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateRPCTimeoutOrCancelledError, type WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { executeDecision, isDroppedUpdate } from '../src/temporal/updates';
 import { retryUpdate } from '../src/workflows/saga/messages';
@@ -8,18 +8,25 @@ const dropped = Object.assign(new Error('9 FAILED_PRECONDITION: Unable to perfor
 const decision: SagaDecision = { action: 'retry', operator: 'ada', reason: 'x', step: 'a', waitId: 1, at: '2026-11-28T00:00:00.000Z' };
 const input = { operator: 'ada', reason: 'x', waitId: 1 };
 
-/** A handle whose executeUpdate answers from a script, counting the sends. */
+/** A handle whose executeUpdate answers from a script, counting the sends and keeping each send's update id. */
 function scripted(...answers: Array<Error | SagaDecision>) {
   let sends = 0;
+  const updateIds: (string | undefined)[] = [];
   const handle = {
-    executeUpdate: async () => {
+    executeUpdate: async (_update: unknown, options: { updateId?: string }) => {
+      updateIds.push(options.updateId);
       const answer = answers[sends++];
       if (answer instanceof Error) throw answer;
       return answer;
     },
   } as unknown as WorkflowHandle;
-  return { handle, sends: () => sends };
+  return { handle, sends: () => sends, updateIds };
 }
+
+/** The client's error for an update call that ran out of time (a server too busy to answer). */
+const timedOut = new WorkflowUpdateRPCTimeoutOrCancelledError('Timed out or cancelled waiting for Workflow Update', {
+  cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: context deadline exceeded'), { code: 4 }),
+});
 
 describe('sending a decision so that it arrives', () => {
   it('tells an update dropped with its workflow task from any other failure', () => {
@@ -39,6 +46,17 @@ describe('sending a decision so that it arrives', () => {
     const { handle, sends } = scripted(dropped);
     await expect(executeDecision(handle, retryUpdate, [input], async () => decision)).resolves.toEqual(decision);
     expect(sends()).toBe(1);
+  });
+
+  it('sends a decision whose call timed out again under the same update id, so the server applies it once', async () => {
+    const plain = Object.assign(new Error('4 DEADLINE_EXCEEDED: context deadline exceeded'), { code: 4 });
+    for (const failure of [timedOut, plain]) {
+      const { handle, sends, updateIds } = scripted(failure, decision);
+      await expect(executeDecision(handle, retryUpdate, [input], async () => undefined)).resolves.toEqual(decision);
+      expect(sends()).toBe(2);
+      expect(updateIds[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(updateIds[1]).toBe(updateIds[0]);
+    }
   });
 
   it('passes any other failure through at once', async () => {
