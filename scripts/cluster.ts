@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { spawnRackProcess, spawnWorkerProcess, TEMPORAL_SERVER_VERSION, TemporalCluster, type ManagedProcess } from '../src/cluster';
+import { spawnConsoleProcess, spawnRackProcess, spawnWorkerProcess, TEMPORAL_SERVER_VERSION, TemporalCluster, type ManagedProcess } from '../src/cluster';
 import { logSize, logTail, portIsFree, waitUntil } from '../src/cluster/processes';
 import { newKeyFile } from '../src/temporal/codec';
 import { ServerUnavailableError } from '../src/temporal/servers';
@@ -14,8 +14,9 @@ const HELP = `npm run cluster [-- --tls]
 
 Runs unwind on a Temporal ${TEMPORAL_SERVER_VERSION} cluster on PostgreSQL on this machine: PostgreSQL,
 the Temporal server (frontend, history, matching and system worker in one process), the rack
-simulator and UNWIND_WORKERS unwind workers. The first run builds the server with Go (minutes,
-once) and sets up the database; later runs start in seconds and find every workflow where it was.
+simulator, UNWIND_WORKERS unwind workers and the operator console. The first run builds the
+server with Go (minutes, once) and sets up the database; later runs start in seconds and find
+every workflow where it was.
 Ctrl-C stops everything, workers first.
 
 Options:
@@ -29,6 +30,7 @@ Environment:
   UNWIND_TEMPORAL_PORT  the frontend's gRPC port (default 7233)
   UNWIND_PG_PORT        PostgreSQL's port on 127.0.0.1 (default 5433)
   UNWIND_RACK_PORT      the rack simulator's port (default 7280)
+  UNWIND_CONSOLE_PORT   the operator console's port (default 8234; 0: no console)
   UNWIND_WORKERS        how many workers (default 2)
   UNWIND_TEMPORAL_LOG_LEVEL  the server's log level: debug, info, warn (default), error
   UNWIND_TEMPORAL_SERVER, UNWIND_TEMPORAL_SQL_TOOL  existing server and schema tool binaries
@@ -67,6 +69,8 @@ function options() {
     temporalPort: portFrom('UNWIND_TEMPORAL_PORT', 7233),
     postgresPort: portFrom('UNWIND_PG_PORT', 5433),
     rackPort: portFrom('UNWIND_RACK_PORT', 7280),
+    // As for npm start: 0 runs the cluster without the console.
+    consolePort: process.env.UNWIND_CONSOLE_PORT?.trim() === '0' ? 0 : portFrom('UNWIND_CONSOLE_PORT', 8234),
     workers,
     logLevel: process.env.UNWIND_TEMPORAL_LOG_LEVEL || 'warn',
   };
@@ -74,6 +78,7 @@ function options() {
 
 let cluster: TemporalCluster | undefined;
 let rack: ManagedProcess | undefined;
+let operatorConsole: ManagedProcess | undefined;
 const workers: ManagedProcess[] = [];
 let stopping = false;
 
@@ -85,7 +90,8 @@ async function stopAll(exitCode: number): Promise<never> {
   }
   stopping = true;
   if (!cluster && !rack && workers.length === 0) process.exit(exitCode);
-  console.log('unwind cluster: stopping (workers, rack, Temporal server, PostgreSQL)…');
+  console.log('unwind cluster: stopping (console, workers, rack, Temporal server, PostgreSQL)…');
+  await operatorConsole?.stop();
   await Promise.all(workers.map((w) => w.stop()));
   await rack?.stop();
   await cluster?.stop();
@@ -101,6 +107,7 @@ function watch(): void {
       cluster.serverPid === undefined && `the Temporal server (see ${cluster.logs.server})`,
       cluster.postgresPid === undefined && `PostgreSQL (see ${cluster.logs.postgres})`,
       rack?.exited() && `the rack simulator (see ${join(cluster.dataDir, 'logs', 'rack.log')})`,
+      operatorConsole?.exited() && `the console (see ${join(cluster.dataDir, 'logs', 'console.log')})`,
       ...workers.map((w, i) => w.exited() && `worker ${i + 1} (see ${join(cluster!.dataDir, 'logs', `worker-${i + 1}.log`)})`),
     ].filter(Boolean);
     if (dead.length > 0) {
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
     [opts.temporalPort, 'UNWIND_TEMPORAL_PORT'],
     [opts.postgresPort, 'UNWIND_PG_PORT'],
     [opts.rackPort, 'UNWIND_RACK_PORT'],
+    ...(opts.consolePort ? ([[opts.consolePort, 'UNWIND_CONSOLE_PORT']] as const) : []),
   ] as const) {
     if (!(await portIsFree(port))) fail(`port ${port} on 127.0.0.1 is in use (is the cluster, or npm start, running already?): stop it, or set ${variable}`);
   }
@@ -178,6 +186,21 @@ async function main(): Promise<void> {
       );
     }),
   );
+  const consoleUrl = `http://127.0.0.1:${opts.consolePort}`;
+  if (opts.consolePort) {
+    const log = join(logs, 'console.log');
+    const from = logSize(log);
+    const started = spawnConsoleProcess({ port: opts.consolePort, env: { ...workerEnv, UNWIND_TEMPORAL_UI: '' }, log });
+    operatorConsole = started;
+    await waitUntil(
+      `The console on ${consoleUrl}`,
+      async () => {
+        if (started.exited()) throw new Error(`it exited:\n${logTail(log, 20, from)}`);
+        if (!(await fetch(`${consoleUrl}/health`)).ok) throw new Error('not answering yet');
+      },
+      { timeoutMs: 60_000 },
+    );
+  }
   watch();
 
   const exports = Object.entries({ ...cluster.clientEnv(), UNWIND_RACK_URL: rackUrl, UNWIND_ENCRYPTION_KEY_FILE: keyFile })
@@ -189,6 +212,7 @@ async function main(): Promise<void> {
       `  Temporal gRPC   ${cluster.address} (namespace ${cluster.namespace})${cluster.tls ? ', mutual TLS' : ''}`,
       `  PostgreSQL      127.0.0.1:${cluster.postgresPort} (databases temporal, temporal_visibility)`,
       `  rack simulator  ${rackUrl}`,
+      opts.consolePort ? `  console         ${consoleUrl}` : '  console         off',
       `  workers         ${opts.workers}`,
       `  data folder     ${dataDir}`,
       `  logs            ${logs}`,

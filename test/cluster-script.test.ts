@@ -59,6 +59,7 @@ describe('npm run cluster', () => {
       UNWIND_TEMPORAL_PORT: String(await pickPort()),
       UNWIND_PG_PORT: String(await pickPort()),
       UNWIND_RACK_PORT: String(await pickPort()),
+      UNWIND_CONSOLE_PORT: String(await pickPort()),
       UNWIND_WORKERS: '1',
     };
     const first = await startCluster(env);
@@ -70,6 +71,12 @@ describe('npm run cluster', () => {
 
     const created = unwind('instance', 'create', '--name', 'web-1', '--cpus', '1', '--memory', '1', '--disk', '10', '--request-id', 'script-1', '--wait');
     expect(created.status, created.stderr + created.stdout).toBe(0);
+    // The console it printed shows the saga, decrypted through the cluster's key file.
+    const consoleUrl = `http://127.0.0.1:${env.UNWIND_CONSOLE_PORT}`;
+    expect(first.output()).toContain(`console         ${consoleUrl}`);
+    const page = await fetch(`${consoleUrl}/saga?id=${encodeURIComponent('instance-create/web-1/script-1')}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('web-1');
     expect(await interrupt(first)).toBe(0);
     expect(first.output()).toMatch(/stopped; state kept/);
 

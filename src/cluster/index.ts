@@ -5,5 +5,5 @@
 export { ensureClusterBinaries, findClusterBinaries, findPostgresSchema, TEMPORAL_SERVER_VERSION, type ClusterBinaries } from './binaries';
 export type { ClusterCertificates } from './certs';
 export { TemporalCluster, type ClusterOptions } from './cluster';
-export { manageProcess, spawnRackProcess, spawnWorkerProcess, type ManagedProcess } from './managed';
+export { manageProcess, spawnConsoleProcess, spawnRackProcess, spawnWorkerProcess, type ManagedProcess } from './managed';
 export { findPostgres } from './postgres';

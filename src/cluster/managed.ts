@@ -1,5 +1,6 @@
 /**
- * unwind's own processes next to a cluster — workers and the rack simulator — run from source
+ * unwind's own processes next to a cluster — workers, the rack simulator and the operator
+ * console — run from source
  * through tsx as `npm start` runs them, each killable and restartable, none outliving the
  * process that started them.
  */
@@ -62,6 +63,14 @@ export function spawnWorkerProcess(options: { env: Record<string, string>; name?
 export function spawnRackProcess(options: { port: number; dbPath: string; log?: string }): ManagedProcess {
   return manageProcess(process.execPath, tsxArgs(join('src', 'rack', 'main.ts')), {
     env: { ...process.env, UNWIND_RACK_DB: options.dbPath, UNWIND_RACK_PORT: String(options.port), UNWIND_RACK_HOST: '127.0.0.1' },
+    log: options.log,
+  });
+}
+
+/** The operator console (`scripts/console.ts`) on 127.0.0.1:`port`, reaching the cluster through `env`. */
+export function spawnConsoleProcess(options: { port: number; env: Record<string, string>; log?: string }): ManagedProcess {
+  return manageProcess(process.execPath, [...tsxArgs(join('scripts', 'console.ts')), '--port', String(options.port)], {
+    env: { ...process.env, ...options.env },
     log: options.log,
   });
 }
