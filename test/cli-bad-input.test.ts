@@ -26,6 +26,11 @@ const long = (n: number) => 'x'.repeat(n);
 
 /** At least one bad input for every command, keyed by its path. */
 const CASES: Record<string, Case[]> = {
+  start: [
+    { args: ['start', 'noSuchSaga'], says: ["unknown workflow type 'noSuchSaga'", 'diskCreate'] },
+    { args: ['start', 'diskCreate', '--input', '{name:'], says: ['--input is not JSON'] },
+    { args: ['start', 'diskCreate', '--input', '{}', '--fault', '{"failWhen":"sometimes"}'], says: ['--fault is not a valid unwindFaults memo'] },
+  ],
   list: [
     { args: ['list', '--state', 'bogus'], says: ["'--state <state>' argument 'bogus' is invalid", 'running'] },
     { args: ['list', '--stalled', '0'], says: ['--stalled', 'longer than zero'] },
