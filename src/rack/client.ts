@@ -27,6 +27,7 @@ import {
   resources,
 } from './schemas';
 import type { FailureClass } from '../schemas/failures';
+import { formatIssues } from '../schemas/validation';
 
 /** The rack answered with a non-2xx status (or an unreadable body). */
 export class RackError extends Error {
@@ -190,7 +191,7 @@ export function createRackClient(options: RackClientOptions): RackClient {
       throw new RackError(operation, status, {
         code: 'bad-response',
         class: 'unknown-state',
-        message: `unexpected response body (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}): is the rack the same version as this client?`,
+        message: `unexpected response body (${formatIssues(parsed.error, { root: '(body)' })}): is the rack the same version as this client?`,
       });
     }
     return parsed.data;

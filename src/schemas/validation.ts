@@ -14,17 +14,28 @@ export interface FieldProblem {
   message: string;
 }
 
-/** Every bad field of a failed parse, in input order. */
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
+/**
+ * Every bad field of a failed parse, in input order. An issue about the value as a whole is
+ * named `root` (`(input)` unless told: say what the value is, e.g. `argument`).
+ */
+export function fieldProblems(error: z.ZodError, root = '(input)'): FieldProblem[] {
   return error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.map(String).join('.') : '(input)',
+    field: issue.path.length ? issue.path.map(String).join('.') : root,
     message: issue.message,
   }));
 }
 
 /** `name: expected …; cpus: expected …` */
-export function describeProblems(problems: FieldProblem[]): string {
+export function describeProblems(problems: readonly FieldProblem[]): string {
   return problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+}
+
+/**
+ * A failed parse in one line, every bad field named: `name: expected …; cpus: expected …`.
+ * An issue about the value as a whole is named `root` (`(input)` unless told).
+ */
+export function formatIssues(error: z.ZodError, options: { root?: string } = {}): string {
+  return describeProblems(fieldProblems(error, options.root));
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { FailureClass } from '../../schemas/failures';
+import { describeProblems } from '../../schemas/validation';
 import type { FieldIssue } from '../schemas';
 
 /**
@@ -72,7 +73,7 @@ export function invalidRequest(issues: FieldIssue[]): RackFailure {
     status: 400,
     code: 'invalid-request',
     errorClass: 'refused',
-    message: `invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+    message: `invalid request: ${describeProblems(issues)}`,
     field: issues[0]?.field,
     issues,
   });

@@ -37,10 +37,10 @@ import {
   type ApprovalRecord,
   type PendingApproval,
 } from '../../schemas/saga';
-import { describeProblems, fieldProblems, INVALID_INPUT } from '../../schemas/validation';
+import { formatIssues, INVALID_INPUT } from '../../schemas/validation';
 import { startReminders, type Reminders } from '../remind-people';
 import { now } from './clock';
-import { argumentProblems, decisionRefused } from './failures';
+import { decisionRefused } from './failures';
 import { approveUpdate, rejectUpdate } from './messages';
 import { notifyProfile, type OperatorActivities } from './notify';
 import type { WaitBook } from './waits';
@@ -150,7 +150,7 @@ export class ApprovalDesk {
   validate(kind: 'approve' | 'reject', input: unknown): ApprovalDecisionInput {
     const refuse = (why: string) => decisionRefused(kind, this.saga, why);
     const parsed = ApprovalDecisionInput.safeParse(input);
-    if (!parsed.success) throw refuse(argumentProblems(parsed.error));
+    if (!parsed.success) throw refuse(formatIssues(parsed.error, { root: 'argument' }));
     const pending = this.pending;
     const { waitId } = parsed.data;
     if (waitId !== undefined) {
@@ -197,7 +197,7 @@ export class ApprovalDesk {
       throw ApplicationFailure.create({
         type: INVALID_INPUT,
         nonRetryable: true,
-        message: `approval "${step}" of saga ${this.saga.sagaType} ${this.saga.workflowId} was asked with invalid options: ${describeProblems(fieldProblems(parsed.error))}`,
+        message: `approval "${step}" of saga ${this.saga.sagaType} ${this.saga.workflowId} was asked with invalid options: ${formatIssues(parsed.error)}`,
       });
     }
     const opts = parsed.data;

@@ -27,6 +27,7 @@ import {
   SagaContinuation,
   type SagaUnwoundDetails,
 } from '../../schemas/saga';
+import { formatIssues } from '../../schemas/validation';
 import { ApprovalDesk, LEAN_APPROVAL_PATCH, type ApprovalOptions, type ApprovalResult } from './approval';
 import { now } from './clock';
 import { describeFailure, invalidSaga, stepFailed, stepOf } from './failures';
@@ -80,7 +81,7 @@ class SagaRun implements ScopeOwner, VisibleRun {
     this.setupError = continues.success
       ? undefined
       : invalidSaga(
-          `runSaga option "continues" is not a continuation: ${continues.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}; ` +
+          `runSaga option "continues" is not a continuation: ${formatIssues(continues.error, { root: '(root)' })}; ` +
             'pass what saga.continuation() returned in the run that continued as new.',
           null,
         );

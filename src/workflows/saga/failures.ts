@@ -6,7 +6,6 @@
  * same essential error: the first of the cause chain that is not a wrapper.
  */
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
-import type { z } from 'zod';
 import { causeChain, SagaFailureType } from '../../schemas/failures';
 import type { ErrorSummary } from '../../schemas/saga';
 
@@ -25,11 +24,6 @@ export function decisionRefused(action: string, saga: { readonly sagaType: strin
     nonRetryable: true,
     message: `${action} refused for saga ${saga.sagaType} ${saga.workflowId}: ${why}`,
   });
-}
-
-/** A decision's argument that did not parse, field by field: "operator: must not be empty; …". */
-export function argumentProblems(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
 }
 
 /** `SagaStepFailed`: step `step` failed with `cause` and the saga must unwind. */

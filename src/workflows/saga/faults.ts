@@ -8,6 +8,7 @@
 import { ApplicationFailure, condition, workflowInfo } from '@temporalio/workflow';
 import { FailureType, SagaFailureType } from '../../schemas/failures';
 import { FAULTS_MEMO_KEY, repeatCount, type ResolvedSagaFaults, SagaFaults } from '../../schemas/faults';
+import { formatIssues } from '../../schemas/validation';
 import type { StepContext } from './types';
 
 /** The faults the start-time memo asks for; `InvalidFaults` (non-retryable) when it is not valid. */
@@ -18,9 +19,7 @@ export function readFaults(): ResolvedSagaFaults {
     throw ApplicationFailure.create({
       type: SagaFailureType.InvalidFaults,
       nonRetryable: true,
-      message: `memo "${FAULTS_MEMO_KEY}" is not valid: ${parsed.error.issues
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-        .join('; ')}. Fix the memo and start the saga again.`,
+      message: `memo "${FAULTS_MEMO_KEY}" is not valid: ${formatIssues(parsed.error, { root: '(root)' })}. Fix the memo and start the saga again.`,
     });
   }
   return parsed.data;

@@ -16,8 +16,9 @@ import {
   type SagaState,
   type WaitingFor,
 } from '../../schemas/saga';
+import { formatIssues } from '../../schemas/validation';
 import { now } from './clock';
-import { argumentProblems, decisionRefused, describeFailure } from './failures';
+import { decisionRefused, describeFailure } from './failures';
 import { retryUpdate, skipUpdate, unwindUpdate } from './messages';
 import { notifyProfile, type OperatorActivities } from './notify';
 import type { Mutable } from './stack';
@@ -119,7 +120,7 @@ export class OperatorDesk {
   target(action: OperatorAction, input: unknown): { wait: Wait; input: OperatorDecisionInput } {
     const refuse = (why: string) => decisionRefused(action, this.saga, why);
     const parsed = OperatorDecisionInput.safeParse(input);
-    if (!parsed.success) throw refuse(`${argumentProblems(parsed.error)}.`);
+    if (!parsed.success) throw refuse(`${formatIssues(parsed.error, { root: 'argument' })}.`);
     const { step: named, waitId } = parsed.data;
     const open = this.open.filter((w) => w.decision === undefined);
     const list = open.map((w) => `"${w.step}" (wait ${w.waitId}: ${w.actions.join('/')})`).join(', ');
