@@ -3,7 +3,6 @@
  * frontend, history, matching and the system worker in one process, each on its own ports on
  * 127.0.0.1, and, with TLS, a frontend that requires client certificates.
  */
-import { stringify } from 'yaml';
 import type { ClusterCertificates } from './certs';
 
 /** Every port the server listens on. */
@@ -108,5 +107,6 @@ export function serverConfigYaml(input: ServerConfigInput): string {
     dcRedirectionPolicy: { policy: 'noop' },
     dynamicConfigClient: { filepath: input.dynamicConfigPath, pollInterval: '10s' },
   };
-  return `# Written by unwind at every start of the cluster: edits are overwritten.\n${stringify(config)}`;
+  // JSON is YAML (1.2), so the server reads it as written and unwind needs no YAML writer at run time.
+  return `# Written by unwind at every start of the cluster: edits are overwritten.\n${JSON.stringify(config, null, 2)}\n`;
 }
