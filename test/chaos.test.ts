@@ -2,13 +2,20 @@
 // 100 sagas of every kind with rack faults on, a worker SIGKILLed every 10 s, the Temporal
 // server every 30 s, PostgreSQL once — then the verdict from the engine's bookkeeping, the
 // rack's ledger and inventory, and a replay of every history. Fails naming each violation.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderChaosReport } from '../src/testing/chaos';
 import { chaosOnCluster } from '../src/testing/chaos/on-cluster';
 
 describe('chaos on the PostgreSQL cluster', () => {
   it('loses nothing, applies nothing twice and leaves nothing behind through kills and faults; every history replays', async () => {
+    // The run's folder (histories in PostgreSQL, workers' and server's logs, the rack's ledger)
+    // is kept when the verdict finds a violation: the evidence outlives the run.
+    const dataDir = mkdtempSync(join(tmpdir(), 'unwind-chaos-'));
     const report = await chaosOnCluster({
+      dataDir,
       sagas: 100,
       seed: 11,
       concurrency: 12,
@@ -19,6 +26,8 @@ describe('chaos on the PostgreSQL cluster', () => {
     });
     const text = renderChaosReport(report);
     console.log(text);
+    if (report.violations.length > 0) console.log(`chaos: the run's folder is kept for a look: ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
     expect(report.violations, text).toEqual([]);
     expect(report.byState.completed ?? 0).toBeGreaterThan(50);
     expect(report.kills.worker ?? 0, text).toBeGreaterThanOrEqual(2);

@@ -3,7 +3,7 @@
  * rack simulator, worker processes, and the unwind client; every part the run kills is a real
  * process. Used by `npm run chaos`, the CI test and the bench.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createUnwindClient } from '../../client';
 import type { RackSeed } from '../../rack/schemas';
@@ -40,7 +40,13 @@ export async function chaosOnCluster(options: ChaosOnClusterOptions = {}): Promi
     const dataConverter = unwindDataConverter(codecEnv);
 
     const testRack = await startTestRack({ seed: CHAOS_RACK });
-    stack.push(() => testRack.stop());
+    // The rack's database goes with the cluster's: a data folder kept after a failed run holds
+    // the ledger beside the histories and the workers' logs.
+    stack.push(async () => {
+      await testRack.server.close();
+      copyFileSync(testRack.dbPath, join(cluster.dataDir, 'rack.sqlite'));
+      await testRack.stop();
+    });
     const logs = join(cluster.dataDir, 'logs');
     mkdirSync(logs, { recursive: true });
     const workers: ManagedProcess[] = Array.from({ length: options.workers ?? 2 }, (_, i) =>
