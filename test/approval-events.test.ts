@@ -14,38 +14,14 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
-import { createOperatorActivities } from '../src/activities/notify-operator';
-import { createDevServerEnv, quietLogger } from '../src/testing';
-import { waitForStatus } from './helpers/saga-env';
-import { createLedgerActivities, FakeLedger } from './helpers/ledger';
+import { describe, expect, it } from 'vitest';
+import { eventually } from './helpers/eventually';
+import { useSagaTestBed, waitForStatus } from './helpers/saga-env';
 import { approveUpdate, plannedSaga, type PlanItem } from './workflows/saga-workflows';
 
 const taskQueue = 'approval-events';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-
 // A dev server, as in production (the time-skipping server answers some tasks differently).
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, 'workflows', 'saga-workflows.ts'), logger: quietLogger });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities: { ...createLedgerActivities(new FakeLedger()), ...createOperatorActivities({ sink: () => undefined, personSink: () => undefined }) },
-  });
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const bed = useSagaTestBed(taskQueue, { server: 'dev' });
 
 const approval = (remindEvery: string): PlanItem => ({
   approval: 'approve-power-off',
@@ -57,21 +33,16 @@ async function eventTypes(handle: WorkflowHandle): Promise<string[]> {
   return events.map((e) => (temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, ''));
 }
 
-/** Waits until the saga's history stops growing (the worker has answered every task). */
+/** The saga's history once the worker has answered every task: no activity and no workflow task pending. */
 async function settledHistory(handle: WorkflowHandle): Promise<string[]> {
-  let last = await eventTypes(handle);
-  for (let same = 0; same < 4; ) {
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    const now = await eventTypes(handle);
-    same = now.length === last.length ? same + 1 : 0;
-    last = now;
-  }
-  return last;
+  const idle = (d: Awaited<ReturnType<WorkflowHandle['describe']>>) => !d.raw.pendingWorkflowTask && (d.raw.pendingActivities ?? []).length === 0;
+  await eventually(() => handle.describe(), idle, `the worker to answer every task of ${handle.workflowId}`);
+  return eventTypes(handle);
 }
 
 describe('a parked approval', () => {
   it('writes few events while it waits and when approved', async () => {
-    const handle = await env.client.workflow.start(plannedSaga, {
+    const handle = await bed.env.client.workflow.start(plannedSaga, {
       taskQueue,
       workflowId: 'approval-events-1',
       args: [{ plan: [approval('4h')] }],

@@ -4,42 +4,21 @@
  * with the saga's own reason (here: the approver is not listed on one of them) — and a refusal
  * never stops the others.
  */
-import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOperatorActivities } from '../src/activities/notify-operator';
 import { approvalBurstQuery, createUnwindClient, InvalidRequestError, type ApprovalBurstProgress, type UnwindClient } from '../src/client';
-import { createDevServerEnv, quietLogger } from '../src/testing';
 import { failureOf } from '../src/testing/rack';
 import { eventually, expectExit, runUnwind } from './cli-helpers';
-import { createLedgerActivities, FakeLedger } from './helpers/ledger';
+import { useSagaTestBed } from './helpers/saga-env';
 import { plannedSaga, type PlanItem } from './workflows/saga-workflows';
 
 const taskQueue = 'approve-all';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+const bed = useSagaTestBed(taskQueue, { server: 'dev' });
 let client: UnwindClient;
 
 beforeAll(async () => {
-  env = await createDevServerEnv();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, 'workflows', 'saga-workflows.ts'), logger: quietLogger });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle,
-    activities: { ...createLedgerActivities(new FakeLedger()), ...createOperatorActivities({ sink: () => undefined, personSink: () => undefined }) },
-  });
-  running = worker.run();
-  client = await createUnwindClient({ address: env.address, namespace: env.namespace ?? 'default' });
+  client = await createUnwindClient({ address: bed.env.address, namespace: bed.env.namespace ?? 'default' });
 });
-afterAll(async () => {
-  await client?.close();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+afterAll(async () => client?.close());
 
 const approval = (step: string, approvers: string[]): PlanItem => ({
   approval: step,
@@ -51,7 +30,7 @@ async function park(step: string, prefix: string, approverLists: string[][]): Pr
   const ids = approverLists.map((_, i) => `${prefix}-${i + 1}`);
   await Promise.all(
     approverLists.map((approvers, i) =>
-      env.client.workflow.start(plannedSaga, { taskQueue, workflowId: ids[i]!, args: [{ plan: [approval(step, approvers), { step: `${step}-after` }] }] }),
+      bed.env.client.workflow.start(plannedSaga, { taskQueue, workflowId: ids[i]!, args: [{ plan: [approval(step, approvers), { step: `${step}-after` }] }] }),
     ),
   );
   await eventually(() => client.sagas.awaitingApproval({ saga: 'plannedSaga', step }), (rows) => rows.length === ids.length, `${ids.length} sagas awaiting ${step}`);
@@ -117,7 +96,7 @@ describe('sagas.approveAll', () => {
 describe('unwind approve --all-waiting', () => {
   it('approves all at once with --yes, prints a summary naming the refused saga, exits 1', async () => {
     const ids = await park('approve-cli', 'cli-burst', [['alice'], ['carol'], ['alice']]);
-    const run = await runUnwind(['--address', env.address, 'approve', '--all-waiting', '--saga', 'plannedSaga', '--step', 'approve-cli', '--as', 'alice', '--yes', '--concurrency', '2']);
+    const run = await runUnwind(['--address', bed.env.address, 'approve', '--all-waiting', '--saga', 'plannedSaga', '--step', 'approve-cli', '--as', 'alice', '--yes', '--concurrency', '2']);
     expectExit(run, 1);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('approved 2 of 3 sagas as alice; 1 refused, 0 failed');
@@ -126,7 +105,7 @@ describe('unwind approve --all-waiting', () => {
     expect(run.stderr).toContain('approving: 3/3: 2 approved, 1 refused, 0 failed');
 
     await client.sagas.approve(ids[1]!, { approver: 'carol' });
-    const none = await runUnwind(['--address', env.address, 'approve', '--all-waiting', '--saga', 'plannedSaga', '--step', 'approve-cli', '--as', 'alice', '--yes', '--json']);
+    const none = await runUnwind(['--address', bed.env.address, 'approve', '--all-waiting', '--saga', 'plannedSaga', '--step', 'approve-cli', '--as', 'alice', '--yes', '--json']);
     expectExit(none, 0);
     expect(JSON.parse(none.stdout)).toEqual({ outcomes: [], approved: 0, refused: 0, failed: 0 });
     expect(none.stderr).toContain('no saga awaits approval of type plannedSaga at step approve-cli');

@@ -48,17 +48,5 @@ export function expectExit(run: CliRun, code: number): CliRun {
   return run;
 }
 
-/**
- * Reads until `done` holds (a read that throws counts as not yet), for what visibility and
- * sagas reach eventually; fails with the last value seen after `timeoutMs`.
- */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await read().catch(() => undefined);
-    if (last !== undefined && done(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2_000)}`);
-}
+/** The CLI's tests wait on what a saga or visibility reaches eventually, as every test does. */
+export { eventually } from './helpers/eventually';

@@ -6,6 +6,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { RackChange, RackDb } from '../rack';
 import type { RackSeed } from '../rack/schemas';
 import type { PersonNotification, OperatorNotification } from '../schemas/saga';
 import { createSagaHarness, type SagaHarness } from './harness';
@@ -29,6 +30,10 @@ export interface RackSagaBed {
 export interface RackSagaBedOptions {
   taskQueue: string;
   seed?: RackSeed;
+  /** How long the activities' rack client waits for an answer (5 s unless told; a large rack's set-up may need more). */
+  rackTimeoutMs?: number;
+  /** Called after every change the rack commits, with its database: for invariants checked at each change. */
+  onRackChange?: (change: RackChange, db: RackDb) => void;
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Activity dependencies other than the rack; backoff defaults to 20 ms base, 200 ms cap. */
   deps?: Omit<ActivityDeps, 'rack'>;
@@ -38,7 +43,7 @@ export interface RackSagaBedOptions {
 
 /** Starts a rack, a worker and a harness on `env`. */
 export async function startRackSagaBed(env: TestWorkflowEnvironment, options: RackSagaBedOptions): Promise<RackSagaBed> {
-  const testRack = await startTestRack({ seed: options.seed });
+  const testRack = await startTestRack({ seed: options.seed, timeoutMs: options.rackTimeoutMs, onChange: options.onRackChange });
   const notifications: OperatorNotification[] = [];
   const personNotifications: PersonNotification[] = [];
   const worker = await createUnwindTestWorker(env, {
@@ -51,6 +56,9 @@ export async function startRackSagaBed(env: TestWorkflowEnvironment, options: Ra
       ...options.deps,
       rack: testRack.rack,
     }),
+  }).catch(async (error: unknown) => {
+    await testRack.stop(); // no bed to stop: leave no rack behind
+    throw error;
   });
   const running = worker.run();
   const harness = createSagaHarness({

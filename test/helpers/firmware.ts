@@ -6,6 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { RackClient, RackDb, RackSeed } from '../../src/rack';
 import type { FirmwareRolloutStatus } from '../../src/schemas/firmware';
 import { firmwareRolloutStatusQuery } from '../../src/workflows/firmware-messages';
+import { eventually, LOADED_MACHINE_MS } from './eventually';
 
 export const MODEL = 'SIM-NVME-3.2T';
 
@@ -63,21 +64,10 @@ export function groupViolations(db: RackDb): { group: string; out: number }[] {
 }
 
 /** Polls the rollout's status until `predicate` holds; fails with the last status after `timeoutMs`. */
-export async function waitForRollout(
+export function waitForRollout(
   handle: WorkflowHandle,
   predicate: (s: FirmwareRolloutStatus) => boolean,
-  timeoutMs = 60_000,
+  timeoutMs = 2 * LOADED_MACHINE_MS,
 ): Promise<FirmwareRolloutStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: FirmwareRolloutStatus | undefined;
-  for (;;) {
-    try {
-      last = await handle.query(firmwareRolloutStatusQuery, {});
-      if (predicate(last)) return last;
-    } catch {
-      // not started yet, or between runs
-    }
-    if (Date.now() > deadline) throw new Error(`rollout ${handle.workflowId} never matched; last: ${JSON.stringify(last, null, 2)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventually(() => handle.query(firmwareRolloutStatusQuery, {}), predicate, `rollout ${handle.workflowId} to match`, timeoutMs, 100);
 }

@@ -1,23 +1,20 @@
-import { join } from 'node:path';
 /**
- * What the saga engine's tests share: a time-skipping server with unwind's search attributes
- * registered, one worker per test file serving the test sagas with fake activities, and
- * polling of a saga's status.
+ * What the saga engine's tests share: a server with unwind's search attributes registered (the
+ * time-skipping server unless told), one worker per test file serving the test sagas with fake
+ * activities, and polling of a saga's status.
  */
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import { createTimeSkippingEnv } from '../../src/testing/environments';
+import { createDevServerEnv, createTimeSkippingEnv } from '../../src/testing/environments';
+import { quietLogger } from '../../src/testing/worker';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
 import type { PersonNotification, OperatorNotification, SagaStatus } from '../../src/schemas/saga';
 import { sagaStatusQuery } from '../../src/workflows/saga';
+import { eventually, LOADED_MACHINE_MS } from './eventually';
 import { createLedgerActivities, FakeLedger } from './ledger';
-
-
-const quietLogger = () => {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-};
+import { useBed } from './use-bed';
 
 /** A running test bed: server, worker, fakes. */
 export interface SagaTestBed {
@@ -30,13 +27,18 @@ export interface SagaTestBed {
   teardown(): Promise<void>;
 }
 
-/** Starts the time-skipping server, registers the search attributes and runs a worker on `taskQueue`. */
-export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> {
-  const env = await createTimeSkippingEnv();
+/** Which server: a dev server where a test needs production's answers or visibility. */
+export interface SagaTestBedOptions {
+  server?: 'time-skipping' | 'dev';
+}
+
+/** Starts the server (time-skipping unless told), registers the search attributes and runs a worker on `taskQueue`. */
+export async function startSagaTestBed(taskQueue: string, options: SagaTestBedOptions = {}): Promise<SagaTestBed> {
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger });
+  const env = await (options.server === 'dev' ? createDevServerEnv() : createTimeSkippingEnv());
   const ledger = new FakeLedger();
   const notifications: OperatorNotification[] = [];
   const personNotifications: PersonNotification[] = [];
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(__dirname, '..', 'workflows', 'saga-workflows.ts'), logger: quietLogger() });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -48,6 +50,9 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
         personSink: (n) => void personNotifications.push(n),
       }),
     },
+  }).catch(async (error: unknown) => {
+    await env.teardown();
+    throw error;
   });
   const running = worker.run();
   return {
@@ -65,18 +70,12 @@ export async function startSagaTestBed(taskQueue: string): Promise<SagaTestBed> 
   };
 }
 
+/** A {@link SagaTestBed} for this file's tests: started before them, torn down after. */
+export function useSagaTestBed(taskQueue: string, options: SagaTestBedOptions = {}): SagaTestBed {
+  return useBed(() => startSagaTestBed(taskQueue, options), (bed) => bed.teardown());
+}
+
 /** Polls the saga's status until `predicate` holds; fails with the last status after `timeoutMs`. */
-export async function waitForStatus(handle: WorkflowHandle, predicate: (s: SagaStatus) => boolean, timeoutMs = 20_000): Promise<SagaStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: SagaStatus | undefined;
-  for (;;) {
-    try {
-      last = await handle.query(sagaStatusQuery);
-      if (predicate(last)) return last;
-    } catch {
-      // not started yet
-    }
-    if (Date.now() > deadline) throw new Error(`status of ${handle.workflowId} never matched; last: ${JSON.stringify(last, null, 2)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function waitForStatus(handle: WorkflowHandle, predicate: (s: SagaStatus) => boolean, timeoutMs = LOADED_MACHINE_MS): Promise<SagaStatus> {
+  return eventually(() => handle.query(sagaStatusQuery), predicate, `the status of ${handle.workflowId} to match`, timeoutMs, 50);
 }

@@ -1,0 +1,34 @@
+/**
+ * Waiting on a condition, never on time: what sagas, visibility and processes reach eventually
+ * is polled with `vi.waitFor`, within a limit sized for a loaded two-core machine.
+ */
+import { vi } from 'vitest';
+
+/**
+ * How long a condition may take to hold: several times what it takes on a quiet machine, so
+ * that a suite run beside two busy loops still passes.
+ */
+export const LOADED_MACHINE_MS = 60_000;
+
+/**
+ * Reads until `done` holds (a read that throws counts as not yet) and returns the value that
+ * satisfied it; fails after `timeoutMs` naming `what` and the last value or error seen.
+ */
+export function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = LOADED_MACHINE_MS,
+  intervalMs = 200,
+): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await read().catch((error: unknown) => {
+        throw new Error(`${what} did not happen within ${timeoutMs} ms; the last read failed: ${(error as Error).message}`, { cause: error });
+      });
+      if (!done(value)) throw new Error(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value, null, 2)?.slice(0, 2_000)}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
+}
