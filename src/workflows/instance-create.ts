@@ -55,14 +55,14 @@ export async function provisionInstance(params: InstanceCreateParams, versions: 
   return runSaga('instanceCreate', async (saga) => {
     const instance = await saga.step('create-instance', {
       action: (ctx) => rack.instancesCreate({ name: input.name, cpus: input.cpus, memoryGiB: input.memoryGiB }, ctx.key),
-      undo: (ctx) => rackUndo.instancesDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesDelete(...ctx.undoKey),
     });
     const { sledId } = await saga.step('choose-sled', {
       action: () => rack.chooseSled({ cpus: input.cpus, memoryGiB: input.memoryGiB }),
     });
     await saga.step('reserve-sled', {
       action: (ctx) => rack.sledsReserve({ sledId, cpus: input.cpus, memoryGiB: input.memoryGiB, instanceId: instance.id }, ctx.key),
-      undo: (ctx) => rackUndo.sledsRelease({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.sledsRelease(...ctx.undoKey),
     });
     const allSledIds = await saga.step('list-sleds', { action: () => rack.listSledIds() });
 
@@ -79,11 +79,11 @@ export async function provisionInstance(params: InstanceCreateParams, versions: 
 
     const vmm = await saga.step('create-vmm', {
       action: (ctx) => rack.vmmsCreate({ instanceId: instance.id, sledId }, ctx.key),
-      undo: (ctx) => rackUndo.vmmsDestroy({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.vmmsDestroy(...ctx.undoKey),
     });
     await saga.step('attach-disk', {
       action: (ctx) => rack.disksAttach({ diskId: disk.diskId, instanceId: instance.id }, ctx.key),
-      undo: (ctx) => rackUndo.disksDetach({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.disksDetach(...ctx.undoKey),
     });
     if (versions.verifyPlacement()) {
       // Reads only: nothing to undo.
@@ -93,11 +93,11 @@ export async function provisionInstance(params: InstanceCreateParams, versions: 
     }
     await saga.step('start-instance', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'starting', sledId }, ctx.key),
-      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     await saga.step('record-running', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'running' }, ctx.key),
-      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     return { instanceId: instance.id, sledId, vmmId: vmm.id, diskId: disk.diskId, nics };
   });

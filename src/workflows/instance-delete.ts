@@ -17,7 +17,7 @@ export async function instanceDelete(params: InstanceDeleteParams): Promise<Inst
     const { instance } = parts;
     await saga.step('stop-instance', {
       action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
-      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
 
     saga.pivot();

@@ -40,7 +40,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     });
     await saga.step('reserve-target', {
       action: (ctx) => rack.sledsReserve({ sledId: toSledId, cpus: instance.cpus, memoryGiB: instance.memoryGiB, instanceId: instance.id }, ctx.key),
-      undo: (ctx) => rackUndo.sledsRelease({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.sledsRelease(...ctx.undoKey),
     });
     // Compare-and-set: a second migration of the same instance finds the marker and is refused.
     await saga.step('mark-migrating', {
@@ -49,11 +49,11 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
           { instanceId: instance.id, state: 'migrating', migrationId, expect: { state: 'running', migrationId: null } },
           ctx.key,
         ),
-      undo: (ctx) => rackUndo.instancesRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     const targetVmm = await saga.step('create-target-vmm', {
       action: (ctx) => rack.vmmsCreate({ instanceId: instance.id, sledId: toSledId }, ctx.key),
-      undo: (ctx) => rackUndo.vmmsDestroy({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.vmmsDestroy(...ctx.undoKey),
     });
     const stream = await saga.step('stream-state', {
       action: () => streaming.streamInstanceState({ instanceId: instance.id, toSledId, memoryGiB: instance.memoryGiB }),
@@ -61,7 +61,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     if (sourceVmm) {
       await saga.step('pause-source', {
         action: (ctx) => rack.vmmsUpdate({ vmmId: sourceVmm.id, state: 'paused' }, ctx.key),
-        undo: (ctx) => rackUndo.vmmsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+        undo: (ctx) => rackUndo.vmmsRevert(...ctx.undoKey),
       });
     }
 

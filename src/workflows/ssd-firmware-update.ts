@@ -58,11 +58,11 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
 
         await saga.step('take-offline', {
           action: (ctx) => rack.ssdsOffline({ ssdId }, ctx.key),
-          undo: (ctx) => rackUndo.ssdsOnline({ actionKey: ctx.key }, `${ctx.key}/undo`),
+          undo: (ctx) => rackUndo.ssdsOnline(...ctx.undoKey),
         });
         await saga.step('write-firmware', {
           action: (ctx) => rack.ssdsUpdateFirmware({ ssdId, version }, ctx.key),
-          undo: (ctx) => rackUndo.ssdsClearFirmware({ actionKey: ctx.key }, `${ctx.key}/undo`),
+          undo: (ctx) => rackUndo.ssdsClearFirmware(...ctx.undoKey),
         });
         await saga.step('reset', { action: (ctx) => rack.ssdsReset({ ssdId }, ctx.key) });
         const back = await saga.step('await-return', {

@@ -22,7 +22,6 @@ import { isNeedsOperator, isUnknownState, SagaFailureType } from '../../schemas/
 import {
   type CancelRequest,
   type ErrorSummary,
-  idempotencyKey,
   OUTCOME_MEMO_KEY,
   SagaContinuation,
   type SagaUnwoundDetails,
@@ -35,6 +34,7 @@ import { FaultInjection, readFaults } from './faults';
 import { sagaStatusQuery } from './messages';
 import { OperatorDesk } from './operator-desk';
 import { newStepRecord, RootScope, Scope, type ScopeOwner, type StackEntry, type StepRecord, Unwinder } from './stack';
+import { stepContext } from './step-context';
 import type { GroupMember, RunSagaOptions, Saga, StepContext, StepDefinition } from './types';
 import { type Phase, Visibility, type VisibleRun } from './visibility';
 import { WaitBook } from './waits';
@@ -210,7 +210,7 @@ class SagaRun implements ScopeOwner, VisibleRun {
     }
     const record = newStepRecord(name, scope, definition.undo !== undefined, afterPivot);
     this.records.push(record);
-    const ctx: StepContext = Object.freeze({ step: name, key: idempotencyKey(this.workflowId, name) });
+    const ctx = stepContext(this.workflowId, name);
     // Registered before the action runs: an action that fails, or times out after its effect
     // applied, is still undone.
     if (definition.undo) scope.stack.push({ kind: 'step', record, ctx, undo: definition.undo });

@@ -14,12 +14,12 @@
  *   return runSaga('diskCreate', async (saga) => {
  *     const ids = await saga.step('allocate-ids', {
  *       action: (ctx) => rack.allocateIds({ key: ctx.key }),
- *       undo: (ctx) => rackUndo.releaseIds({ actionKey: ctx.key }),
+ *       undo: (ctx) => rackUndo.releaseIds(...ctx.undoKey),
  *     });
  *     const [r0, r1, r2] = await saga.parallel('regions', [
  *       (group) => group.step('ensure-region[0]', {
  *         action: (ctx) => rack.ensureRegion({ key: ctx.key, disk: ids.disk, index: 0 }),
- *         undo: (ctx) => rackUndo.deleteRegion({ actionKey: ctx.key }),
+ *         undo: (ctx) => rackUndo.deleteRegion(...ctx.undoKey),
  *       }),
  *       // … ensure-region[1], ensure-region[2]
  *     ] as const);
@@ -32,7 +32,8 @@
  * ```
  *
  * - `ctx.key` (`<workflowId>/<step>`) is the idempotency key to pass to the activity; the undo
- *   gets the same key and finds what the action did by it (the action's output may be unknown).
+ *   gets the same key and finds what the action did by it (the action's output may be unknown):
+ *   `...ctx.undoKey` passes it as `{ actionKey }` with `<key>/undo` as the undo call's own key.
  * - An undo is registered before its action runs, so a failed action is undone too.
  * - Before `pivot()`: a `Refused` failure (or transient retries exhausted, or any unclassified
  *   failure) unwinds; `NeedsOperator` / `UnknownState` pause the saga (`needs-operator`) until an
@@ -58,7 +59,8 @@
  */
 export { runSaga } from './engine';
 export { describeFailure } from './failures';
-export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition } from './types';
+export { undoByKey } from './step-context';
+export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition, UndoByKey } from './types';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 export type { ApprovalOptions, ApprovalResult } from './approval';
 export type { SagaContinuation } from '../../schemas/saga';

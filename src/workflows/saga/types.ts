@@ -16,7 +16,18 @@ export interface StepContext {
    * key, so it can find what the action did even when the action's output never arrived.
    */
   readonly key: string;
+  /**
+   * The arguments of an undo that finds the action's effect by its key (see {@link UndoByKey}):
+   * `undo: (ctx) => rackUndo.disksDelete(...ctx.undoKey)`.
+   */
+  readonly undoKey: UndoByKey;
 }
+
+/**
+ * An undo-by-key call's arguments: `[{ actionKey: <the action's key> }, '<the action's key>/undo']`,
+ * the action's key as input and the undo call's own idempotency key.
+ */
+export type UndoByKey = readonly [input: { readonly actionKey: string }, key: string];
 
 /** A step: an action (an activity call) and, optionally, its undo (an activity call). */
 export interface StepDefinition<T> {

@@ -16,7 +16,7 @@ export const REPLICAS = 3;
 export async function provisionDisk(saga: SagaScope, params: DiskCreateParams, prefix = ''): Promise<DiskCreateResult> {
   const disk = await saga.step(`${prefix}create-disk`, {
     action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
-    undo: (ctx) => rackUndo.disksDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
+    undo: (ctx) => rackUndo.disksDelete(...ctx.undoKey),
   });
   const regions = await saga.parallel(
     `${prefix}regions`,
@@ -24,7 +24,7 @@ export async function provisionDisk(saga: SagaScope, params: DiskCreateParams, p
       group.step(`${prefix}ensure-region[${i}]`, {
         // The rack places each replica on a sled that holds none of this disk yet.
         action: (ctx) => rack.regionsEnsure({ diskId: disk.id }, ctx.key),
-        undo: (ctx) => rackUndo.regionsDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
+        undo: (ctx) => rackUndo.regionsDelete(...ctx.undoKey),
       }),
     ),
   );

@@ -2,7 +2,7 @@
  * An instance's network: an address from the pool, a NIC holding it, and a V2P mapping on
  * every sled so that traffic for the address reaches the sled the instance runs on.
  */
-import type { SagaScope } from '../saga';
+import { type SagaScope, undoByKey } from '../saga';
 import { rack, rackUndo } from './rack-proxies';
 
 /** Runs `allocate-ip[i]`, `create-nic[i]` and `set-v2p[i]`, each with its undo. */
@@ -13,11 +13,11 @@ export async function provisionNic(
   const i = nic.index;
   const ip = await saga.step(`allocate-ip[${i}]`, {
     action: (ctx) => rack.ipsAllocate({}, ctx.key),
-    undo: (ctx) => rackUndo.ipsRelease({ actionKey: ctx.key }, `${ctx.key}/undo`),
+    undo: (ctx) => rackUndo.ipsRelease(...ctx.undoKey),
   });
   const created = await saga.step(`create-nic[${i}]`, {
     action: (ctx) => rack.nicsCreate({ instanceId: nic.instanceId, ip: ip.ip }, ctx.key),
-    undo: (ctx) => rackUndo.nicsDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
+    undo: (ctx) => rackUndo.nicsDelete(...ctx.undoKey),
   });
   // One mapping per sled, each under its own key, so a retry completes a partial fan-out.
   await saga.step(`set-v2p[${i}]`, {
@@ -27,10 +27,7 @@ export async function provisionNic(
           rack.v2pSet({ sledId, virtualIp: ip.ip, physicalSledId: nic.sledId }, `${ctx.key}/${sledId}`),
         ),
       ),
-    undo: (ctx) =>
-      Promise.all(
-        nic.allSledIds.map((sledId) => rackUndo.v2pClear({ actionKey: `${ctx.key}/${sledId}` }, `${ctx.key}/${sledId}/undo`)),
-      ),
+    undo: (ctx) => Promise.all(nic.allSledIds.map((sledId) => rackUndo.v2pClear(...undoByKey(`${ctx.key}/${sledId}`)))),
   });
   return { nicId: created.id, ip: ip.ip };
 }
