@@ -9,7 +9,7 @@ import { renderApprovalRecord } from '../src/cli/approvals';
 import { renderErrorGroups } from '../src/cli/errors-view';
 import { renderReports, renderSagaView } from '../src/cli/saga-view';
 import { replaceRequest } from '../src/cli/sled';
-import { type ErrorGroup, type FailureRow, groupFailures } from '../src/saga-errors';
+import { type ErrorGroup, type FailureRow, groupFailures } from '../src/client/saga-errors';
 import type { SagaStatus, StepStatus } from '../src/schemas/saga';
 import { SledReplaceParams } from '../src/schemas/sled';
 

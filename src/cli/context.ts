@@ -284,7 +284,7 @@ async function connect(config: ConnectionConfig, overrides: ConnectionOverrides,
 }
 
 /**
- * Loads src/client.ts on demand: the Temporal SDK takes about half a second to load, which
+ * Loads the client (src/client) on demand: the Temporal SDK takes about half a second to load, which
  * every rack command would pay for nothing. (A dynamic `import()` would bypass tsx's CJS
  * hook that runs the sources, hence `require`.)
  */

@@ -2,7 +2,7 @@
  * How `unwind errors` shows grouped failures: one row per group (saga, step, error type), the
  * count first, so thousands of failures read as a few lines. Pure: unit-tested, loads instantly.
  */
-import type { ErrorGroup } from '../saga-errors';
+import type { ErrorGroup } from '../client';
 import { formatAgo, renderTable } from './format';
 
 /** Options of {@link renderErrorGroups}. */

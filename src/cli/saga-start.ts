@@ -159,7 +159,7 @@ export async function waitForSaga(context: CliContext, handle: SagaHandle, pollM
   const ended: Promise<WaitOutcome> = handle.result({ signal: stop.signal }).then(
     (result) => ({ outcome: 'completed', result }),
     (error: unknown) => {
-      // By name: src/client.ts is loaded only once a command connects.
+      // By name: the client (src/client) is loaded only once a command connects.
       if (error instanceof Error && error.name === 'SagaUnwoundError') {
         return { outcome: 'unwound', unwound: (error as Error & { details: SagaUnwoundDetails }).details };
       }
@@ -197,7 +197,7 @@ export function describeProgress(status: SagaStatus): string {
 /**
  * The client's refusals of a start, in the operator's terms: bad input is a usage error (exit 2)
  * naming the flags typed; a request id used with other flags, or a conflicting saga running,
- * is refused (exit 5). By name: src/client.ts is loaded only once a command connects.
+ * is refused (exit 5). By name: the client (src/client) is loaded only once a command connects.
  */
 function asFlagError(error: unknown, flags: Readonly<Record<string, string>>): unknown {
   if (!(error instanceof Error)) return error;
