@@ -6,7 +6,7 @@
 import { type SagaSummary, SagaCancelledError, SagaUnwoundError, type UnwindClient } from '../client';
 import { settled } from '../cli/sagas';
 import type { PendingApproval, SagaStatus, SagaUnwoundDetails, WaitingFor } from '../schemas/saga';
-import { HardwareStatus } from '../schemas/sled';
+import { type PersonAsk, personAsks } from '../cli/views/registry';
 
 /** How long a page waits for the status query or a closed saga's result. */
 export const STATUS_TIMEOUT_MS = 5_000;
@@ -32,20 +32,15 @@ export interface SagaView {
 export type Ask =
   | { kind: 'operator'; wait: WaitingFor }
   | { kind: 'approval'; approval: PendingApproval }
-  | { kind: 'hardware'; technicians: string[]; since: string };
+  /** Somebody the saga's type waits on (src/cli/views/registry.ts), e.g. a technician. */
+  | { kind: 'person'; ask: PersonAsk };
 
-/** `sledReplace`'s step that waits for the technician (as the CLI's saga view names it). */
-const AWAIT_HARDWARE = 'await-hardware';
-
-/** Who must act on the saga now: each waiting step, the pending approval, the awaited hardware. */
+/** Who must act on the saga now: each waiting step, the pending approval, whoever its type waits on. */
 export function whoMustAct(status: SagaStatus | null): Ask[] {
   if (!status) return [];
   const asks: Ask[] = status.waiting.map((wait) => ({ kind: 'operator', wait }));
   if (status.pendingApproval) asks.push({ kind: 'approval', approval: status.pendingApproval });
-  const hardware = HardwareStatus.safeParse(status.reports.hardware);
-  if (hardware.success && status.steps.some((s) => s.name === AWAIT_HARDWARE && s.state === 'running')) {
-    asks.push({ kind: 'hardware', technicians: hardware.data.waitingFor, since: hardware.data.since });
-  }
+  for (const ask of personAsks(status)) asks.push({ kind: 'person', ask });
   return asks;
 }
 

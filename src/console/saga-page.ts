@@ -4,7 +4,8 @@
  * the step table and the decisions. The body is a live region: it re-renders from the server
  * every few seconds, so a saga moving on shows without a reload.
  */
-import { renderReports, residueKeys } from '../cli/saga-view';
+import { residueKeys } from '../cli/saga-view';
+import { reportFields } from '../cli/views/registry';
 import type { SagaAction } from '../client';
 import type { LedgerEntry } from '../rack';
 import type { SagaStatus } from '../schemas/saga';
@@ -50,10 +51,12 @@ ${buttons(workflowId, [
   { action: 'reject', label: 'Reject', params: { step: a.step, waitId: a.waitId } },
 ])}</section>`;
     }
-    case 'hardware':
-      return h`<section class="act approval" aria-label="New hardware awaited">
-<p><strong>${ask.technicians.join(' or ')}</strong> must swap the hardware and report its serial (waiting since ${ago(ask.since, now)}).</p>
-${buttons(workflowId, [{ action: 'hardwareReplaced', label: 'Report replaced hardware' }])}</section>`;
+    case 'person': {
+      const p = ask.ask;
+      return h`<section class="act approval" aria-label="${p.title}">
+<p><strong>${p.who.join(' or ')}</strong> must ${p.task} (step <code>${p.step}</code>, waiting since ${ago(p.since, now)}).</p>
+${buttons(workflowId, [{ action: p.action.name, label: p.action.label }])}</section>`;
+    }
   }
 }
 
@@ -101,7 +104,7 @@ export async function sagaBody(context: ConsoleContext, view: SagaView): Promise
   const ui = temporalUiLink(context, summary.workflowId, summary.runId);
   const odd = summary.status !== 'running' && summary.status !== 'completed' && summary.status !== 'failed' ? h` <span class="muted">(workflow ${summary.status})</span>` : '';
   const asks = whoMustAct(status);
-  const reports = status ? renderReports(status, { now }) : [];
+  const reports = status ? reportFields(status, now) : [];
   const otherReports = status ? Object.keys(status.reports) : [];
   return h`<div class="saga-top"><dl class="facts">
 <dt>Type</dt><dd>${summary.saga}</dd>
@@ -116,7 +119,7 @@ ${status?.cancelRequested ? h`<dt>Cancel</dt><dd>requested ${ago(status.cancelRe
 <section aria-labelledby="who-must-act"><h2 id="who-must-act">Who must act</h2>
 ${asks.length ? asks.map((a) => askBox(summary.workflowId, a, now)) : h`<p>Nobody: the saga ${summary.closeTime ? 'has ended' : 'waits on no person'}.</p>`}</section></div>
 ${view.outcome ? h`<h2>Outcome</h2>${outcomeBox(view.outcome)}` : ''}
-${reports.length || otherReports.length ? h`<h2>Reports</h2>${reports.length ? h`<ul>${reports.map((r) => h`<li>${r}</li>`)}</ul>` : ''}
+${reports.length || otherReports.length ? h`<h2>Reports</h2>${reports.length ? h`<ul>${reports.map((r) => h`<li>${r.label}: ${r.text}</li>`)}</ul>` : ''}
 <details><summary>Every report, as the saga wrote it (${otherReports.join(', ')})</summary><pre>${JSON.stringify(status?.reports, null, 2)}</pre></details>` : ''}
 ${status ? await residueSection(context, status) : ''}
 ${status ? h`<h2>Step graph</h2>${graphLegend()}${await stepGraphSvg(status, summary)}

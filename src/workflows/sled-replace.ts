@@ -43,6 +43,7 @@ import {
 } from '@temporalio/workflow';
 import { FailureType, SagaFailureType } from '../schemas/failures';
 import { sagaIds } from '../schemas/instance';
+import type { ReportDefinition } from '../schemas/report';
 import {
   childRequestId,
   type EvacuationProgress,
@@ -52,7 +53,8 @@ import {
   SledReplaceParams,
   type SledReplaceResult,
 } from '../schemas/sled';
-import { parseWorkflowInput } from '../schemas/validation';
+import { AWAIT_HARDWARE_STEP, evacuationReport, hardwareReport, rebalanceReport } from '../schemas/sled-reports';
+import { formatIssues, parseWorkflowInput } from '../schemas/validation';
 import { instanceMigrate } from './instance-migrate';
 import { startReminders } from './remind-people';
 import { describeFailure, runSaga, type Saga } from './saga';
@@ -73,8 +75,6 @@ export const hardwareReplacedSignal = defineSignal<[HardwareReplaced]>('hardware
 
 /** Where the replacement stands for a technician's report. */
 type HardwarePhase = 'before-approval' | 'taking-reports' | 'verified';
-
-const AWAIT_HARDWARE = 'await-hardware';
 
 /** Replaces a sled; unwinds before the power-off, goes forward after it. */
 export async function sledReplace(params: SledReplaceParams): Promise<SledReplaceResult> {
@@ -99,7 +99,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
       },
       undo: (ctx) => rackUndo.sledsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
-    const evacuation = newProgress(saga, 'evacuation');
+    const evacuation = newProgress(saga, evacuationReport);
     let evacuations = 0;
     const evacuated = await saga.step('evacuate', { action: () => evacuate(saga, input, evacuation, ++evacuations) });
     const reReplicated = await saga.step('re-replicate', {
@@ -124,7 +124,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     await saga.step('power-off', { action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'offline' }, ctx.key) });
     // An operator's retry runs the action again: each run numbers its own reminder child.
     let technicianWaits = 0;
-    await saga.step(AWAIT_HARDWARE, { action: () => hardware.await(++technicianWaits) });
+    await saga.step(AWAIT_HARDWARE_STEP, { action: () => hardware.await(++technicianWaits) });
     await saga.step('power-on', {
       action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'online' }, ctx.key),
     });
@@ -139,7 +139,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     hardware.phase = 'verified';
     await saga.step('re-admit', { action: (ctx) => rackForward.sledsUpdate({ sledId, provisionable: true }, ctx.key) });
     let rebalances = 0;
-    const rebalancing = input.rebalance ? newProgress(saga, 'rebalance') : undefined;
+    const rebalancing = input.rebalance ? newProgress(saga, rebalanceReport) : undefined;
     const rebalanced = rebalancing
       ? await saga.step('rebalance', { action: () => rebalance(saga, input, evacuated, rebalancing, ++rebalances) })
       : [];
@@ -159,11 +159,17 @@ async function refuseUnknownSled(sledId: string): Promise<void> {
   });
 }
 
-/** A progress report, published under `name` as it changes. */
-function newProgress<N extends 'evacuation' | 'rebalance'>(saga: Saga, name: N): { name: N; progress: EvacuationProgress } {
+/** Migration progress and the report it is published as, whenever it changes. */
+interface ProgressReport {
+  report: ReportDefinition<EvacuationProgress>;
+  progress: EvacuationProgress;
+}
+
+/** A progress report, published at once (nothing moved yet). */
+function newProgress(saga: Saga, report: ReportDefinition<EvacuationProgress>): ProgressReport {
   const progress: EvacuationProgress = { total: 0, migrated: [], inProgress: [], failed: [], attempts: [] };
-  saga.report(name, progress);
-  return { name, progress };
+  saga.report(report, progress);
+  return { report, progress };
 }
 
 /**
@@ -174,7 +180,7 @@ function newProgress<N extends 'evacuation' | 'rebalance'>(saga: Saga, name: N):
 async function evacuate(
   saga: Saga,
   input: SledReplaceParams,
-  report: { name: 'evacuation'; progress: EvacuationProgress },
+  report: ProgressReport,
   run: number,
 ): Promise<string[]> {
   const instances = await rack.instancesOnSled({ sledId: input.sledId });
@@ -195,7 +201,7 @@ async function rebalance(
   saga: Saga,
   input: SledReplaceParams,
   evacuated: readonly string[],
-  report: { name: 'rebalance'; progress: EvacuationProgress },
+  report: ProgressReport,
   run: number,
 ): Promise<string[]> {
   const there = new Set(await rack.instancesOnSled({ sledId: input.sledId }));
@@ -213,7 +219,7 @@ async function migrateAll(
   saga: Saga,
   input: SledReplaceParams,
   instanceIds: string[],
-  { name, progress }: { name: 'evacuation' | 'rebalance'; progress: EvacuationProgress },
+  { report, progress }: ProgressReport,
   requestId: string,
   run: number,
   targetSledId?: string,
@@ -222,7 +228,7 @@ async function migrateAll(
   progress.attempts = [...(progress.attempts ?? []), attempt];
   progress.total = progress.migrated.length + instanceIds.length;
   progress.failed = [];
-  saga.report(name, progress);
+  saga.report(report, progress);
   const queue = [...instanceIds];
   const worker = async () => {
     for (let instanceId = queue.shift(); instanceId !== undefined; instanceId = queue.shift()) {
@@ -230,7 +236,7 @@ async function migrateAll(
       const workflowId = sagaIds.instanceMigrate(request);
       attempt.workflowIds.push(workflowId);
       progress.inProgress.push(instanceId);
-      saga.report(name, progress);
+      saga.report(report, progress);
       try {
         await executeChild(instanceMigrate, {
           workflowId,
@@ -244,7 +250,7 @@ async function migrateAll(
         progress.failed.push({ instanceId, error: describeFailure(err).message, workflowId });
       } finally {
         progress.inProgress.splice(progress.inProgress.indexOf(instanceId), 1);
-        saga.report(name, progress);
+        saga.report(report, progress);
       }
     }
   };
@@ -278,13 +284,13 @@ class HardwareDesk {
         message: `hardwareReplaced refused for saga sledReplace ${this.saga?.workflowId ?? `of sled ${this.input.sledId}`}: ${why}`,
       });
     const parsed = HardwareReplaced.safeParse(report);
-    if (!parsed.success) throw refuse(parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; '));
+    if (!parsed.success) throw refuse(formatIssues(parsed.error, { root: 'argument' }));
     const { technician } = parsed.data;
     if (!this.input.technicians.includes(technician)) {
       throw refuse(`${technician} is not a technician of this replacement; the technicians are ${this.input.technicians.join(', ')}.`);
     }
     if (this.phase === 'before-approval') {
-      throw refuse(`it is not waiting for hardware: the sled is powered off for the swap only once the power-off is approved (then step ${AWAIT_HARDWARE} waits).`);
+      throw refuse(`it is not waiting for hardware: the sled is powered off for the swap only once the power-off is approved (then step ${AWAIT_HARDWARE_STEP} waits).`);
     }
     if (this.phase === 'verified') {
       const last = this.latest()!;
@@ -318,10 +324,10 @@ class HardwareDesk {
     this.since = new Date().toISOString();
     this.publish();
     // One child per run of the action, never the id of an earlier run's reminders.
-    const reminders = startReminders(`${saga.workflowId}/reminders/${AWAIT_HARDWARE}/${wait}`, {
+    const reminders = startReminders(`${saga.workflowId}/reminders/${AWAIT_HARDWARE_STEP}/${wait}`, {
       sagaType: saga.sagaType,
       workflowId: saga.workflowId,
-      step: AWAIT_HARDWARE,
+      step: AWAIT_HARDWARE_STEP,
       request: `replace the hardware of sled ${this.input.sledId}, then report its serial (unwind sled hardware-replaced)`,
       to: this.input.technicians,
       escalateTo: this.input.escalateTo,
@@ -344,6 +350,6 @@ class HardwareDesk {
       reports: this.reports.map((r) => ({ ...r })),
       ...(latest && { replacedBy: latest.technician, serial: latest.serial, at: latest.at }),
     };
-    this.saga?.report('hardware', status);
+    this.saga?.report(hardwareReport, status);
   }
 }

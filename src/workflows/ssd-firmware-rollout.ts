@@ -43,6 +43,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { FailureType } from '../schemas/failures';
+import { firmwareReport } from '../schemas/firmware-reports';
 import {
   FirmwareRolloutInput,
   type FirmwareRolloutStatus,
@@ -182,7 +183,7 @@ class Rollout {
   /** Publishes the rollout's progress in the saga's own status (`unwind show`): counts and every SSD not done. */
   private report(saga: Saga): void {
     const { phase, reason, total, counts, ssds, waves } = this.status(false);
-    saga.report('firmware', { phase, reason, total, counts, waves: waves.length, ssds });
+    saga.report(firmwareReport, { phase, reason, total, counts, waves: waves.length, ssds });
   }
 
   /** A forward-only step; counted, so a run continues-as-new before its status grows long. */

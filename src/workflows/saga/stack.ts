@@ -5,6 +5,7 @@
  * a group's members side by side, each member last-first. An undo that fails permanently waits
  * for an operator (`stuck`: retry or skip); a skipped undo is residue, recorded with its key.
  */
+import type { ReportDefinition } from '../../schemas/report';
 import type { SagaContinuation, SagaDecision, SkippedUndo, StepStatus } from '../../schemas/saga';
 import type { ApprovalOptions, ApprovalResult } from './approval';
 import { now } from './clock';
@@ -98,8 +99,8 @@ export class RootScope extends Scope implements Saga {
   awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult> {
     return this.run.awaitApproval(name, options);
   }
-  report(name: string, value: unknown): void {
-    this.run.reports[name] = value;
+  report<Written>(report: ReportDefinition<unknown, Written>, value: Written): void {
+    report.write(this.run.reports, value);
   }
   continuation(): SagaContinuation {
     return this.run.continuation();

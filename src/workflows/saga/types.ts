@@ -4,6 +4,7 @@
  * it is run (`RunSagaOptions`). Kept apart from the engine's workings so that a saga author
  * reads the whole surface in one place; ./index.ts re-exports them.
  */
+import type { ReportDefinition } from '../../schemas/report';
 import type { OperatorNotification, SagaContinuation } from '../../schemas/saga';
 import type { ApprovalOptions, ApprovalResult } from './approval';
 
@@ -102,10 +103,12 @@ export interface Saga extends SagaScope {
    */
   awaitApproval(name: string, options: ApprovalOptions): Promise<ApprovalResult>;
   /**
-   * Publishes progress under `name` in the status (`reports`), e.g. how many of a sled's
-   * instances are migrated. JSON values only; the latest value per name is kept.
+   * Publishes `value` as `report` in the status (`reports`, under the report's name), e.g. how
+   * many of a sled's instances are migrated: typed by the report's schema, which readers parse
+   * it with (`defineReport`, src/schemas/report.ts). JSON values only; the latest value per
+   * report is kept.
    */
-  report(name: string, value: unknown): void;
+  report<Written>(report: ReportDefinition<unknown, Written>, value: NoInfer<Written>): void;
   /**
    * What the next run needs to continue this saga when the workflow continues as new: carry it
    * in the continue-as-new input and pass it back as {@link RunSagaOptions.continues}. Read it
