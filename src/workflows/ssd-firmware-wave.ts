@@ -21,7 +21,7 @@ import { CancellationScope, condition, isCancellation, ParentClosePolicy, setHan
 import { type BlockedUpdate, FirmwareWaveInput, type FirmwareWaveResult, type SsdUpdateOutcome } from '../schemas/firmware';
 import { parseWorkflowInput } from '../schemas/validation';
 import { ssdBlockedSignal } from './firmware-messages';
-import { describeFailure } from './saga';
+import { describeFailure, forEachBounded } from './saga';
 import { ssdFirmwareUpdate } from './ssd-firmware-update';
 
 /** Runs one wave; see the file header. */
@@ -59,18 +59,13 @@ export async function ssdFirmwareWave(params: FirmwareWaveInput): Promise<Firmwa
   };
   // At most `concurrency` updates in flight; the next starts as one ends or pauses, until the wave is cancelled.
   // Shielded from the wave's cancellation: the updates started are neither cancelled nor left unwatched.
-  const queue = [...input.ssds];
-  await CancellationScope.nonCancellable(() =>
-    Promise.all(
-      Array.from({ length: Math.min(input.concurrency, queue.length) }, async () => {
-        while (stopped === undefined && queue.length > 0) await update(queue.shift()!);
-      }),
-    ),
+  const notStarted = await CancellationScope.nonCancellable(() =>
+    forEachBounded(input.ssds, input.concurrency, update, { stopWhen: () => stopped !== undefined }),
   );
   return {
     index: input.index,
     outcomes,
     blocked,
-    ...(stopped !== undefined && { stopped, notStarted: queue.map((s) => s.ssdId) }),
+    ...(stopped !== undefined && { stopped, notStarted: notStarted.map((s) => s.ssdId) }),
   };
 }

@@ -58,6 +58,7 @@
  * src/schemas/retry-profiles.ts.
  */
 export { runSaga } from './engine';
+export { forEachBounded } from './concurrency';
 export { describeFailure } from './failures';
 export { undoByKey } from './step-context';
 export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition, UndoByKey } from './types';
