@@ -4,7 +4,7 @@
  * The approval in between is `unwind approve|reject` (approvals.ts).
  */
 import type { Command } from 'commander';
-import { type HardwareReplaced, SledReplaceParams, type SledReplaceRequest } from '../schemas/sled';
+import { SledReplaceParams, type SledReplaceRequest } from '../schemas/sled';
 import type { CliContext } from './context';
 import { checkFlags, type FlagNames } from './flags';
 import { REQUEST_ID_HELP, type StartOptions, identityHelp, numberish, startSaga, withStartOptions } from './saga-start';
@@ -142,9 +142,9 @@ Examples:
     .action(async (id: string, opts: { serial: string; as: string; json?: boolean }) => {
       const client = await context.temporal();
       // The report as the saga recorded it: `report` numbers it among the technicians' reports.
-      const sent: HardwareReplaced & { report?: number } = await client.sleds.hardwareReplaced(id, { serial: opts.serial, technician: opts.as });
+      const sent = await client.sleds.hardwareReplaced(id, { serial: opts.serial, technician: opts.as });
       context.emit(opts.json, { workflowId: id, ...sent }, (r) =>
-        (r.report ?? 1) > 1
+        r.report > 1
           ? `reported to ${id}: new hardware serial ${r.serial}, replaced by ${r.technician} (report ${r.report}: the saga verifies the latest; ` +
             `if verify-new-sled waits for an operator, 'unwind retry ${id}' verifies this serial)`
           : `reported to ${id}: new hardware serial ${r.serial}, replaced by ${r.technician}; the saga now powers it on and verifies it (unwind show ${id})`,

@@ -5,10 +5,11 @@
 import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { SagaStatus } from '../schemas/saga';
 import { UnwindSaga } from '../schemas/search-attributes';
-import { HardwareReplaced, type HardwareReport, HardwareStatus, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from '../schemas/sled';
+import { HardwareReplaced, type HardwareReport, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from '../schemas/sled';
+import { hardwareReport } from '../schemas/sled-reports';
 import { executeDecision } from '../temporal/updates';
 import { sagaStatusQuery } from '../workflows/saga/messages';
-import { hardwareReplacedUpdate } from '../workflows/sled-replace';
+import { hardwareReplacedUpdate } from '../workflows/sled-messages';
 import { OperatorActionRefusedError, parseRequest } from './errors';
 import { type SagaHandle, liveStatus } from './handle';
 import type { SagaKind, StartSaga } from './request-identity';
@@ -59,7 +60,7 @@ export function sledApi(temporal: Client, start: StartSaga): SledApi {
       });
       // The saga's validator decides (who, when) and says why not; a report dropped with its
       // workflow task is sent again unless the saga recorded it after all.
-      const reportsOf = (s: SagaStatus) => HardwareStatus.safeParse(s.reports.hardware).data?.reports ?? [];
+      const reportsOf = (s: SagaStatus) => hardwareReport.read(s)?.reports ?? [];
       const before = reportsOf(status).length;
       const handle = temporal.workflow.getHandle(workflowId);
       const recorded = async () =>

@@ -33,8 +33,6 @@
 import {
   ApplicationFailure,
   condition,
-  defineSignal,
-  defineUpdate,
   executeChild,
   log,
   ParentClosePolicy,
@@ -58,20 +56,10 @@ import { formatIssues, parseWorkflowInput } from '../schemas/validation';
 import { instanceMigrate } from './instance-migrate';
 import { startReminders } from './remind-people';
 import { describeFailure, runSaga, type Saga } from './saga';
+import { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
 import { rack, rackForward, rackUndo } from './steps/rack-proxies';
 
-/**
- * A technician reports the new hardware is in: `{ serial, technician }`. Refused, saying why,
- * unless `technician` is one of the replacement's technicians and the saga takes reports (from
- * the power-off's approval until the new sled is verified). Returns the report as recorded.
- */
-export const hardwareReplacedUpdate = defineUpdate<HardwareReport, [HardwareReplaced]>('hardwareReplaced');
-
-/**
- * The same report as a signal, for callers that cannot wait for an answer: taken under the same
- * rules, and a refused one is only logged. Prefer {@link hardwareReplacedUpdate}.
- */
-export const hardwareReplacedSignal = defineSignal<[HardwareReplaced]>('hardwareReplaced');
+export { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
 
 /** Where the replacement stands for a technician's report. */
 type HardwarePhase = 'before-approval' | 'taking-reports' | 'verified';
