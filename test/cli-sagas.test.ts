@@ -2,65 +2,29 @@
  * The saga commands of the `unwind` CLI, spawned as a process the way operators run it,
  * against a dev server with a real worker over the rack simulator.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../src/activities';
+import { describe, expect, it } from 'vitest';
 import { renderOutcome } from '../src/cli/saga-start';
 import { parseWaitId, settled } from '../src/cli/sagas';
-import { type SagaSummary, type UnwindClient, createUnwindClient } from '../src/client';
+import { type SagaSummary, createUnwindClient } from '../src/client';
 import type { SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
-import { createDevServerEnv } from '../src/testing/environments';
-import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
-import { createUnwindTestWorker } from '../src/testing/worker';
+import { failureOf } from '../src/testing/rack';
 import { eventually, expectExit, runUnwind } from './cli-helpers';
+import { useRackTestBed } from './helpers/rack-bed';
 
 const escape = (text: string) => text.replace(/[[\]()]/g, '\\$&');
 
-let env: TestWorkflowEnvironment;
-let testRack: TestRack;
-let worker: Worker;
-let running: Promise<void>;
-let client: UnwindClient;
-
-beforeAll(async () => {
-  [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
-  worker = await createUnwindTestWorker(env, {
-    taskQueue: TASK_QUEUE,
-    activities: createActivities({
-      rack: testRack.rack,
-      backoff: { baseMs: 20, capMs: 200 },
-      notifications: () => undefined,
-      stream: { chunkMs: 5 },
-    }),
-  });
-  running = worker.run();
-  client = await createUnwindClient({ address: env.address });
-});
-
-afterAll(async () => {
-  await client?.close();
-  worker?.shutdown();
-  await running;
-  await testRack?.stop();
-  await env?.teardown();
-});
-
-const unwind = (...args: string[]) =>
-  runUnwind(['--address', env.address, '--rack-url', testRack.server.url, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
-
+const bed = useRackTestBed({ taskQueue: TASK_QUEUE, deps: { stream: { chunkMs: 5 } } });
 
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
-  eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
+  eventually(() => bed.client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
 const untilListed = (workflowId: string, state: SagaState): Promise<SagaSummary[]> =>
-  eventually(() => client.sagas.list({ state }), (rows) => rows.some((r) => r.workflowId === workflowId), `${workflowId} listed as ${state}`);
-
+  eventually(() => bed.client.sagas.list({ state }), (rows) => rows.some((r) => r.workflowId === workflowId), `${workflowId} listed as ${state}`);
 
 /** A saga paused on a needs-operator failure of one replica, started with the CLI (request id `req-<name>`). */
 async function pausedDisk(name: string): Promise<{ id: string; status: SagaStatus }> {
-  await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-  const run = expectExit(await unwind('disk', 'create', '--name', name, '--size', '10', '--request-id', `req-${name}`), 0);
+  await bed.testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+  const run = expectExit(await bed.unwind('disk', 'create', '--name', name, '--size', '10', '--request-id', `req-${name}`), 0);
   const id = run.stdout.trim();
   expect(id).toBe(`disk-create/${name}/req-${name}`);
   return { id, status: await untilState(id, 'needs-operator') };
@@ -70,7 +34,7 @@ describe('help', () => {
   it('has examples at every level of the saga commands', async () => {
     const runs = await Promise.all(
       [['list'], ['show'], ['retry'], ['skip'], ['unwind'], ['instance'], ['instance', 'create'], ['instance', 'migrate'], ['instance', 'delete'], ['disk', 'create']].map(
-        (args) => unwind(...args, '--help'),
+        (args) => bed.unwind(...args, '--help'),
       ),
     );
     for (const run of runs) {
@@ -78,7 +42,7 @@ describe('help', () => {
       expect(run.stdout).toContain('Examples:');
       expect(run.stdout).toMatch(/\$ unwind /);
     }
-    const top = expectExit(await unwind('--help'), 0);
+    const top = expectExit(await bed.unwind('--help'), 0);
     for (const command of ['list', 'show', 'retry', 'skip', 'unwind', 'instance', 'disk']) expect(top.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     expect(top.stdout).toContain('6  waiting for an operator');
   });
@@ -103,7 +67,7 @@ describe('--wait-id and what the commands print, without a server', () => {
   });
 
   it('documents --wait-id and what --state matches', async () => {
-    const [retry, approve, list] = await Promise.all([unwind('retry', '--help'), unwind('approve', '--help'), unwind('list', '--help')]);
+    const [retry, approve, list] = await Promise.all([bed.unwind('retry', '--help'), bed.unwind('approve', '--help'), bed.unwind('list', '--help')]);
     expect(expectExit(retry, 0).stdout).toContain('--wait-id <n>');
     expect(retry.stdout).toContain('$ unwind retry disk-create/data-1 --wait-id 3');
     expect(expectExit(approve, 0).stdout).toContain('--wait-id <n>');
@@ -127,48 +91,48 @@ describe('--wait-id and what the commands print, without a server', () => {
 
 describe('starting sagas', () => {
   it('prints the saga id; --wait follows it to completion (exit 0); the same request again finds the same saga', async () => {
-    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--wait'), 0);
+    const waited = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--wait'), 0);
     expect(waited.stdout).toMatch(/^disk-create\/cli-ok\/ok-1 completed\n {2}diskId: \S+\n {2}regions: \[/);
     expect(waited.stderr).toContain('started saga disk-create/cli-ok/ok-1 (request ok-1)');
-    const again = expectExit(await unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--json'), 0);
+    const again = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-ok', '--size', '10', '--request-id', 'ok-1', '--json'), 0);
     expect(JSON.parse(again.stdout)).toEqual({ workflowId: 'disk-create/cli-ok/ok-1', requestId: 'ok-1', existing: true });
     expect(again.stderr).toContain('already exists');
-    expect(await testRack.rack.list('disks', { name: 'cli-ok' })).toHaveLength(1);
+    expect(await bed.testRack.rack.list('disks', { name: 'cli-ok' })).toHaveLength(1);
   });
 
   it('refuses bad input naming every bad flag (exit 2), and starts nothing', async () => {
     const [disk, instance] = await Promise.all([
-      unwind('disk', 'create', '--name', 'Bad_Name', '--size', 'lots'),
-      unwind('instance', 'create', '--name', 'web-9', '--cpus', '0', '--memory', '1.5', '--nics', '7'),
+      bed.unwind('disk', 'create', '--name', 'Bad_Name', '--size', 'lots'),
+      bed.unwind('instance', 'create', '--name', 'web-9', '--cpus', '0', '--memory', '1.5', '--nics', '7'),
     ]);
     expectExit(disk, 2);
     expect(disk.stderr).toMatch(/^unwind: --name: 'Bad_Name' is not a DNS label: .+; --size must be a whole number from 1 to 16384 \(got 'lots'\); fix the flags named \(see 'unwind disk create --help'\); nothing was done\n$/);
     expectExit(instance, 2);
     expect(instance.stderr).toContain('--cpus must be a whole number from 1 to 64 (got 0); --memory must be a whole number from 1 to 1024 (got 1.5); --disk is required; --nics must be a whole number from 1 to 4 (got 7)');
     expect(instance.stderr).not.toContain('--name');
-    expect(await client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
+    expect(await bed.client.sagas.list({ saga: 'instanceCreate' })).toEqual([]);
   });
 
   it('--wait exits 1 when the saga unwound, naming the failed step and cause', async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
-    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-refused', '--size', '10', '--wait'), 1);
+    await bed.testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
+    const run = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-refused', '--size', '10', '--wait'), 1);
     expect(run.stdout).toMatch(/^disk-create\/cli-refused\/[a-z0-9]{12} unwound: step ensure-region\[\d\] failed: Refused: .+\n {2}undone: .*create-disk/);
-    expect(await testRack.rack.list('disks', { name: 'cli-refused' })).toEqual([]);
+    expect(await bed.testRack.rack.list('disks', { name: 'cli-refused' })).toEqual([]);
   });
 
   it('--wait exits 6 when the saga pauses for an operator, printing what to run', async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-    const run = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait', '--json'), 6);
+    await bed.testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const run = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait', '--json'), 6);
     const out = JSON.parse(run.stdout) as { outcome: string; waiting: { step: string; actions: string[] }[] };
     expect(out.outcome).toBe('needs-operator');
     expect(out.waiting[0]?.actions).toEqual(['retry', 'unwind']);
     // The same request again follows the same saga; another request for the name is refused while it runs.
-    const text = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait'), 6);
+    const text = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--request-id', 'p-1', '--wait'), 6);
     expect(text.stdout).toContain('disk-create/cli-wait-paused/p-1 paused: needs-operator; an operator must act');
     expect(text.stdout).toMatch(/unwind retry disk-create\/cli-wait-paused\/p-1 --wait-id \d+ --reason "…" --as <you>/);
-    const other = expectExit(await unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait'), 5);
+    const other = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-wait-paused', '--size', '10', '--wait'), 5);
     expect(other.stderr).toMatch(/^unwind: refused: saga diskCreate disk-create\/cli-wait-paused\/p-1 \(request p-1\) is running on disk name cli-wait-paused since /);
-    await client.sagas.unwind('disk-create/cli-wait-paused/p-1', { operator: 'test', reason: 'cleanup' });
+    await bed.client.sagas.unwind('disk-create/cli-wait-paused/p-1', { operator: 'test', reason: 'cleanup' });
   });
 });
 
@@ -177,17 +141,18 @@ describe('a paused saga, seen and resumed from the CLI', () => {
     const { id, status } = await pausedDisk('cli-paused');
     const waitingStep = status.waitingFor?.step ?? '';
     await untilListed(id, 'needs-operator');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // `--stalled 1s` below finds it once it has made no progress for a second.
+    await eventually(() => bed.client.sagas.list({ stalledFor: 1_000 }), (rows) => rows.some((r) => r.workflowId === id), `${id} stalled for 1s`);
 
     const [byState, byStateJson, bySaga, stalled, notStalled, badState, show, showJson] = await Promise.all([
-      unwind('list', '--state', 'needs-operator'),
-      unwind('list', '--state', 'needs-operator', '--json'),
-      unwind('list', '--saga', 'diskCreate', '--json'),
-      unwind('list', '--stalled', '1s', '--json'),
-      unwind('list', '--stalled', '1h', '--json'),
-      unwind('list', '--state', 'sleeping'),
-      unwind('show', id),
-      unwind('show', id, '--json'),
+      bed.unwind('list', '--state', 'needs-operator'),
+      bed.unwind('list', '--state', 'needs-operator', '--json'),
+      bed.unwind('list', '--saga', 'diskCreate', '--json'),
+      bed.unwind('list', '--stalled', '1s', '--json'),
+      bed.unwind('list', '--stalled', '1h', '--json'),
+      bed.unwind('list', '--state', 'sleeping'),
+      bed.unwind('show', id),
+      bed.unwind('show', id, '--json'),
     ]);
     const lines = expectExit(byState, 0).stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+SAGA\s+STATE\s+STEP\s+STARTED\s+LAST PROGRESS$/);
@@ -216,22 +181,22 @@ describe('a paused saga, seen and resumed from the CLI', () => {
     expect(json.status.waitingFor?.step).toBe(waitingStep);
 
     const [skip, noReason, noOperator, missing] = await Promise.all([
-      unwind('skip', id, '--reason', 'nothing to skip', '--as', 'alice'),
-      unwind('retry', id, '--as', 'alice'),
-      unwind('retry', id, '--reason', 'sled back'),
-      unwind('show', 'disk-create/no-such-saga'),
+      bed.unwind('skip', id, '--reason', 'nothing to skip', '--as', 'alice'),
+      bed.unwind('retry', id, '--as', 'alice'),
+      bed.unwind('retry', id, '--reason', 'sled back'),
+      bed.unwind('show', 'disk-create/no-such-saga'),
     ]);
     expect(expectExit(skip, 5).stderr).toMatch(new RegExp(`^unwind: saga ${id} refused skip: .+`));
     expect(expectExit(noReason, 2).stderr).toContain('--reason');
     expect(expectExit(noOperator, 2).stderr).toContain('--as');
     expectExit(missing, 4);
 
-    const retry = expectExit(await unwind('retry', id, '--reason', 'sled back online', '--as', 'alice'), 0);
+    const retry = expectExit(await bed.unwind('retry', id, '--reason', 'sled back online', '--as', 'alice'), 0);
     expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${waitingStep} (wait ${status.waitingFor?.waitId}) by alice: sled back online`);
-    const result = await client.sagas.result<{ regions: unknown[] }>(id);
+    const result = await bed.client.sagas.result<{ regions: unknown[] }>(id);
     expect(result.regions).toHaveLength(3);
 
-    const [after, mermaid, dot] = await Promise.all([unwind('show', id), unwind('show', id, '--graph', 'mermaid'), unwind('show', id, '--graph', 'dot')]);
+    const [after, mermaid, dot] = await Promise.all([bed.unwind('show', id), bed.unwind('show', id, '--graph', 'mermaid'), bed.unwind('show', id, '--graph', 'dot')]);
     expect(expectExit(after, 0).stdout).toMatch(/state:\s+completed/);
     expect(after.stdout).toMatch(new RegExp(`decisions:\\n {2}.*ago {2}retry ${waitingStep.replace(/[[\]]/g, '\\$&')} by alice: sled back online`));
     const graph = expectExit(mermaid, 0).stdout;
@@ -247,16 +212,16 @@ describe('a paused saga, seen and resumed from the CLI', () => {
 
   it('unwinds a paused saga on `unwind unwind`; the graph shows the undone steps; acting on a finished saga is refused', async () => {
     const { id, status } = await pausedDisk('cli-unwind');
-    const run = expectExit(await unwind('unwind', id, '--reason', 'sled-3 being replaced', '--as', 'bob', '--json'), 0);
+    const run = expectExit(await bed.unwind('unwind', id, '--reason', 'sled-3 being replaced', '--as', 'bob', '--json'), 0);
     expect(JSON.parse(run.stdout)).toMatchObject({ action: 'unwind', operator: 'bob', step: status.waitingFor?.step });
-    const error = await failureOf(client.sagas.result(id));
+    const error = await failureOf(bed.client.sagas.result(id));
     expect((error as Error).name).toBe('SagaUnwoundError');
-    expect(await testRack.rack.list('disks', { name: 'cli-unwind' })).toEqual([]);
+    expect(await bed.testRack.rack.list('disks', { name: 'cli-unwind' })).toEqual([]);
 
     const [show, mermaid, again] = await Promise.all([
-      unwind('show', id),
-      unwind('show', id, '--graph', 'mermaid'),
-      unwind('retry', id, '--reason', 'too late', '--as', 'bob'),
+      bed.unwind('show', id),
+      bed.unwind('show', id, '--graph', 'mermaid'),
+      bed.unwind('retry', id, '--reason', 'too late', '--as', 'bob'),
     ]);
     expect(expectExit(show, 0).stdout).toMatch(/state:\s+unwound/);
     expect(show.stdout).toMatch(/^create-disk\s+undone\s+1\s+undone/m);
@@ -267,28 +232,28 @@ describe('a paused saga, seen and resumed from the CLI', () => {
 
 describe('instance commands', () => {
   it('create, migrate and delete an instance, each followed with --wait', async () => {
-    const create = expectExit(await unwind('instance', 'create', '--name', 'vm-1', '--cpus', '2', '--memory', '4', '--disk', '10', '--wait', '--json'), 0);
+    const create = expectExit(await bed.unwind('instance', 'create', '--name', 'vm-1', '--cpus', '2', '--memory', '4', '--disk', '10', '--wait', '--json'), 0);
     const created = JSON.parse(create.stdout) as { workflowId: string; requestId: string; existing: boolean; outcome: string; result: { instanceId: string; sledId: string } };
     expect(created).toMatchObject({ workflowId: `instance-create/vm-1/${created.requestId}`, existing: false, outcome: 'completed' });
     expect(created.requestId).toMatch(/^[a-z0-9]{12}$/);
     const { instanceId, sledId } = created.result;
-    expect((await testRack.rack.get('instances', instanceId)).state).toBe('running');
+    expect((await bed.testRack.rack.get('instances', instanceId)).state).toBe('running');
 
-    const target = (await testRack.rack.list('sleds')).find((s) => s.id !== sledId && s.state === 'online' && s.provisionable);
+    const target = (await bed.testRack.rack.list('sleds')).find((s) => s.id !== sledId && s.state === 'online' && s.provisionable);
     expect(target).toBeDefined();
-    const migrate = expectExit(await unwind('instance', 'migrate', instanceId, '--to', target?.id ?? '', '--request-id', 'move-1', '--wait'), 0);
+    const migrate = expectExit(await bed.unwind('instance', 'migrate', instanceId, '--to', target?.id ?? '', '--request-id', 'move-1', '--wait'), 0);
     expect(migrate.stdout).toMatch(new RegExp(`^instance-migrate/${instanceId}/move-1 completed\n`));
     expect(migrate.stdout).toContain(`fromSledId: ${sledId}`);
     expect(migrate.stdout).toContain(`toSledId: ${target?.id}`);
-    expect((await testRack.rack.get('instances', instanceId)).sledId).toBe(target?.id);
+    expect((await bed.testRack.rack.get('instances', instanceId)).sledId).toBe(target?.id);
 
-    const remove = expectExit(await unwind('instance', 'delete', instanceId, '--request-id', 'rm-1', '--wait'), 0);
+    const remove = expectExit(await bed.unwind('instance', 'delete', instanceId, '--request-id', 'rm-1', '--wait'), 0);
     expect(remove.stdout).toMatch(new RegExp(`^instance-delete/${instanceId}/rm-1 completed\n`));
-    expect((await testRack.rack.list('instances')).map((i) => i.id)).not.toContain(instanceId);
+    expect((await bed.testRack.rack.list('instances')).map((i) => i.id)).not.toContain(instanceId);
   });
 
   it('names bad migrate input by its flag and argument (exit 2)', async () => {
-    const run = expectExit(await unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
+    const run = expectExit(await bed.unwind('instance', 'migrate', 'inst-1', '--request-id', 'not ok!'), 2);
     expect(run.stderr).toMatch(/^unwind: --request-id must be 1 to 64 letters.* \(got 'not ok!'\); fix the flag named/);
   });
 });
@@ -299,41 +264,41 @@ describe('operator commands name the wait they decide', () => {
     const first = status.waitingFor;
     if (!first) throw new Error('no wait');
     // The retry fails again: the step waits again, under a new wait id.
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-    const retry = expectExit(await unwind('retry', id, '--reason', 'sled back', '--as', 'ada'), 0);
+    await bed.testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const retry = expectExit(await bed.unwind('retry', id, '--reason', 'sled back', '--as', 'ada'), 0);
     expect(retry.stdout.trim()).toBe(`retry recorded on ${id} at step ${first.step} (wait ${first.waitId}) by ada: sled back`);
     const again = await eventually(
-      () => client.sagas.status(id),
+      () => bed.client.sagas.status(id),
       (s) => s.waitingFor !== null && s.waitingFor.waitId !== first.waitId,
       'the step to wait again',
     );
     const second = again.waitingFor?.waitId ?? 0;
 
     // Someone repeats the first decision: refused, saying what happened to that wait; nothing recorded.
-    const stale = expectExit(await unwind('retry', id, '--wait-id', String(first.waitId), '--reason', 'sled back', '--as', 'bob'), 5);
+    const stale = expectExit(await bed.unwind('retry', id, '--wait-id', String(first.waitId), '--reason', 'sled back', '--as', 'bob'), 5);
     expect(stale.stderr).toMatch(new RegExp(`^unwind: saga ${id} refused retry: .*wait ${first.waitId} \\(step "${escape(first.step)}"\\) was already decided: retry by ada at `));
-    const unknown = expectExit(await unwind('unwind', id, '--wait-id', '99', '--reason', 'x', '--as', 'bob'), 5);
+    const unknown = expectExit(await bed.unwind('unwind', id, '--wait-id', '99', '--reason', 'x', '--as', 'bob'), 5);
     expect(unknown.stderr).toMatch(/no wait 99/);
-    expect((await client.sagas.status(id)).decisions).toHaveLength(1);
+    expect((await bed.client.sagas.status(id)).decisions).toHaveLength(1);
 
-    const decided = expectExit(await unwind('retry', id, '--wait-id', String(second), '--reason', 'really back', '--as', 'bob', '--json'), 0);
+    const decided = expectExit(await bed.unwind('retry', id, '--wait-id', String(second), '--reason', 'really back', '--as', 'bob', '--json'), 0);
     expect(JSON.parse(decided.stdout)).toMatchObject({ action: 'retry', step: first.step, waitId: second, operator: 'bob' });
-    expect((await client.sagas.result<{ regions: unknown[] }>(id)).regions).toHaveLength(3);
+    expect((await bed.client.sagas.result<{ regions: unknown[] }>(id)).regions).toHaveLength(3);
   });
 });
 
 describe('status is never stale', () => {
   it('a terminated saga is not listed as running; --state failed shows it with its execution status', async () => {
-    const idle = await createUnwindClient({ address: env.address, taskQueue: 'no-worker-polls-this' });
+    const idle = await createUnwindClient({ address: bed.env.address, taskQueue: 'no-worker-polls-this' });
     try {
       const handle = await idle.disks.create({ name: 'cli-terminated', sizeGiB: 1 });
       await untilListed(handle.workflowId, 'running');
       await handle.temporal.terminate('test: ended from outside');
       await untilListed(handle.workflowId, 'failed');
       const [running, failed, failedJson] = await Promise.all([
-        unwind('list', '--state', 'running', '--json'),
-        unwind('list', '--state', 'failed'),
-        unwind('list', '--state', 'failed', '--json'),
+        bed.unwind('list', '--state', 'running', '--json'),
+        bed.unwind('list', '--state', 'failed'),
+        bed.unwind('list', '--state', 'failed', '--json'),
       ]);
       expect((JSON.parse(expectExit(running, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).not.toContain(handle.workflowId);
       expect(expectExit(failed, 0).stdout).toMatch(new RegExp(`^${handle.workflowId}\\s+diskCreate\\s+failed \\(terminated\\)\\s`, 'm'));
@@ -348,17 +313,17 @@ describe('status is never stale', () => {
 
   it('a cancelled saga is listed as cancelled; following it exits 1 with what was undone', async () => {
     const { id } = await pausedDisk('cli-cancelled');
-    await client.sagas.handle(id).temporal.cancel();
+    await bed.client.sagas.handle(id).temporal.cancel();
     await untilListed(id, 'cancelled');
-    const [list, unwinding] = await Promise.all([unwind('list', '--state', 'cancelled', '--json'), unwind('list', '--state', 'unwinding', '--json')]);
+    const [list, unwinding] = await Promise.all([bed.unwind('list', '--state', 'cancelled', '--json'), bed.unwind('list', '--state', 'unwinding', '--json')]);
     expect((JSON.parse(expectExit(list, 0).stdout) as SagaSummary[]).find((r) => r.workflowId === id)).toMatchObject({ state: 'cancelled', status: 'cancelled' });
     expect((JSON.parse(expectExit(unwinding, 0).stdout) as SagaSummary[]).map((r) => r.workflowId)).not.toContain(id);
     // The same request again finds the cancelled saga; --wait reports how it ended.
-    const waited = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait'), 1);
+    const waited = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait'), 1);
     expect(waited.stdout).toMatch(/^disk-create\/cli-cancelled\/req-cli-cancelled cancelled: .+\n {2}undone: .*create-disk/);
-    const json = expectExit(await unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait', '--json'), 1);
+    const json = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-cancelled', '--size', '10', '--request-id', 'req-cli-cancelled', '--wait', '--json'), 1);
     expect(JSON.parse(json.stdout)).toMatchObject({ workflowId: id, existing: true, outcome: 'cancelled', cancelled: { cause: { type: 'Cancelled' } } });
-    const refused = expectExit(await unwind('retry', id, '--reason', 'too late', '--as', 'ada'), 5);
+    const refused = expectExit(await bed.unwind('retry', id, '--reason', 'too late', '--as', 'ada'), 5);
     expect(refused.stderr).toContain(`refused retry: the saga has finished (cancelled)`);
   });
 });

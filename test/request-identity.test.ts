@@ -9,60 +9,27 @@
  * Errors are checked by name, not class, so that this file also runs against a client that
  * lacks them (and fails there for the behaviour, not an import).
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../src/activities';
-import { type SagaHandle, type UnwindClient, createUnwindClient } from '../src/client';
+import { describe, expect, it } from 'vitest';
+import type { SagaHandle } from '../src/client';
 import { DiskCreateParams } from '../src/schemas/disk';
 import { InstanceCreateParams } from '../src/schemas/instance';
 import type { SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
-import { createDevServerEnv } from '../src/testing/environments';
-import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
-import { createUnwindTestWorker } from '../src/testing/worker';
-import { eventually, expectExit, runUnwind } from './cli-helpers';
+import { failureOf } from '../src/testing/rack';
+import { eventually, expectExit } from './cli-helpers';
+import { useRackTestBed } from './helpers/rack-bed';
 
-let env: TestWorkflowEnvironment;
-let testRack: TestRack;
-let worker: Worker;
-let running: Promise<void>;
-let client: UnwindClient;
+const bed = useRackTestBed({ taskQueue: TASK_QUEUE, deps: { stream: { chunkMs: 5 } } });
 
-beforeAll(async () => {
-  [env, testRack] = await Promise.all([createDevServerEnv(), startTestRack()]);
-  worker = await createUnwindTestWorker(env, {
-    taskQueue: TASK_QUEUE,
-    activities: createActivities({
-      rack: testRack.rack,
-      backoff: { baseMs: 20, capMs: 200 },
-      notifications: () => undefined,
-      stream: { chunkMs: 5 },
-    }),
-  });
-  running = worker.run();
-  client = await createUnwindClient({ address: env.address });
-});
-
-afterAll(async () => {
-  await client?.close();
-  worker?.shutdown();
-  await running;
-  await testRack?.stop();
-  await env?.teardown();
-});
-
-const rack = () => testRack.rack;
+const rack = () => bed.testRack.rack;
 const vm = (name: string, extra: Record<string, unknown> = {}) => ({ name, cpus: 1, memoryGiB: 2, diskGiB: 10, ...extra });
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =>
-  eventually(() => client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
-const unwind = (...args: string[]) =>
-  runUnwind(['--address', env.address, '--rack-url', testRack.server.url, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
+  eventually(() => bed.client.sagas.status(workflowId), (s) => s.state === state, `${workflowId} to be ${state}`);
 
 /** Every workflow whose id starts with `prefix`, open or closed, as visibility lists them. */
 async function executions(prefix: string): Promise<{ workflowId: string; type: string; status: string }[]> {
   const rows = [];
-  for await (const info of client.temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
+  for await (const info of bed.client.temporal.workflow.list({ query: `WorkflowId STARTS_WITH '${prefix}'` })) {
     rows.push({ workflowId: info.workflowId, type: info.type, status: info.status.name });
   }
   return rows;
@@ -75,29 +42,29 @@ async function refusal(call: Promise<unknown>): Promise<Error & Record<string, u
   return error as Error & Record<string, unknown>;
 }
 
-/** A running instance, created through the client. */
+/** A running instance, created through the bed.client. */
 async function runningInstance(name: string): Promise<{ instanceId: string; sledId: string }> {
-  const created = await client.instances.create(vm(name));
+  const created = await bed.client.instances.create(vm(name));
   return created.result();
 }
 
 /** A delete of `instanceId` paused for an operator at stop-instance: it runs, holding the instance. */
 async function pausedDelete(instanceId: string): Promise<SagaHandle> {
   await rack().faults.script({ operation: 'instances.update', kind: 'needs-operator' });
-  const deleting = await client.instances.delete({ instanceId });
+  const deleting = await bed.client.instances.delete({ instanceId });
   await untilState(deleting.workflowId, 'needs-operator');
   return deleting;
 }
 
 describe('a name may be used again; a request that unwound may be made again', () => {
   it('create web-1, delete it, create web-1 again: a new saga and a new instance the second time', async () => {
-    const first = await client.instances.create(vm('web-1'));
+    const first = await bed.client.instances.create(vm('web-1'));
     const made = await first.result();
-    const deleted = await client.instances.delete({ instanceId: made.instanceId });
+    const deleted = await bed.client.instances.delete({ instanceId: made.instanceId });
     await deleted.result();
     expect((await rack().list('instances', { name: 'web-1' })).map((i) => i.id)).toEqual([]);
 
-    const second = await client.instances.create(vm('web-1'));
+    const second = await bed.client.instances.create(vm('web-1'));
     expect(second.existing).toBe(false);
     expect(second.workflowId).not.toBe(first.workflowId);
     const again = await second.result();
@@ -107,10 +74,10 @@ describe('a name may be used again; a request that unwound may be made again', (
 
   it('a create that unwound may be requested again, and runs again', async () => {
     await rack().faults.script({ operation: 'instances.create', kind: 'refused' });
-    const first = await client.instances.create(vm('web-2'));
+    const first = await bed.client.instances.create(vm('web-2'));
     expect(await refusal(first.result())).toMatchObject({ name: 'SagaUnwoundError' });
 
-    const second = await client.instances.create(vm('web-2'));
+    const second = await bed.client.instances.create(vm('web-2'));
     expect(second.existing).toBe(false);
     const made = await second.result();
     expect(await rack().get('instances', made.instanceId)).toMatchObject({ name: 'web-2', state: 'running' });
@@ -119,11 +86,11 @@ describe('a name may be used again; a request that unwound may be made again', (
   it('a delete that unwound may be requested again, and removes the instance', async () => {
     const { instanceId } = await runningInstance('web-3');
     await rack().faults.script({ operation: 'instances.update', kind: 'refused' });
-    const first = await client.instances.delete({ instanceId });
+    const first = await bed.client.instances.delete({ instanceId });
     expect(await refusal(first.result())).toMatchObject({ name: 'SagaUnwoundError' });
     expect((await rack().get('instances', instanceId)).state).toBe('running');
 
-    const second = await client.instances.delete({ instanceId });
+    const second = await bed.client.instances.delete({ instanceId });
     expect(second.existing).toBe(false);
     expect((await second.result()).instanceId).toBe(instanceId);
     expect((await rack().list('instances')).map((i) => i.id)).not.toContain(instanceId);
@@ -132,28 +99,28 @@ describe('a name may be used again; a request that unwound may be made again', (
 
 describe('the same request id', () => {
   it('with the same parameters finds the first saga, running or closed; a request id is generated when not given', async () => {
-    const first = await client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'nexus-1' });
-    const second = await client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'nexus-1' });
+    const first = await bed.client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'nexus-1' });
+    const second = await bed.client.disks.create({ name: 'same-1', sizeGiB: 10, requestId: 'nexus-1' });
     expect(first.workflowId).toBe('disk-create/same-1/nexus-1');
     expect([first.existing, second.existing]).toEqual([false, true]);
     expect(second.workflowId).toBe(first.workflowId);
     expect([first.requestId, second.requestId]).toEqual(['nexus-1', 'nexus-1']);
     const result = await second.result();
-    const third = await client.disks.create({ sizeGiB: 10, name: 'same-1', requestId: 'nexus-1' });
+    const third = await bed.client.disks.create({ sizeGiB: 10, name: 'same-1', requestId: 'nexus-1' });
     expect(third).toMatchObject({ workflowId: first.workflowId, existing: true });
     expect(await third.result()).toEqual(result);
     expect(await rack().list('disks', { name: 'same-1' })).toHaveLength(1);
 
-    const generated = await client.disks.create({ name: 'gen-1', sizeGiB: 1 });
+    const generated = await bed.client.disks.create({ name: 'gen-1', sizeGiB: 1 });
     expect(generated.requestId).toMatch(/^[a-z0-9]{12}$/);
     expect(generated.workflowId).toBe(`disk-create/gen-1/${generated.requestId}`);
     await generated.result();
   });
 
   it('with other parameters is refused naming the fields that differ, and starts nothing', async () => {
-    const first = await client.disks.create({ name: 'same-2', sizeGiB: 10, requestId: 'nexus-2' });
+    const first = await bed.client.disks.create({ name: 'same-2', sizeGiB: 10, requestId: 'nexus-2' });
     await first.result();
-    const error = await refusal(client.disks.create({ name: 'same-2', sizeGiB: 20, requestId: 'nexus-2' }));
+    const error = await refusal(bed.client.disks.create({ name: 'same-2', sizeGiB: 20, requestId: 'nexus-2' }));
     expect(error).toMatchObject({
       name: 'RequestConflictError',
       request: 'disks.create',
@@ -164,24 +131,23 @@ describe('the same request id', () => {
     });
     expect(error.message).toContain('sizeGiB was 10, now 20');
 
-    const instance = await client.instances.create(vm('same-3', { requestId: 'nexus-3' }));
-    const changed = await refusal(client.instances.create(vm('same-3', { cpus: 2, nics: 2, requestId: 'nexus-3' })));
+    const instance = await bed.client.instances.create(vm('same-3', { requestId: 'nexus-3' }));
+    const changed = await refusal(bed.client.instances.create(vm('same-3', { cpus: 2, nics: 2, requestId: 'nexus-3' })));
     expect(changed).toMatchObject({ name: 'RequestConflictError', workflowId: instance.workflowId, fields: ['cpus', 'nics'] });
     const { instanceId, sledId } = await instance.result();
-    const move = await client.instances.migrate({ instanceId, requestId: 'move-1' });
+    const move = await bed.client.instances.migrate({ instanceId, requestId: 'move-1' });
     await move.result();
     const target = (await rack().list('sleds')).find((s) => s.id !== sledId)!.id;
-    expect(await refusal(client.instances.migrate({ instanceId, targetSledId: target, requestId: 'move-1' }))).toMatchObject({
+    expect(await refusal(bed.client.instances.migrate({ instanceId, targetSledId: target, requestId: 'move-1' }))).toMatchObject({
       name: 'RequestConflictError',
       workflowId: move.workflowId,
       differences: [{ field: 'targetSledId', before: undefined, now: target }],
     });
 
-    // Nothing started: one saga per request in visibility, one disk in the rack.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await executions('disk-create/same-2/')).toEqual([{ workflowId: first.workflowId, type: 'diskCreate', status: 'COMPLETED' }]);
-    expect((await executions('instance-create/same-3/')).map((e) => e.workflowId)).toEqual([instance.workflowId]);
-    expect((await executions(`instance-migrate/${instanceId}/`)).map((e) => e.workflowId)).toEqual([move.workflowId]);
+    // Nothing started: one saga per request in visibility (once it lists them), one disk in the rack.
+    await expect.poll(() => executions('disk-create/same-2/')).toEqual([{ workflowId: first.workflowId, type: 'diskCreate', status: 'COMPLETED' }]);
+    await expect.poll(async () => (await executions('instance-create/same-3/')).map((e) => e.workflowId)).toEqual([instance.workflowId]);
+    await expect.poll(async () => (await executions(`instance-migrate/${instanceId}/`)).map((e) => e.workflowId)).toEqual([move.workflowId]);
     expect(await rack().list('disks', { name: 'same-2' })).toHaveLength(1);
   });
 });
@@ -191,7 +157,7 @@ describe('sagas that must not run at once on one object', () => {
     const { instanceId } = await runningInstance('busy-1');
     const deleting = await pausedDelete(instanceId);
 
-    const migrate = await refusal(client.instances.migrate({ instanceId }));
+    const migrate = await refusal(bed.client.instances.migrate({ instanceId }));
     expect(migrate).toMatchObject({
       name: 'SagaConflictError',
       request: 'instances.migrate',
@@ -199,31 +165,31 @@ describe('sagas that must not run at once on one object', () => {
       running: { workflowId: deleting.workflowId, saga: 'instanceDelete', requestId: deleting.requestId },
     });
     expect(migrate.message).toContain(`saga instanceDelete ${deleting.workflowId} (request ${deleting.requestId}) is running on instance ${instanceId}`);
-    expect(await refusal(client.instances.delete({ instanceId }))).toMatchObject({ name: 'SagaConflictError', running: { workflowId: deleting.workflowId } });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await refusal(bed.client.instances.delete({ instanceId }))).toMatchObject({ name: 'SagaConflictError', running: { workflowId: deleting.workflowId } });
+    // Once visibility lists the delete (started before the refusals), it lists no migrate.
+    await expect.poll(async () => (await executions(`instance-delete/${instanceId}/`)).map((e) => e.workflowId)).toEqual([deleting.workflowId]);
     expect(await executions(`instance-migrate/${instanceId}/`)).toEqual([]);
-    expect((await executions(`instance-delete/${instanceId}/`)).map((e) => e.workflowId)).toEqual([deleting.workflowId]);
 
-    await client.sagas.unwind(deleting.workflowId, { operator: 'test', reason: 'keep the instance' });
+    await bed.client.sagas.unwind(deleting.workflowId, { operator: 'test', reason: 'keep the instance' });
     await expect(deleting.result()).rejects.toMatchObject({ name: 'SagaUnwoundError' });
-    const moved = await client.instances.migrate({ instanceId });
+    const moved = await bed.client.instances.migrate({ instanceId });
     expect((await moved.result()).instanceId).toBe(instanceId);
   });
 
   it('a second create of a name while the first runs is refused naming it', async () => {
     await rack().faults.script({ operation: 'instances.create', kind: 'needs-operator' });
-    const first = await client.instances.create(vm('busy-2'));
+    const first = await bed.client.instances.create(vm('busy-2'));
     await untilState(first.workflowId, 'needs-operator');
-    expect(await refusal(client.instances.create(vm('busy-2', { cpus: 4 })))).toMatchObject({
+    expect(await refusal(bed.client.instances.create(vm('busy-2', { cpus: 4 })))).toMatchObject({
       name: 'SagaConflictError',
       object: 'instance name busy-2',
       running: { workflowId: first.workflowId, saga: 'instanceCreate', requestId: first.requestId },
     });
     // Another name is another object.
-    const other = await client.instances.create(vm('busy-3'));
+    const other = await bed.client.instances.create(vm('busy-3'));
     await other.result();
 
-    await client.sagas.retry(first.workflowId, { operator: 'test', reason: 'rack back' });
+    await bed.client.sagas.retry(first.workflowId, { operator: 'test', reason: 'rack back' });
     await first.result();
   });
 
@@ -233,22 +199,22 @@ describe('sagas that must not run at once on one object', () => {
     const occupied = new Set((await rack().list('instances')).map((i) => i.sledId));
     const sledId = (sleds.find((s) => !occupied.has(s.id)) ?? sleds[0]!).id;
     const request = { sledId, approvers: ['alice'], technicians: ['tom'], requestId: 'rma-1' };
-    const first = await client.sleds.replace(request);
+    const first = await bed.client.sleds.replace(request);
     expect(first.workflowId).toBe(`sled-replace/${sledId}/rma-1`);
     await untilState(first.workflowId, 'awaiting-approval');
 
-    expect(await client.sleds.replace(request)).toMatchObject({ workflowId: first.workflowId, existing: true });
-    const changed = await refusal(client.sleds.replace({ ...request, approval: { expireAfter: '5d' } }));
+    expect(await bed.client.sleds.replace(request)).toMatchObject({ workflowId: first.workflowId, existing: true });
+    const changed = await refusal(bed.client.sleds.replace({ ...request, approval: { expireAfter: '5d' } }));
     expect(changed).toMatchObject({ name: 'RequestConflictError', fields: ['approval.expireAfter'], differences: [{ field: 'approval.expireAfter', before: '3d', now: '5d' }] });
-    const second = await refusal(client.sleds.replace({ ...request, requestId: 'rma-2' }));
+    const second = await refusal(bed.client.sleds.replace({ ...request, requestId: 'rma-2' }));
     expect(second).toMatchObject({ name: 'SagaConflictError', object: `sled ${sledId}`, running: { workflowId: first.workflowId, requestId: 'rma-1' } });
 
-    await client.sagas.reject(first.workflowId, { approver: 'alice', comment: 'false alarm' });
+    await bed.client.sagas.reject(first.workflowId, { approver: 'alice', comment: 'false alarm' });
     await expect(first.result()).rejects.toMatchObject({ name: 'SagaUnwoundError' });
-    const again = await client.sleds.replace({ ...request, requestId: 'rma-2' });
+    const again = await bed.client.sleds.replace({ ...request, requestId: 'rma-2' });
     expect(again.existing).toBe(false);
     await untilState(again.workflowId, 'awaiting-approval');
-    await client.sagas.reject(again.workflowId, { approver: 'alice', comment: 'done testing' });
+    await bed.client.sagas.reject(again.workflowId, { approver: 'alice', comment: 'done testing' });
     await expect(again.result()).rejects.toMatchObject({ name: 'SagaUnwoundError' });
   });
 });
@@ -269,7 +235,7 @@ describe('instance and disk names are DNS labels', () => {
     expect(DiskCreateParams.safeParse({ name: 'Web-1', sizeGiB: 1 }).error?.issues[0]?.message).toContain('does not start with a lowercase letter');
     for (const name of good) expect(InstanceCreateParams.safeParse(vm(name)).success, name).toBe(true);
 
-    const error = await refusal(client.instances.create(vm('web-')));
+    const error = await refusal(bed.client.instances.create(vm('web-')));
     expect(error).toMatchObject({ name: 'InvalidRequestError', problems: [{ field: 'name' }] });
     expect(error.message).toMatch(/^instances\.create: invalid request: name: 'web-' is not a DNS label: it ends with a dash/);
     expect(await executions('instance-create/web-/')).toEqual([]);
@@ -278,14 +244,14 @@ describe('instance and disk names are DNS labels', () => {
 
 describe('the CLI', () => {
   it('--request-id: the same flags find the saga (exit 0); other flags are refused (exit 5) naming the flags; nothing started', async () => {
-    const first = expectExit(await unwind('disk', 'create', '--name', 'cli-same', '--size', '10', '--request-id', 'ops-1', '--wait'), 0);
+    const first = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-same', '--size', '10', '--request-id', 'ops-1', '--wait'), 0);
     expect(first.stdout).toMatch(/^disk-create\/cli-same\/ops-1 completed\n/);
     expect(first.stderr).toContain('started saga disk-create/cli-same/ops-1 (request ops-1)');
-    const again = expectExit(await unwind('disk', 'create', '--name', 'cli-same', '--size', '10', '--request-id', 'ops-1', '--json'), 0);
+    const again = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-same', '--size', '10', '--request-id', 'ops-1', '--json'), 0);
     expect(JSON.parse(again.stdout)).toEqual({ workflowId: 'disk-create/cli-same/ops-1', requestId: 'ops-1', existing: true });
     expect(again.stderr).toContain('already exists: request ops-1 was made before with the same parameters');
 
-    const other = expectExit(await unwind('disk', 'create', '--name', 'cli-same', '--size', '20', '--request-id', 'ops-1'), 5);
+    const other = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-same', '--size', '20', '--request-id', 'ops-1'), 5);
     expect(other.stderr).toMatch(
       /^unwind: request ops-1 was made before with other flags \(--size was 10, now 20\): it started saga disk-create\/cli-same\/ops-1; nothing was started; /,
     );
@@ -293,24 +259,24 @@ describe('the CLI', () => {
     expect((await executions('disk-create/cli-same/')).map((e) => e.workflowId)).toEqual(['disk-create/cli-same/ops-1']);
 
     // Without --request-id every start is a new request: the name is used again once the disk is gone.
-    const fresh = expectExit(await unwind('disk', 'create', '--name', 'cli-new', '--size', '1', '--json'), 0);
+    const fresh = expectExit(await bed.unwind('disk', 'create', '--name', 'cli-new', '--size', '1', '--json'), 0);
     expect(JSON.parse(fresh.stdout)).toMatchObject({ workflowId: expect.stringMatching(/^disk-create\/cli-new\/[a-z0-9]{12}$/), existing: false });
   });
 
   it('a migrate while a delete of the instance runs is refused (exit 5) naming the delete', async () => {
     const { instanceId } = await runningInstance('cli-busy');
     const deleting = await pausedDelete(instanceId);
-    const run = expectExit(await unwind('instance', 'migrate', instanceId), 5);
+    const run = expectExit(await bed.unwind('instance', 'migrate', instanceId), 5);
     expect(run.stderr).toMatch(
       new RegExp(`^unwind: refused: saga instanceDelete ${deleting.workflowId} \\(request ${deleting.requestId}\\) is running on instance ${instanceId} since \\S+; nothing was started; follow it with 'unwind show ${deleting.workflowId}'`),
     );
     expect(await executions(`instance-migrate/${instanceId}/`)).toEqual([]);
-    await client.sagas.retry(deleting.workflowId, { operator: 'test', reason: 'go on' });
+    await bed.client.sagas.retry(deleting.workflowId, { operator: 'test', reason: 'go on' });
     await deleting.result();
   });
 
   it('a name that is not a DNS label exits 2 naming --name', async () => {
-    const run = expectExit(await unwind('instance', 'create', '--name', 'web-', '--cpus', '1', '--memory', '1', '--disk', '1'), 2);
+    const run = expectExit(await bed.unwind('instance', 'create', '--name', 'web-', '--cpus', '1', '--memory', '1', '--disk', '1'), 2);
     expect(run.stderr).toMatch(/^unwind: --name: 'web-' is not a DNS label: it ends with a dash/);
   });
 });
