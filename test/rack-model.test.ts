@@ -124,6 +124,34 @@ describe('regions', () => {
     await rack.regions.ensure({ diskId: disk.id }, 'b');
     expect(await failureOf(rack.regions.ensure({ diskId: disk.id }, 'c'))).toMatchObject({ code: 'no-capacity', class: 'refused' });
   });
+
+  it('moves a replica to a sled free of its disk, keeping its id, so the undo of its ensure still removes it', async () => {
+    const rack = await rackWith();
+    const disk = await rack.disks.create({ name: 'moving', sizeGiB: 5 }, 'disk');
+    const regions = await Promise.all([0, 1, 2].map((i) => rack.regions.ensure({ diskId: disk.id }, `region[${i}]`)));
+    const from = regions[0]!;
+    const moved = await rack.regions.move({ regionId: from.id }, 'move');
+    expect(moved.id).toBe(from.id);
+    expect(regions.map((r) => r.sledId)).not.toContain(moved.sledId);
+    expect(moved.ssdId?.startsWith(moved.sledId)).toBe(true);
+    // Keyed: a retry answers the first move and moves nothing again.
+    expect(await rack.regions.move({ regionId: from.id }, 'move')).toEqual(moved);
+    expect(await failureOf(rack.regions.move({ regionId: from.id, sledId: regions[1]!.sledId }, 'move-2'))).toMatchObject({ code: 'sled-taken' });
+
+    await rack.regions.delete({ actionKey: 'region[0]' }, 'region[0]:undo');
+    expect((await rack.list('regions', { diskId: disk.id })).map((r) => r.id).sort()).toEqual([regions[1]!.id, regions[2]!.id].sort());
+  });
+
+  it('needs an operator to move a replica while another replica of its disk is not healthy', async () => {
+    const rack = await rackWith();
+    const disk = await rack.disks.create({ name: 'degraded', sizeGiB: 5 }, 'disk');
+    const regions = await Promise.all([0, 1, 2].map((i) => rack.regions.ensure({ diskId: disk.id }, `region[${i}]`)));
+    await rack.ssds.update({ ssdId: regions[1]!.ssdId!, health: 'degraded' }, 'degrade');
+    const error = await failureOf(rack.regions.move({ regionId: regions[0]!.id }, 'move'));
+    expect(error).toMatchObject({ code: 'mirror-degraded', class: 'needs-operator', field: 'regionId' });
+    expect((error as Error).message).toMatch(/would leave disk .* with 1 healthy replica/);
+    expect((await rack.get('regions', regions[0]!.id)).sledId).toBe(regions[0]!.sledId);
+  });
 });
 
 describe('persistence', () => {

@@ -6,9 +6,6 @@
 import type { RackClient } from '../rack/client';
 import { classifiedError } from './boundary';
 
-/** Replicas a disk must keep healthy while one of its replicas moves. */
-export const MIN_HEALTHY_REPLICAS = 2;
-
 /** Builds the sled activities over a rack client. */
 export function createSledActivities(rack: RackClient) {
   return {
@@ -24,28 +21,13 @@ export function createSledActivities(rack: RackClient) {
     },
 
     /**
-     * Moves one replica off its sled: removes it, then creates one on another sled (the rack
-     * places it where the disk has no replica yet). Refuses — needs an operator — when the
-     * disk's other replicas are not all healthy, since removing this one would leave fewer
-     * than two. Converges on retry: each half is keyed.
+     * Moves one replica off its sled (the rack places it where the disk has no replica yet),
+     * keeping its id, so the saga that made it still undoes it by its key. Needs an operator
+     * when the disk's other replicas are not all healthy. Keyed: a retry answers the first move.
      */
-    async reReplicateRegion(request: { regionId: string; diskId: string }, key: string): Promise<{ newRegionId: string; sledId: string }> {
-      const replicas = await rack.list('regions', { diskId: request.diskId });
-      // Already removed by an earlier attempt: only the new replica may be missing.
-      if (replicas.some((r) => r.id === request.regionId)) {
-        const others = replicas.filter((r) => r.id !== request.regionId);
-        const healthy = others.filter((r) => r.health === 'healthy');
-        if (healthy.length < MIN_HEALTHY_REPLICAS) {
-          throw classifiedError(
-            'needs-operator',
-            `moving region ${request.regionId} would leave disk ${request.diskId} with ${healthy.length} healthy replica(s) ` +
-              `(${others.map((r) => `${r.id} on ${r.sledId}: ${r.health}`).join(', ')}); repair the degraded replicas, then retry`,
-          );
-        }
-        await rack.regions.delete({ id: request.regionId }, `${key}/delete`);
-      }
-      const created = await rack.regions.ensure({ diskId: request.diskId }, `${key}/ensure`);
-      return { newRegionId: created.id, sledId: created.sledId };
+    async reReplicateRegion(request: { regionId: string; diskId: string }, key: string): Promise<{ regionId: string; sledId: string }> {
+      const moved = await rack.regions.move({ regionId: request.regionId }, key);
+      return { regionId: moved.id, sledId: moved.sledId };
     },
 
     /**

@@ -43,6 +43,7 @@ export {
   DiskCreateInput,
   DiskAttachInput,
   RegionEnsureInput,
+  RegionMoveInput,
   IpAllocateInput,
   NicCreateInput,
   V2pSetInput,

@@ -134,6 +134,17 @@ export const RegionEnsureInput = z.strictObject({ diskId: Id, sledId: Id.optiona
  */
 export type RegionEnsureInput = z.infer<typeof RegionEnsureInput>;
 
+/**
+ * Moves one replica off its sled, keeping its id, so an undo of the `regions.ensure` that made
+ * it still removes it. Without `sledId` the rack picks as `regions.ensure` does (a sled holding
+ * no replica of the disk); without `ssdId`, that sled's least-used healthy SSD. Needs an
+ * operator when the disk's other replicas are not all healthy: moving this one would leave
+ * fewer than two while it resyncs.
+ */
+export const RegionMoveInput = z.strictObject({ regionId: Id, sledId: Id.optional(), ssdId: Id.optional() });
+/** See {@link RegionMoveInput}. */
+export type RegionMoveInput = z.infer<typeof RegionMoveInput>;
+
 /** Takes the lowest free address of the IP pool. */
 export const IpAllocateInput = z.strictObject({});
 /** Takes the lowest free address of the IP pool. */

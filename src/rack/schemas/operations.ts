@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import {
   DiskAttachInput, DiskCreateInput, FirmwareSetTargetInput, InstanceCreateInput, InstanceUpdateInput, IpAllocateInput,
-  NicCreateInput, RegionEnsureInput, SledReserveInput, SledUpdateInput, SsdInstallInput, SsdOfflineInput, SsdResetInput,
+  NicCreateInput, RegionEnsureInput, RegionMoveInput, SledReserveInput, SledUpdateInput, SsdInstallInput, SsdOfflineInput, SsdResetInput,
   SsdUpdateFirmwareInput, SsdUpdateInput, V2pSetInput, VmmCreateInput, VmmUpdateInput,
 } from './inputs';
 import {
@@ -47,6 +47,8 @@ export const mutations = {
   'disks.detach': { input: UndoInput, output: UndoResult, undoes: 'disks.attach' },
   'regions.ensure': { input: RegionEnsureInput, output: Region },
   'regions.delete': { input: UndoInput, output: UndoResult, undoes: 'regions.ensure' },
+  // A move keeps the region's id: whoever made the replica still removes it by its key.
+  'regions.move': { input: RegionMoveInput, output: Region },
   'ips.allocate': { input: IpAllocateInput, output: IpAddress },
   'ips.release': { input: UndoInput, output: UndoResult, undoes: 'ips.allocate' },
   'nics.create': { input: NicCreateInput, output: Nic },

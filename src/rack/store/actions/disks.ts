@@ -1,13 +1,15 @@
 /** Actions on disks and their regions (replicas on distinct sleds). */
 import { type Actions, type Ctx, countRows, insertRow, placeableSled, refuseTakenName, updateRow } from '../context';
-import { refused } from '../errors';
+import { needsOperator, refused } from '../errors';
 import { getResource } from '../reads';
 
 /** How many replicas every disk gets; they must sit on distinct sleds. */
 export const REGION_REPLICAS = 3;
+/** A replica may move only while the disk keeps this many healthy replicas besides it. */
+export const MIN_HEALTHY_REPLICAS = 2;
 
 /** Disk and region actions. */
-export const diskActions: Actions<'disks.create' | 'disks.attach' | 'regions.ensure'> = {
+export const diskActions: Actions<'disks.create' | 'disks.attach' | 'regions.ensure' | 'regions.move'> = {
   'disks.create': (ctx, input) => {
     refuseTakenName(ctx, 'disks', 'disk', input.name);
     const id = insertRow(ctx, 'disks', 'disk', { name: input.name, size_gib: input.sizeGiB, instance_id: null });
@@ -30,22 +32,47 @@ export const diskActions: Actions<'disks.create' | 'disks.attach' | 'regions.ens
     if (replicas >= REGION_REPLICAS) {
       throw refused('replicas-complete', `disk ${disk.id} already has its ${REGION_REPLICAS} regions: delete one before adding another`, 'diskId');
     }
-    const sledId = input.sledId ?? pickSledForRegion(ctx, disk.id);
-    const sled = placeableSled(ctx, sledId, 'sledId');
-    if (countRows(ctx.db, 'SELECT COUNT(*) AS n FROM regions WHERE disk_id = ? AND sled_id = ?', disk.id, sled.id) > 0) {
-      throw refused(
-        'sled-taken',
-        `disk ${disk.id} already has a region on sled ${sled.id}: replicas must be on distinct sleds, choose another sled`,
-        'sledId',
-      );
-    }
-    const ssdId = input.ssdId === undefined ? pickSsd(ctx, sled.id) : checkSsd(ctx, input.ssdId, sled.id);
+    const place = placeRegion(ctx, disk.id, input);
     const id = insertRow(ctx, 'regions', 'region', {
-      disk_id: disk.id, sled_id: sled.id, ssd_id: ssdId, size_gib: disk.sizeGiB, health: 'healthy',
+      disk_id: disk.id, sled_id: place.sledId, ssd_id: place.ssdId, size_gib: disk.sizeGiB, health: 'healthy',
     });
     return getResource(ctx.db, 'regions', id);
   },
+
+  'regions.move': (ctx, input) => {
+    const region = getResource(ctx.db, 'regions', input.regionId, 'regionId');
+    const others = ctx.db
+      // The view's health: a replica is only as healthy as the SSD and sled under it.
+      .prepare('SELECT id, sledId, health FROM regions_v WHERE diskId = ? AND id <> ? ORDER BY _order')
+      .all(region.diskId, region.id) as { id: string; sledId: string; health: string }[];
+    const healthy = others.filter((r) => r.health === 'healthy').length;
+    if (healthy < MIN_HEALTHY_REPLICAS) {
+      throw needsOperator(
+        'mirror-degraded',
+        `moving region ${region.id} would leave disk ${region.diskId} with ${healthy} healthy replica(s) ` +
+          `(${others.map((r) => `${r.id} on ${r.sledId}: ${r.health}`).join(', ')}); repair the degraded replicas, then retry`,
+        'regionId',
+      );
+    }
+    const place = placeRegion(ctx, region.diskId, input);
+    updateRow(ctx, 'regions', 'region', region.id, { sled_id: place.sledId, ssd_id: place.ssdId });
+    return getResource(ctx.db, 'regions', region.id);
+  },
 };
+
+/** Where a replica of `diskId` goes: the sled and SSD asked for, checked, or the rack's pick. */
+function placeRegion(ctx: Ctx, diskId: string, ask: { sledId?: string; ssdId?: string }): { sledId: string; ssdId: string | null } {
+  const sledId = ask.sledId ?? pickSledForRegion(ctx, diskId);
+  const sled = placeableSled(ctx, sledId, 'sledId');
+  if (countRows(ctx.db, 'SELECT COUNT(*) AS n FROM regions WHERE disk_id = ? AND sled_id = ?', diskId, sled.id) > 0) {
+    throw refused(
+      'sled-taken',
+      `disk ${diskId} already has a region on sled ${sled.id}: replicas must be on distinct sleds, choose another sled`,
+      'sledId',
+    );
+  }
+  return { sledId: sled.id, ssdId: ask.ssdId === undefined ? pickSsd(ctx, sled.id) : checkSsd(ctx, ask.ssdId, sled.id) };
+}
 
 function pickSledForRegion(ctx: Ctx, diskId: string): string {
   // Spread replicas: the online provisionable sled holding the fewest regions, in rack order.
