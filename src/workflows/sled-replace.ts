@@ -55,7 +55,7 @@ import { AWAIT_HARDWARE_STEP, evacuationReport, hardwareReport, rebalanceReport 
 import { formatIssues, parseWorkflowInput } from '../schemas/validation';
 import { instanceMigrate } from './instance-migrate';
 import { startReminders } from './remind-people';
-import { describeFailure, runSaga, type Saga } from './saga';
+import { describeFailure, forEachBounded, runSaga, type Saga } from './saga';
 import { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
 import { rack, rackForward, rackUndo } from './steps/rack-proxies';
 
@@ -217,32 +217,28 @@ async function migrateAll(
   progress.total = progress.migrated.length + instanceIds.length;
   progress.failed = [];
   saga.report(report, progress);
-  const queue = [...instanceIds];
-  const worker = async () => {
-    for (let instanceId = queue.shift(); instanceId !== undefined; instanceId = queue.shift()) {
-      const request = { instanceId, targetSledId, requestId };
-      const workflowId = sagaIds.instanceMigrate(request);
-      attempt.workflowIds.push(workflowId);
-      progress.inProgress.push(instanceId);
+  await forEachBounded(instanceIds, input.evacuationConcurrency, async (instanceId) => {
+    const request = { instanceId, targetSledId, requestId };
+    const workflowId = sagaIds.instanceMigrate(request);
+    attempt.workflowIds.push(workflowId);
+    progress.inProgress.push(instanceId);
+    saga.report(report, progress);
+    try {
+      await executeChild(instanceMigrate, {
+        workflowId,
+        args: [request],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // A migration's id is never run twice: a second run would replay the first one's keys.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      progress.migrated.push(instanceId);
+    } catch (err) {
+      progress.failed.push({ instanceId, error: describeFailure(err).message, workflowId });
+    } finally {
+      progress.inProgress.splice(progress.inProgress.indexOf(instanceId), 1);
       saga.report(report, progress);
-      try {
-        await executeChild(instanceMigrate, {
-          workflowId,
-          args: [request],
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          // A migration's id is never run twice: a second run would replay the first one's keys.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-        progress.migrated.push(instanceId);
-      } catch (err) {
-        progress.failed.push({ instanceId, error: describeFailure(err).message, workflowId });
-      } finally {
-        progress.inProgress.splice(progress.inProgress.indexOf(instanceId), 1);
-        saga.report(report, progress);
-      }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(input.evacuationConcurrency, instanceIds.length) }, worker));
+  });
 }
 
 /**
