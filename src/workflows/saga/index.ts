@@ -64,6 +64,7 @@ export { undoByKey } from './step-context';
 export type { GroupMember, GroupResults, RunSagaOptions, Saga, SagaScope, StepContext, StepDefinition, UndoByKey } from './types';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './messages';
 export type { ApprovalOptions, ApprovalResult } from './approval';
+export type { OperatorQuestion } from './ask-operator';
 export type { SagaContinuation } from '../../schemas/saga';
 export {
   isNeedsOperator,

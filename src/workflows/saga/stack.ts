@@ -8,6 +8,7 @@
 import type { ReportDefinition } from '../../schemas/report';
 import type { SagaContinuation, SagaDecision, SkippedUndo, StepStatus } from '../../schemas/saga';
 import type { ApprovalOptions, ApprovalResult } from './approval';
+import { type OperatorQuestion, operatorGate } from './ask-operator';
 import { now } from './clock';
 import { describeFailure } from './failures';
 import type { FaultInjection } from './faults';
@@ -79,6 +80,10 @@ export class Scope implements SagaScope {
 
   parallel<const M extends readonly GroupMember<unknown>[]>(name: string, members: M): Promise<GroupResults<M>> {
     return this.run.runParallel(this, name, members) as Promise<GroupResults<M>>;
+  }
+
+  askOperator(name: string, question: OperatorQuestion): Promise<void> {
+    return this.run.runStep(this, name, operatorGate(question));
   }
 }
 

@@ -7,6 +7,7 @@
 import type { ReportDefinition } from '../../schemas/report';
 import type { OperatorNotification, SagaContinuation } from '../../schemas/saga';
 import type { ApprovalOptions, ApprovalResult } from './approval';
+import type { OperatorQuestion } from './ask-operator';
 
 /** What an action and its undo are given. */
 export interface StepContext {
@@ -74,6 +75,14 @@ export interface SagaScope {
    * @returns each member's result, in the order of `members`.
    */
   parallel<const M extends readonly GroupMember<unknown>[]>(name: string, members: M): Promise<GroupResults<M>>;
+  /**
+   * Pages an operator and waits, as a step named `name` whose action needs one: the saga is
+   * `needs-operator`, the question is the wait's error, and an operator's `retry` answers it
+   * (`unwind`, before the pivot, unwinds the saga). A string is asked once: `retry` goes on. A
+   * check is run at once and on every `retry`; its question stands until it returns `undefined`.
+   * @throws `SagaStepFailed` when the saga unwinds instead, as {@link SagaScope.step} does.
+   */
+  askOperator(name: string, question: OperatorQuestion): Promise<void>;
 }
 
 /** The saga, as its body sees it. */
