@@ -7,8 +7,7 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../src/activities';
 import { runCli } from '../src/cli/program';
-import type { UnwindClient } from '../src/client';
-import { ensureReconcilerSchedule, listRollouts, triggerReconciler } from '../src/firmware-client';
+import { type UnwindClient, ensureReconcilerSchedule, firmwareApi, listRollouts, triggerReconciler } from '../src/client';
 import { RECONCILER_SCHEDULE_ID, rolloutWorkflowId } from '../src/schemas/firmware';
 import { createDevServerEnv } from '../src/testing/environments';
 import { startTestRack, type TestRack } from '../src/testing/rack';
@@ -50,8 +49,8 @@ async function unwind(...args: string[]) {
   };
   const code = await runCli(['node', 'unwind', '--rack-url', testRack.server.url, ...args], {
     io,
-    // Only `temporal` is used by the firmware commands.
-    connectTemporal: async () => ({ temporal: env.client, close: async () => undefined }) as unknown as UnwindClient,
+    // Only `firmware` is used by the firmware commands: the client's, on this test's client and queue.
+    connectTemporal: async () => ({ firmware: firmwareApi(env.client, taskQueue), close: async () => undefined }) as unknown as UnwindClient,
   });
   return { code, stdout, stderr };
 }

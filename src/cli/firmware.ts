@@ -3,10 +3,9 @@
  * bring SSDs to it, and the reconciler that starts them.
  *
  * `set-target` and `targets` talk to the rack only; `status`, `reconcile` and `schedule` need
- * Temporal (the firmware helpers load the Temporal SDK on demand).
+ * Temporal, through the client's `firmware` (loaded when a command connects).
  */
 import type { Command } from 'commander';
-import * as firmwareClient from '../firmware-client';
 import { FirmwareSetTargetInput } from '../rack/schemas';
 import type { FirmwareRolloutStatus } from '../schemas/firmware';
 import type { CliContext } from './context';
@@ -17,9 +16,6 @@ import { formatAgo, parseDuration, renderTable } from './format';
 interface JsonOpts {
   json?: boolean;
 }
-
-// The firmware client imports only types from the Temporal SDK: loading it costs nothing.
-const loadFirmwareClient = () => firmwareClient;
 
 /** `[##########----------]  50%`: a text progress bar, `width` cells wide. */
 export function progressBar(done: number, total: number, width = 30): string {
@@ -80,7 +76,7 @@ export function register(program: Command, context: CliContext): void {
         `unwind-cli/firmware.setTarget/${opts.model}/${opts.version}/${Date.now()}`,
       );
       let reconciled: unknown;
-      if (opts.reconcile) reconciled = await loadFirmwareClient().triggerReconciler((await context.temporal()).temporal);
+      if (opts.reconcile) reconciled = await (await context.temporal()).firmware.reconcile();
       context.emit(opts.json, { target, reconciled }, () =>
         `${target.model}: target firmware ${target.version}` +
         (opts.reconcile ? '; reconciler triggered' : "; the reconciler picks it up on its schedule (or run 'unwind firmware reconcile')"),
@@ -115,8 +111,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--all', 'list done SSDs too (with --json)')
     .option('--json', 'print JSON')
     .action(async (opts: JsonOpts & { model?: string; all?: boolean }) => {
-      const client = (await context.temporal()).temporal;
-      const { rollouts, unanswered } = await loadFirmwareClient().listRollouts(client, { model: opts.model, includeDone: opts.all });
+      const { rollouts, unanswered } = await (await context.temporal()).firmware.rollouts({ model: opts.model, includeDone: opts.all });
       for (const id of unanswered) context.note(`note: rollout ${id} did not answer its status query: is an unwind worker running?`);
       context.emit(opts.json, { rollouts, unanswered }, ({ rollouts: list }) =>
         list.length === 0 ? 'no rollout is running' : list.map((r) => renderRollout(r)).join('\n\n'),
@@ -128,7 +123,7 @@ export function register(program: Command, context: CliContext): void {
     .description('run the reconciler now: start or resume the rollout of every target SSDs drift from')
     .option('--json', 'print JSON')
     .action(async (opts: JsonOpts) => {
-      const outcome = await loadFirmwareClient().triggerReconciler((await context.temporal()).temporal);
+      const outcome = await (await context.temporal()).firmware.reconcile();
       context.emit(opts.json, outcome, (o) =>
         o.via === 'schedule'
           ? `reconciler triggered through schedule ${o.scheduleId}`
@@ -144,7 +139,7 @@ export function register(program: Command, context: CliContext): void {
     .action(async (opts: JsonOpts & { every: string }) => {
       const everyMs = parseDuration(opts.every, '--every');
       if (everyMs < 1_000) throw usageError(`--every: '${opts.every}' is under a second`, 'give at least 1s, e.g. 10m');
-      const result = await loadFirmwareClient().ensureReconcilerSchedule((await context.temporal()).temporal, { everyMs });
+      const result = await (await context.temporal()).firmware.schedule({ everyMs });
       context.emit(opts.json, { ...result, everyMs }, (r) => `${r.created ? 'created' : 'updated'} schedule ${r.scheduleId}: the reconciler runs every ${opts.every}`);
     });
 }

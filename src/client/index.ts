@@ -23,7 +23,7 @@
  * on one saga), list.ts (the list filter and its visibility queries), sagas.ts (the saga API),
  * approvals.ts (decisions in bursts), saga-errors.ts (failure groups), request-identity.ts
  * (request ids, conflicts, the generic start), and one module per saga family: instances.ts,
- * disks.ts, sleds.ts.
+ * disks.ts, sleds.ts, firmware.ts.
  *
  * - Every request is parsed with its zod schema before anything starts: bad input throws an
  *   {@link InvalidRequestError} naming every bad field, and no workflow is created.
@@ -47,6 +47,7 @@ import { unwindDataConverter } from '../temporal/codec';
 import { type ConnectionOverrides, connectionConfig, sdkConnectOptions } from '../temporal/connection';
 import { TASK_QUEUE } from '../temporal/worker-config';
 import { type DiskApi, diskApi } from './disks';
+import { type FirmwareApi, firmwareApi } from './firmware';
 import { type InstanceApi, instanceApi } from './instances';
 import { sagaStarter } from './request-identity';
 import { type SagaApi, sagaApi } from './sagas';
@@ -81,6 +82,7 @@ export { type SagaObject, newRequestId, requestFingerprint, sagaConflictQuery } 
 export type { SagaApi } from './sagas';
 export type { InstanceApi } from './instances';
 export type { DiskApi } from './disks';
+export { type FirmwareApi, type ReconcileOutcome, ensureReconcilerSchedule, firmwareApi, listRollouts, startRollout, triggerReconciler } from './firmware';
 export type { SledApi } from './sleds';
 
 /**
@@ -104,6 +106,7 @@ export interface UnwindClient {
   readonly instances: InstanceApi;
   readonly disks: DiskApi;
   readonly sleds: SledApi;
+  readonly firmware: FirmwareApi;
   readonly sagas: SagaApi;
   /** The underlying Temporal client, for what unwind does not wrap. */
   readonly temporal: Client;
@@ -130,6 +133,7 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     instances: instanceApi(start),
     disks: diskApi(start),
     sleds: sledApi(temporal, start),
+    firmware: firmwareApi(temporal, taskQueue),
     sagas: sagaApi(temporal),
     temporal,
     close: () => connection.close(),

@@ -3,7 +3,6 @@
  * model's target version with how many SSDs run it, and each running rollout with its progress
  * and the SSDs that wait, with why (and whether an operator is needed).
  */
-import { listRollouts } from '../firmware-client';
 import type { FirmwareRolloutStatus } from '../schemas/firmware';
 import type { ConsoleContext } from './context';
 import { type Html, h } from './html';
@@ -37,7 +36,7 @@ ${waiting.map((s) => h`<tr><td>${s.ssdId}</td><td>${s.state}</td><td>${s.needsOp
 /** The firmware page's content. */
 export async function firmwareBody(context: ConsoleContext): Promise<Html> {
   const now = context.now();
-  const [targetTable, { rollouts, unanswered }] = await Promise.all([targets(context), listRollouts(context.client.temporal)]);
+  const [targetTable, { rollouts, unanswered }] = await Promise.all([targets(context), context.client.firmware.rollouts()]);
   return h`<h1>Firmware</h1><h2>Targets</h2>${targetTable}
 <h2>Running rollouts</h2>${rollouts.length ? rollouts.map((r) => rollout(r, now)) : h`<p>No rollout is running.</p>`}
 ${unanswered.map((id) => h`<p class="error-box">Rollout ${id} did not answer its status query: is an unwind worker running?</p>`)}`;

@@ -1,10 +1,11 @@
 /**
- * The control plane's side of firmware rollouts: the reconciler's Temporal Schedule, triggering
- * it by hand, starting a rollout, and reading every rollout's progress. Used by the CLI
- * (`unwind firmware …`) and by tests; the desired versions themselves live in the rack
- * (`firmware.setTarget`).
+ * The firmware family of the client, `unwind.firmware`: the reconciler's Temporal Schedule,
+ * triggering it by hand, starting a rollout, and reading every rollout's progress. The desired
+ * versions themselves live in the rack (`firmware.setTarget`).
+ *
+ * Each operation is also a function of a Temporal client (and a task queue), for tests that
+ * run their own worker on a queue of their own.
  */
-// Types only: the CLI loads this module for every command, and the Temporal SDK is slow to load.
 import type { Client, ScheduleOverlapPolicy, WorkflowHandle } from '@temporalio/client';
 import {
   type FirmwareRolloutStatus,
@@ -14,17 +15,18 @@ import {
   RECONCILER_SCHEDULE_ID,
   RECONCILER_WORKFLOW_ID,
   rolloutWorkflowId,
-} from './schemas/firmware';
-import { TASK_QUEUE } from './temporal/worker-config';
+} from '../schemas/firmware';
+import { TASK_QUEUE } from '../temporal/worker-config';
 
 /** The rollout's status query, by name (src/workflows/firmware-messages.ts defines it). */
 const STATUS_QUERY = 'firmwareRolloutStatus';
+// The policies by value: the enum's values are these strings.
 const SKIP = 'SKIP' as ScheduleOverlapPolicy;
 const ALLOW_ALL = 'ALLOW_ALL' as ScheduleOverlapPolicy;
 
 const isNamed = (err: unknown, name: string): boolean => err instanceof Error && err.name === name;
 
-/** Options shared by the helpers: where workflows run. */
+/** Options shared by the functions: where workflows run. */
 export interface FirmwareClientOptions {
   /** The task queue of the unwind workers; `TASK_QUEUE` unless told. */
   taskQueue?: string;
@@ -123,4 +125,32 @@ export async function listRollouts(
     }
   }
   return { rollouts, unanswered };
+}
+
+/** What {@link triggerReconciler} did: triggered the schedule, or ran the reconciler itself. */
+export type ReconcileOutcome = Awaited<ReturnType<typeof triggerReconciler>>;
+
+/** Firmware rollouts: `unwind.firmware`. Workflows start on the client's task queue. */
+export interface FirmwareApi {
+  /**
+   * Creates (or updates) the Temporal Schedule that runs `firmwareReconciler` every `everyMs`;
+   * overlapping runs are skipped. @returns `created` false when the schedule existed.
+   */
+  schedule(options: { everyMs: number }): Promise<{ scheduleId: string; created: boolean }>;
+  /** Runs the reconciler now: through its schedule when there is one, else as a workflow of its own (awaited). */
+  reconcile(): Promise<ReconcileOutcome>;
+  /** Starts the rollout of `version` to `model` (the reconciler does this on drift). @throws ZodError for bad input; nothing starts. */
+  startRollout(input: { model: string; version: string; options?: RolloutOptionsInput }): Promise<WorkflowHandle>;
+  /** Every running rollout's status (optionally of one model); one that does not answer (no worker) is named in `unanswered`. */
+  rollouts(filter?: { model?: string; includeDone?: boolean }): Promise<{ rollouts: FirmwareRolloutStatus[]; unanswered: string[] }>;
+}
+
+/** The firmware API over `temporal`, starting workflows on `taskQueue`. */
+export function firmwareApi(temporal: Client, taskQueue: string): FirmwareApi {
+  return {
+    schedule: ({ everyMs }) => ensureReconcilerSchedule(temporal, { everyMs, taskQueue }),
+    reconcile: () => triggerReconciler(temporal, { taskQueue }),
+    startRollout: (input) => startRollout(temporal, input, { taskQueue }),
+    rollouts: (filter) => listRollouts(temporal, filter),
+  };
 }
