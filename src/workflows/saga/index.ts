@@ -66,6 +66,7 @@ export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, 
 export type { ApprovalOptions, ApprovalResult } from './approval';
 export type { OperatorQuestion } from './ask-operator';
 export type { SagaContinuation } from '../../schemas/saga';
+export { defineReport, type ReportDefinition, type ReportReader, type ReportReading } from '../../schemas/report';
 export {
   isNeedsOperator,
   isRefused,
