@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RackSeed } from '../src/rack/schemas';
 import { FAULTS_MEMO_KEY, type SagaFaults } from '../src/schemas/faults';
 import type { SagaStatus } from '../src/schemas/saga';
-import { childRequestId, type EvacuationProgress, SledReplaceParams, sledReplaceId, type HardwareStatus, type SledReplaceRequest } from '../src/schemas/sled';
+import { childRequestId, SledReplaceParams, sledReplaceId, type SledReplaceRequest } from '../src/schemas/sled';
+import { evacuationReport, hardwareReport } from '../src/schemas/sled-reports';
 import { RequestId } from '../src/schemas/request';
 import { createTimeSkippingEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import {
@@ -104,7 +105,7 @@ describe('sledReplace on the time-skipping server', () => {
 
     const asking = await waitFor(handle, (s) => s.state === 'awaiting-approval');
     expect(asking.reports.evacuation).toMatchObject({ total: 3, failed: [], inProgress: [] });
-    expect((asking.reports.evacuation as { migrated: string[] }).migrated.sort()).toEqual([...instances].sort());
+    expect(evacuationReport.read(asking)!.migrated.sort()).toEqual([...instances].sort());
     expect(await rack().list('instances', { sledId: 'sled-0' })).toEqual([]);
     expect(await rack().list('regions', { sledId: 'sled-0' })).toEqual([]);
     expect((await rack().get('sleds', 'sled-0')).provisionable).toBe(false);
@@ -227,7 +228,7 @@ describe('sledReplace: retries, typos and technicians', () => {
       await rack().faults.clear('vmms.update');
     }
     expect(paused.waitingFor).toMatchObject({ step: 'evacuate', error: { type: 'NeedsOperator' } });
-    const failedRun = paused.reports.evacuation as EvacuationProgress;
+    const failedRun = evacuationReport.read(paused)!;
     expect(failedRun.migrated).toEqual([]);
     expect(failedRun.failed.map((f) => f.instanceId).sort()).toEqual(instances);
     for (const id of instances) expect(await rack().get('instances', id)).toMatchObject({ state: 'running', sledId: 'sled-0', migrationId: null });
@@ -242,7 +243,7 @@ describe('sledReplace: retries, typos and technicians', () => {
       expect((await rack().list('vmms', { instanceId: id })).map((v) => [v.sledId, v.state])).toEqual([[moved.sledId, 'running']]);
     }
     // Two runs, each with migrations of its own: new ids under the instances' prefix, never the first run's again.
-    const evacuation = asking.reports.evacuation as EvacuationProgress;
+    const evacuation = evacuationReport.read(asking)!;
     expect(evacuation).toMatchObject({ total: instances.length, failed: [], inProgress: [] });
     expect([...evacuation.migrated].sort()).toEqual(instances);
     const [first, second] = evacuation.attempts!.map((a) => a.workflowIds);
@@ -281,7 +282,7 @@ describe('sledReplace: retries, typos and technicians', () => {
     expect(paused.waitingFor).toMatchObject({ step: 'verify-new-sled', actions: ['retry'] });
     // The technician corrects the serial while verification waits; the operator's retry verifies it.
     expect(await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'ACTUAL-3', technician: 'tech-2' }] })).toMatchObject({ serial: 'ACTUAL-3', report: 2 });
-    const reported = (await handle.query(sagaStatusQuery)).reports.hardware as HardwareStatus;
+    const reported = hardwareReport.read(await handle.query(sagaStatusQuery))!;
     expect(reported).toMatchObject({ replacedBy: 'tech-2', serial: 'ACTUAL-3', waitingFor: ['tech-1', 'tech-2'] });
     expect(reported.reports).toEqual([
       { serial: 'TYPO-3', technician: 'tech-1', at: expect.any(String), report: 1 },

@@ -101,9 +101,9 @@ export function approvalsOf(status: SagaStatus | null): ApprovalView {
 }
 
 /**
- * The fields a saga's type draws from its reports, e.g. a sled replacement's evacuation
- * progress and who replaced the hardware: `evacuate: 3 of 5 instances moved`. A report that
- * is not what its schema says reads as unreadable.
+ * The fields a saga's type draws from its reports (src/cli/views/registry.ts), one a line:
+ * `evacuate: 3 of 5 instances moved`. A report that is not what its schema says reads as
+ * unreadable.
  */
 export function renderReports(status: SagaStatus, options: ViewOptions = {}): string[] {
   return reportFields(status, options.now ?? new Date()).map(({ label, text }) => `${`${label}: `.padEnd(10)}${text}`);
