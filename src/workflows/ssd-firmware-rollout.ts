@@ -30,7 +30,6 @@
  *   events, carrying the per-SSD progress, the open escalations and the saga's wait numbering.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
   condition,
@@ -42,7 +41,6 @@ import {
   TerminatedFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../schemas/failures';
 import { firmwareReport } from '../schemas/firmware-reports';
 import {
   FirmwareRolloutInput,
@@ -53,13 +51,13 @@ import {
   type RolloutOptions,
   type RolloutPhase,
   type SsdProgress,
-  type SsdRolloutState,
   type WaveSummary,
 } from '../schemas/firmware';
 import type { OperatorNotification } from '../schemas/saga';
 import { parseWorkflowInput } from '../schemas/validation';
 import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './firmware-messages';
-import { runSaga, type Saga } from './saga';
+import { SsdLedger } from './firmware-ssd-ledger';
+import { type OperatorQuestion, runSaga, type Saga } from './saga';
 import { rack } from './steps/firmware';
 import { ssdFirmwareWave } from './ssd-firmware-wave';
 import { notifyProfile, type OperatorActivities } from './saga/notify';
@@ -71,8 +69,6 @@ const WAVES_KEPT = 100;
 
 const operator = proxyActivities<OperatorActivities>(notifyProfile);
 
-const STATES: readonly SsdRolloutState[] = ['pending', 'in-progress', 'done', 'deferred', 'blocked', 'failed'];
-
 class Rollout {
   private readonly model: string;
   private readonly version: string;
@@ -80,7 +76,7 @@ class Rollout {
   private readonly workflowId = workflowInfo().workflowId;
   /** Prefix of child workflow ids: unique to this rollout's chain of runs, so keys never collide with an earlier rollout of the target. */
   private readonly chain = `${workflowInfo().workflowId}@${workflowInfo().firstExecutionRunId.slice(0, 8)}`;
-  private readonly ssds: Map<string, SsdProgress>;
+  private readonly ssds: SsdLedger;
   private waves: WaveSummary[];
   private nextWave: number;
   private nextSize: number;
@@ -97,15 +93,13 @@ class Rollout {
   private readonly reasked = new Set<string>();
   /** The SSD each escalation step of this run asks about. */
   private readonly escalated = new Map<string, SsdProgress>();
-  /** SSDs whose paused update reported its end before the wave that started it did. */
-  private readonly settledEarly = new Set<string>();
 
   constructor(input: { model: string; version: string; options: RolloutOptions; carry?: RolloutCarry }) {
     this.model = input.model;
     this.version = input.version;
     this.options = input.options;
     const carry = input.carry;
-    this.ssds = new Map(Object.entries(carry?.ssds ?? {}));
+    this.ssds = new SsdLedger(carry?.ssds);
     this.waves = carry?.waves ?? [];
     this.nextWave = carry?.nextWave ?? 0;
     this.nextSize = carry?.nextSize ?? input.options.canarySize;
@@ -116,11 +110,7 @@ class Rollout {
     setHandler(firmwareRolloutStatusQuery, (args) => this.status(args?.includeDone ?? false));
     setHandler(rescanSignal, () => void (this.rescan = true));
     setHandler(ssdSettledSignal, (outcome) => {
-      const p = this.progress(outcome.ssdId);
-      p.s = outcome.outcome;
-      p.op = false;
-      p.d = outcome.detail ?? undefined;
-      this.settledEarly.add(outcome.ssdId);
+      this.ssds.settle(outcome);
       // Its redundancy group and regions may be free now.
       this.rescan = true;
     });
@@ -144,7 +134,7 @@ class Rollout {
       this.rescan = false;
       this.phase = 'planning';
       const plan = await this.step(saga, `plan[${this.runs}.${this.steps}]`, () =>
-        rack.firmwarePlanWave({ model: this.model, version: this.version, size: this.nextSize, skip: this.skipList() }),
+        rack.firmwarePlanWave({ model: this.model, version: this.version, size: this.nextSize, skip: this.ssds.skipList() }),
       );
       if (plan.target !== this.version) {
         this.phase = 'superseded';
@@ -158,7 +148,7 @@ class Rollout {
         this.report(saga);
         continue;
       }
-      const waitingForOperator = [...this.ssds.values()].filter((p) => p.op === true).length;
+      const waitingForOperator = this.ssds.waitingForOperator();
       if (plan.waiting > 0 || waitingForMirrors > 0 || (waitingForOperator > 0 && this.options.untilIdle)) {
         this.phase = 'waiting';
         this.reason =
@@ -192,6 +182,12 @@ class Rollout {
     return saga.step(name, { action });
   }
 
+  /** An operator gate: a step too, counted as one. */
+  private askOperator(saga: Saga, name: string, question: OperatorQuestion): Promise<void> {
+    this.steps++;
+    return saga.askOperator(name, question);
+  }
+
   private mustContinueAsNew(): boolean {
     const info = workflowInfo();
     // Escalations asked again at the start do not count: every run plans at least once.
@@ -209,27 +205,13 @@ class Rollout {
     if (p !== undefined && p.e !== undefined) p.n = true;
   }
 
-  private progress(ssdId: string): SsdProgress {
-    let p = this.ssds.get(ssdId);
-    if (p === undefined) {
-      p = { s: 'pending', a: 0 };
-      this.ssds.set(ssdId, p);
-    }
-    return p;
-  }
-
-  /** SSDs the planner must leave alone: failed, in progress, or waiting for an operator. */
-  private skipList(): string[] {
-    return [...this.ssds].filter(([, p]) => p.s === 'failed' || p.s === 'in-progress' || p.op === true).map(([id]) => id);
-  }
-
   /** Records what the plan saw; escalates SSDs blocked past the limit. Returns how many SSDs wait for mirrors. */
   private applyPlan(saga: Saga, plan: PlanWaveResult): number {
     this.total = plan.total;
     this.atVersion = plan.atVersion;
     const now = Date.now();
     for (const id of plan.deferred) {
-      const p = this.progress(id);
+      const p = this.ssds.of(id);
       if (p.op === true) continue;
       p.s = 'deferred';
       p.d = 'its sled is offline: the reconciler picks it up when the sled is back';
@@ -238,7 +220,7 @@ class Rollout {
     let waiting = 0;
     for (const { ssdId, regions } of plan.blocked) {
       blockedNow.add(ssdId);
-      const p = this.progress(ssdId);
+      const p = this.ssds.of(ssdId);
       if (p.op === true) continue;
       if (p.s !== 'blocked') {
         p.s = 'blocked';
@@ -272,18 +254,13 @@ class Rollout {
     this.escalated.set(name, p);
     if (again) this.reasked.add(name);
     else delete p.n;
-    void this.step(saga, name, async () => {
+    void this.askOperator(saga, name, async () => {
       const check = await rack.firmwareCheckIntegrity(ssdId);
-      if (!check.healthy) {
-        throw ApplicationFailure.create({
-          type: FailureType.NeedsOperator,
-          nonRetryable: true,
-          message:
-            `SSD ${ssdId} cannot be updated: replicas ${check.degraded.join(', ')} of its regions are not healthy, ` +
-            `and taking it offline would leave a region with fewer than 2 healthy replicas; repair them, then retry step ${name}`,
-        });
-      }
-      return check;
+      if (check.healthy) return undefined;
+      return (
+        `SSD ${ssdId} cannot be updated: replicas ${check.degraded.join(', ')} of its regions are not healthy, ` +
+        `and taking it offline would leave a region with fewer than 2 healthy replicas; repair them, then retry step ${name}`
+      );
     }).then(
       () => {
         p.op = false;
@@ -302,15 +279,7 @@ class Rollout {
     const index = this.nextWave++;
     const requested = this.nextSize;
     this.nextSize = Math.min(this.options.maxWaveSize, Math.max(requested + 1, Math.ceil(requested * this.options.growthFactor)));
-    const ssds = ids.map((ssdId) => {
-      const p = this.progress(ssdId);
-      p.a += 1;
-      p.s = 'in-progress';
-      p.d = `${this.chain}:${ssdId}:${p.a}`;
-      delete p.t;
-      this.settledEarly.delete(ssdId);
-      return { ssdId, workflowId: p.d };
-    });
+    const ssds = this.ssds.startWave(ids, this.chain);
     const summary: WaveSummary = { index, size: ids.length, done: 0, failed: 0, blocked: 0, deferred: 0, startedAt: new Date().toISOString(), finishedAt: null };
     this.waves = [...this.waves, summary].slice(-WAVES_KEPT);
     this.phase = 'wave';
@@ -337,28 +306,7 @@ class Rollout {
         return { index, outcomes: [], blocked: [], notStarted: ids, stopped: `its wave ${waveId} was ${how} from outside before it reported` };
       }
     });
-    for (const o of result.outcomes) {
-      const p = this.progress(o.ssdId);
-      p.s = o.outcome;
-      p.d = o.detail ?? undefined;
-      summary[o.outcome]++;
-    }
-    for (const ssdId of result.notStarted ?? []) {
-      if (this.settledEarly.has(ssdId)) continue;
-      const p = this.progress(ssdId);
-      p.s = 'pending';
-      p.d = `${result.stopped ?? 'its wave stopped'}: planned again`;
-      summary.replanned = (summary.replanned ?? 0) + 1;
-    }
-    for (const b of result.blocked) {
-      summary.blocked++;
-      if (this.settledEarly.has(b.ssdId)) continue;
-      const p = this.progress(b.ssdId);
-      p.s = 'blocked';
-      p.op = true;
-      p.t = new Date().toISOString();
-      p.d = `update paused at ${b.step} for an operator (${b.workflowId}): ${b.error}`;
-    }
+    this.ssds.recordWave(result, summary);
     summary.finishedAt = new Date().toISOString();
     // The failure rate is the firmware's: updates cancelled from outside, and SSDs never
     // started, say nothing of it.
@@ -372,26 +320,14 @@ class Rollout {
   private async halt(saga: Saga, index: number, failed: number, tried: number): Promise<void> {
     this.phase = 'halted';
     this.reason = `wave ${index}: ${failed} of ${tried} SSDs failed, over the ${Math.round(this.options.maxFailureRate * 100)}% allowed`;
-    const reason = this.reason;
     this.report(saga);
-    let asked = false;
-    await this.step(saga, `halt[${index}]`, async () => {
-      if (!asked) {
-        asked = true;
-        throw ApplicationFailure.create({
-          type: FailureType.NeedsOperator,
-          nonRetryable: true,
-          message: `${reason}: the rollout is halted; look at the failed SSDs, then retry this step to resume, or cancel the rollout`,
-        });
-      }
-      return 'resumed';
-    });
+    await this.askOperator(saga, `halt[${index}]`, `${this.reason}: the rollout is halted; look at the failed SSDs, then retry this step to resume, or cancel the rollout`);
   }
 
   private carry(saga: Saga): RolloutCarry {
     return {
       saga: saga.continuation(),
-      ssds: Object.fromEntries(this.ssds),
+      ssds: this.ssds.carry(),
       waves: this.waves,
       nextWave: this.nextWave,
       nextSize: this.nextSize,
@@ -402,23 +338,14 @@ class Rollout {
   }
 
   status(includeDone: boolean): FirmwareRolloutStatus {
-    const counts = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<SsdRolloutState, number>;
-    const ssds: FirmwareRolloutStatus['ssds'] = [];
-    for (const [ssdId, p] of this.ssds) {
-      counts[p.s]++;
-      if (p.s !== 'done' || includeDone) ssds.push({ ssdId, state: p.s, detail: p.d ?? null, since: p.t ?? null, needsOperator: p.op === true });
-    }
-    // SSDs at the version that this rollout never touched (installed so, or updated before) are done too.
-    counts.done = Math.max(counts.done, this.atVersion);
-    const known = STATES.filter((s) => s !== 'pending').reduce((sum, s) => sum + counts[s], 0);
-    counts.pending = Math.max(0, this.total - known);
+    const { counts, ssds, total } = this.ssds.tally(includeDone, this.atVersion, this.total);
     return {
       workflowId: this.workflowId,
       model: this.model,
       version: this.version,
       phase: this.phase,
       reason: this.reason,
-      total: Math.max(this.total, known),
+      total,
       counts,
       waves: this.waves.map((w) => ({ ...w })),
       ssds,
