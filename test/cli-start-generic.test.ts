@@ -4,7 +4,9 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOW_TYPES } from '../src/schemas/workflow-types';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
+import * as workflows from '../src/workflows';
 import { createDevServerEnv, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import { eventually, expectExit, runUnwind } from './cli-helpers';
 
@@ -25,6 +27,13 @@ afterAll(async () => {
 
 const unwind = (...args: string[]) =>
   runUnwind(['--address', env.address, '--rack-url', bed.testRack.server.url, ...args], { UNWIND_TASK_QUEUE: TASK_QUEUE });
+
+describe('the workflow types unwind start knows', () => {
+  it('are every workflow function the bundle exports, so starting loads no workflow code', () => {
+    const exported = Object.entries(workflows).filter(([, value]) => typeof value === 'function').map(([name]) => name);
+    expect([...WORKFLOW_TYPES].sort()).toEqual(exported.sort());
+  });
+});
 
 describe('bad input: exit 2 before connecting, naming the flag', () => {
   it('refuses an unknown workflow type, listing those the worker serves', async () => {

@@ -106,6 +106,29 @@ describe('starting sagas', () => {
     expect(await testRack.rack.list('disks', { name: 'same-1' })).toHaveLength(1);
   });
 
+  it('injects faults given at the start: the saga unwinds from the step named; bad faults start nothing', async () => {
+    const handle = await client.disks.create({ name: 'faulted-1', sizeGiB: 10 }, { faults: { failStep: 'ensure-region[1]' } });
+    const unwound = (await failureOf(handle.result())) as SagaUnwoundError;
+    expect(unwound).toBeInstanceOf(SagaUnwoundError);
+    expect(unwound.details.failedStep).toBe('ensure-region[1]');
+    expect(unwound.details.cause.message).toContain('fault injected by memo unwindFaults');
+    expect(await testRack.rack.list('disks', { name: 'faulted-1' })).toEqual([]);
+
+    const bad = (await failureOf(client.disks.create({ name: 'faulted-2', sizeGiB: 10, requestId: 'bad-faults' }, { faults: { failAs: 'boom' } as never }))) as InvalidRequestError;
+    expect(bad).toBeInstanceOf(InvalidRequestError);
+    expect(bad.problems.map((p) => p.field)).toEqual(['faults.failAs']);
+    await expect(client.sagas.describe('disk-create/faulted-2/bad-faults')).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('starts any served workflow by its type, with faults; refuses a type the worker does not serve', async () => {
+    const handle = await client.sagas.start<{ diskId: string }>('diskCreate', { input: { name: 'generic-client-1', sizeGiB: 1 }, faults: { failStep: 'create-disk', failWhen: 'before' } });
+    expect(handle.workflowId).toMatch(/^disk-create\/[a-z0-9]{12}$/);
+    expect(((await failureOf(handle.result())) as SagaUnwoundError).details.failedStep).toBe('create-disk');
+    const unknown = (await failureOf(client.sagas.start('diskCreat'))) as InvalidRequestError;
+    expect(unknown).toBeInstanceOf(InvalidRequestError);
+    expect(unknown.message).toMatch(/unknown workflow type 'diskCreat': the worker serves .*diskCreate/);
+  });
+
   it('makes a saga listable (and findable as stalled) from its start, before any worker runs it', async () => {
     const idle = await createUnwindClient({ address: env.address, taskQueue: 'no-worker-polls-this' });
     try {

@@ -3,16 +3,18 @@
  * command of its own for — with its input as JSON and, optionally, the fault memo
  * `unwindFaults` (src/schemas/faults.ts), which the saga engine reads at start.
  *
- * Everything is checked before connecting (exit 2, naming the flag): the type must be exported
- * from src/workflows/index.ts (what the worker registers), `--input` and `--fault` must be JSON,
- * and the fault must match `SagaFaults`. The saga's own input schema is the workflow's to apply:
+ * Everything is checked before connecting (exit 2, naming the flag): the type must be one the
+ * worker serves (src/schemas/workflow-types.ts: no workflow code is loaded), `--input` and
+ * `--fault` must be JSON, and the fault must pass the client's check of the memo. The start
+ * itself is the client's `sagas.start`. The saga's own input schema is the workflow's to apply:
  * bad input fails the workflow at once (`InvalidInput`). There is no request identity here, as
  * there is in `unwind instance create` and its kind: each run starts a new workflow, with id
  * `<type in kebab case>/<random>` unless `--workflow-id` names one (an id in use is refused, exit 5).
  */
 import type { Command } from 'commander';
-import { FAULTS_MEMO_KEY, SagaFaults } from '../schemas/faults';
-import { fieldProblems } from '../schemas/validation';
+import type { SagaHandle } from '../client';
+import { FAULTS_MEMO_KEY, type SagaFaults } from '../schemas/faults';
+import { WORKFLOW_TYPES, isWorkflowType } from '../schemas/workflow-types';
 import type { CliContext } from './context';
 import { CliError, ExitCode, usageError } from './exit-codes';
 import { renderOutcome, waitForSaga, withStartOptions } from './saga-start';
@@ -25,18 +27,23 @@ interface GenericStartOptions {
   json?: boolean;
 }
 
-/** The workflow types the worker registers: every function src/workflows/index.ts exports. */
-export function workflowTypes(): string[] {
-  // Loaded on use: the workflows (and @temporalio/workflow) only when `start` runs.
-  const workflows = require('../workflows') as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
-  return Object.keys(workflows)
-    .filter((name) => typeof workflows[name] === 'function')
-    .sort();
-}
-
-/** `diskCreate` → `disk-create`: the prefix of a generated workflow id. */
-export function kebabCase(type: string): string {
-  return type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/^-/, '');
+/**
+ * The fault memo of `--fault`, checked as the client checks it (`faultsMemo`) but before
+ * connecting: a fault the schema refuses is exit 2, naming the flag.
+ */
+function checkedFaults(text: string): SagaFaults {
+  const faults = jsonFlag('--fault', text);
+  // The client's check: loaded here, as the command connects next anyway.
+  const { faultsMemo } = require('../client/faults') as typeof import('../client/faults'); // eslint-disable-line @typescript-eslint/no-require-imports
+  try {
+    faultsMemo(faults, 'start');
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'InvalidRequestError')) throw error;
+    const problems = (error as Error & { problems: readonly { field: string; message: string }[] }).problems;
+    const text = problems.map((p) => `${p.field.replace(/^faults\.?/, '') || '(memo)'}: ${p.message}`).join('; ');
+    throw usageError(`--fault is not a valid ${FAULTS_MEMO_KEY} memo: ${text}`, "see 'unwind start --help'; nothing was started");
+  }
+  return faults as SagaFaults;
 }
 
 /** Parses a flag's JSON, or throws the usage error naming the flag. */
@@ -71,47 +78,29 @@ Examples:
     )
     .action(async (type: string, opts: GenericStartOptions) => {
       // Checked before connecting: bad flags are exit 2 whether or not Temporal is up.
-      const types = workflowTypes();
-      if (!types.includes(type)) {
-        throw usageError(`unknown workflow type '${type}'`, `the worker serves: ${types.join(', ')} (export a new one from src/workflows/index.ts); nothing was started`);
+      if (!isWorkflowType(type)) {
+        throw usageError(`unknown workflow type '${type}'`, `the worker serves: ${WORKFLOW_TYPES.join(', ')} (export a new one from src/workflows/index.ts and list it in src/schemas/workflow-types.ts); nothing was started`);
       }
-      const args = opts.input === undefined ? [] : [jsonFlag('--input', opts.input)];
-      let memo: Record<string, unknown> | undefined;
-      if (opts.fault !== undefined) {
-        const parsed = SagaFaults.safeParse(jsonFlag('--fault', opts.fault));
-        if (!parsed.success) {
-          const problems = fieldProblems(parsed.error).map((p) => `${p.field}: ${p.message}`);
-          throw usageError(`--fault is not a valid ${FAULTS_MEMO_KEY} memo: ${problems.join('; ')}`, "see 'unwind start --help'; nothing was started");
-        }
-        memo = { [FAULTS_MEMO_KEY]: parsed.data };
-      }
+      const input = opts.input === undefined ? undefined : jsonFlag('--input', opts.input);
+      const faults = opts.fault === undefined ? undefined : checkedFaults(opts.fault);
 
       const client = await context.temporal();
-      const { newRequestId } = require('../client') as typeof import('../client'); // eslint-disable-line @typescript-eslint/no-require-imports
-      const { TASK_QUEUE } = require('../temporal/worker-config') as typeof import('../temporal/worker-config'); // eslint-disable-line @typescript-eslint/no-require-imports
-      const { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } = require('@temporalio/common') as typeof import('@temporalio/common'); // eslint-disable-line @typescript-eslint/no-require-imports
-      const workflowId = opts.workflowId ?? `${kebabCase(type)}/${newRequestId()}`;
+      let handle: SagaHandle;
       try {
-        await client.temporal.workflow.start(type, {
-          taskQueue: TASK_QUEUE,
-          workflowId,
-          args,
-          ...(memo && { memo }),
-          // A workflow id names one run: never reused, even after it closed.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-        });
+        handle = await client.sagas.start(type, { input, faults, ...(opts.workflowId !== undefined && { workflowId: opts.workflowId }) });
       } catch (error) {
         // By name: the SDK's error class is not loaded until a command connects.
         if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
+        const { workflowId } = error as Error & { workflowId: string };
         throw new CliError(ExitCode.Refused, `workflow id ${workflowId} is in use: a workflow was started with it before; nothing was started`, `give another --workflow-id, or see it with 'unwind show ${workflowId}'`, { cause: error });
       }
-      context.note(`started ${type} ${workflowId}${memo ? ` with faults ${JSON.stringify(memo[FAULTS_MEMO_KEY])}` : ''}`);
+      const { workflowId } = handle;
+      context.note(`started ${type} ${workflowId}${faults ? ` with faults ${JSON.stringify(faults)}` : ''}`);
       if (!opts.wait) {
         context.emit(opts.json, { workflowId, workflowType: type }, () => workflowId);
         return;
       }
-      const ended = await waitForSaga(context, client.sagas.handle(workflowId));
+      const ended = await waitForSaga(context, handle);
       context.exitCode = ended.outcome === 'completed' ? ExitCode.Ok : ended.outcome === 'paused' ? ExitCode.NeedsOperator : ExitCode.Failed;
       context.emit(opts.json, { workflowId, workflowType: type, ...ended }, () => renderOutcome(workflowId, ended));
     });

@@ -22,7 +22,8 @@
  * The modules, one concept each: errors.ts (the error classes), handle.ts (following and acting
  * on one saga), list.ts (the list filter and its visibility queries), sagas.ts (the saga API),
  * approvals.ts (decisions in bursts), saga-errors.ts (failure groups), request-identity.ts
- * (request ids, conflicts, the generic start), and one module per saga family: instances.ts,
+ * (request ids, conflicts, a family's start), faults.ts (the fault memo a start may carry),
+ * generic-start.ts (any workflow by its type), and one module per saga family: instances.ts,
  * disks.ts, sleds.ts, firmware.ts.
  *
  * - Every request is parsed with its zod schema before anything starts: bad input throws an
@@ -80,6 +81,8 @@ export {
 export { type ErrorGroup, SagaErrorsFilter, sagaErrorsQuery } from './saga-errors';
 export { type SagaObject, newRequestId, requestFingerprint, sagaConflictQuery } from './request-identity';
 export type { SagaApi } from './sagas';
+export { type StartOptions, faultsMemo } from './faults';
+export { type GenericStartOptions, kebabCase } from './generic-start';
 export type { InstanceApi } from './instances';
 export type { DiskApi } from './disks';
 export { type FirmwareApi, type ReconcileOutcome, ensureReconcilerSchedule, firmwareApi, listRollouts, startRollout, triggerReconciler } from './firmware';
@@ -134,7 +137,7 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
     disks: diskApi(start),
     sleds: sledApi(temporal, start),
     firmware: firmwareApi(temporal, taskQueue),
-    sagas: sagaApi(temporal),
+    sagas: sagaApi(temporal, taskQueue),
     temporal,
     close: () => connection.close(),
   };

@@ -9,6 +9,7 @@ import {
   type InstanceMigrateResult,
   sagaIds,
 } from '../schemas/instance';
+import type { StartOptions } from './faults';
 import type { SagaHandle } from './handle';
 import type { SagaKind, SagaObject, StartSaga } from './request-identity';
 
@@ -17,23 +18,24 @@ export interface InstanceApi {
   /**
    * Starts `instanceCreate` (id `instance-create/<name>/<requestId>`). Refused while another
    * create of the name runs; a name may be used again once its instance is gone.
-   * @throws InvalidRequestError naming every bad field; RequestConflictError when the request id
-   *   was used with other parameters; SagaConflictError when another create of the name runs.
-   *   Nothing is started.
+   * `options.faults` injects faults into the run (the fault memo; for tests and drills).
+   * @throws InvalidRequestError naming every bad field (of the request or the faults);
+   *   RequestConflictError when the request id was used with other parameters; SagaConflictError
+   *   when another create of the name runs. Nothing is started.
    */
-  create(request: InstanceCreateRequest): Promise<SagaHandle<InstanceCreateResult>>;
+  create(request: InstanceCreateRequest, options?: StartOptions): Promise<SagaHandle<InstanceCreateResult>>;
   /**
    * Starts `instanceMigrate` (id `instance-migrate/<instance>/<requestId>`). Refused while a
    * migrate or delete of the instance runs.
    * @throws as {@link create}; nothing is started.
    */
-  migrate(request: InstanceMigrateParams): Promise<SagaHandle<InstanceMigrateResult>>;
+  migrate(request: InstanceMigrateParams, options?: StartOptions): Promise<SagaHandle<InstanceMigrateResult>>;
   /**
    * Starts `instanceDelete` (id `instance-delete/<instance>/<requestId>`). Refused while a
    * migrate or delete of the instance runs.
    * @throws as {@link create}; nothing is started.
    */
-  delete(request: InstanceDeleteParams): Promise<SagaHandle<InstanceDeleteResult>>;
+  delete(request: InstanceDeleteParams, options?: StartOptions): Promise<SagaHandle<InstanceDeleteResult>>;
 }
 
 /** Migrates and deletes of one instance exclude each other. */
@@ -73,8 +75,8 @@ const instanceKinds = {
 /** The instance API over `start`. */
 export function instanceApi(start: StartSaga): InstanceApi {
   return {
-    create: (request) => start(instanceKinds.instanceCreate, request),
-    migrate: (request) => start(instanceKinds.instanceMigrate, request),
-    delete: (request) => start(instanceKinds.instanceDelete, request),
+    create: (request, options) => start(instanceKinds.instanceCreate, request, options),
+    migrate: (request, options) => start(instanceKinds.instanceMigrate, request, options),
+    delete: (request, options) => start(instanceKinds.instanceDelete, request, options),
   };
 }

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { REQUEST_MEMO_KEY, RequestMemo, canonical, differingFields } from '../schemas/request';
 import { UnwindProgressAt, UnwindSaga, UnwindState } from '../schemas/search-attributes';
 import { RequestConflictError, type RunningSaga, SagaConflictError, parseRequest } from './errors';
+import { type StartOptions, faultsMemo } from './faults';
 import { type SagaHandle, sagaHandle } from './handle';
 import { quote } from './list';
 
@@ -57,7 +58,7 @@ export function requestFingerprint(params: Readonly<Record<string, unknown>>): s
 }
 
 /** Starts a kind of saga for a request: see {@link sagaStarter}. */
-export type StartSaga = <S extends z.ZodType<{ requestId?: string | undefined }>, R>(kind: SagaKind<S>, input: unknown) => Promise<SagaHandle<R>>;
+export type StartSaga = <S extends z.ZodType<{ requestId?: string | undefined }>, R>(kind: SagaKind<S>, input: unknown, options?: StartOptions) => Promise<SagaHandle<R>>;
 
 /**
  * Parses, then starts `kind`'s saga for the request, or finds the saga the same request started:
@@ -65,10 +66,17 @@ export type StartSaga = <S extends z.ZodType<{ requestId?: string | undefined }>
  *    that saga (`existing`), other parameters throw RequestConflictError;
  * 2. a conflicting saga runs on the object (visibility): SagaConflictError;
  * 3. start; a start that loses a race for the same id reads the winner as in 1.
+ * Faults (`options.faults`, checked first) go into the start memo; they are not part of the
+ * request's parameters, so a repeated request finds its saga whatever faults it names.
  */
 export function sagaStarter(temporal: Client, taskQueue: string): StartSaga {
-  return async function start<S extends z.ZodType<{ requestId?: string | undefined }>, R>(kind: SagaKind<S>, input: unknown): Promise<SagaHandle<R>> {
+  return async function start<S extends z.ZodType<{ requestId?: string | undefined }>, R>(
+    kind: SagaKind<S>,
+    input: unknown,
+    options: StartOptions = {},
+  ): Promise<SagaHandle<R>> {
     const parsed = parseRequest(kind.schema, input, kind.request);
+    const faults = faultsMemo(options.faults, kind.request);
     const given = parsed.requestId;
     const requestId = given ?? newRequestId();
     const params = { ...parsed, requestId } as z.infer<S> & { requestId: string };
@@ -106,7 +114,7 @@ export function sagaStarter(temporal: Client, taskQueue: string): StartSaga {
         taskQueue,
         workflowId,
         args: [params],
-        memo: { [REQUEST_MEMO_KEY]: memo },
+        memo: { [REQUEST_MEMO_KEY]: memo, ...faults },
         // A workflow id names one request: never run twice, never reused after it closed.
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

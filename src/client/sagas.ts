@@ -14,12 +14,21 @@ import {
   awaitingApproval,
 } from './approvals';
 import { parseRequest } from './errors';
+import { type GenericStartOptions, startWorkflow } from './generic-start';
 import { type SagaHandle, sagaHandle } from './handle';
 import { SagaListFilter, type SagaSummary, sagaListQuery, summarize } from './list';
 import { type ErrorGroup, type SagaErrorsFilter, sagaErrors } from './saga-errors';
 
 /** Finding sagas, reading their status and sending operator decisions. */
 export interface SagaApi {
+  /**
+   * Starts any workflow the worker serves by its type (`unwind start`), with `input` as its one
+   * argument and, optionally, `faults` injected (the fault memo). No request identity: each call
+   * starts a new workflow, with id `options.workflowId` or `<type in kebab case>/<random>`.
+   * @throws InvalidRequestError for a type the worker does not serve or bad faults;
+   *   WorkflowExecutionAlreadyStartedError for a workflow id in use. Nothing starts then.
+   */
+  start<R = unknown>(workflowType: string, options?: GenericStartOptions): Promise<SagaHandle<R>>;
   /** A handle on the saga `workflowId` (no call is made). */
   handle<R = unknown>(workflowId: string): SagaHandle<R>;
   /** The saga's status (query; needs a worker). @throws WorkflowNotFoundError for an unknown id. */
@@ -98,9 +107,10 @@ export interface SagaApi {
   result<R = unknown>(workflowId: string): Promise<R>;
 }
 
-/** The saga API over `temporal`. */
-export function sagaApi(temporal: Client): SagaApi {
+/** The saga API over `temporal`; `start` starts workflows on `taskQueue`. */
+export function sagaApi(temporal: Client, taskQueue: string): SagaApi {
   const sagas: SagaApi = {
+    start: (workflowType, options) => startWorkflow(temporal, taskQueue, workflowType, options),
     handle: (workflowId) => sagaHandle(temporal, workflowId, true),
     status: (workflowId) => sagaHandle(temporal, workflowId, true).status(),
     describe: (workflowId) => sagaHandle(temporal, workflowId, true).describe(),

@@ -11,6 +11,7 @@ import { executeDecision } from '../temporal/updates';
 import { sagaStatusQuery } from '../workflows/saga/messages';
 import { hardwareReplacedUpdate } from '../workflows/sled-messages';
 import { OperatorActionRefusedError, parseRequest } from './errors';
+import type { StartOptions } from './faults';
 import { type SagaHandle, liveStatus } from './handle';
 import type { SagaKind, StartSaga } from './request-identity';
 
@@ -20,11 +21,12 @@ export interface SledApi {
    * Starts `sledReplace` (id `sled-replace/<sledId>/<requestId>`): evacuate, re-replicate,
    * ask to power off, wait for the technician, verify, re-admit. The same request finds the
    * same saga (`existing: true`); refused while another replacement of the sled runs.
+   * `options.faults` injects faults into the run (the fault memo).
    * @throws InvalidRequestError naming every bad field; RequestConflictError when the request id
    *   was used with other parameters; SagaConflictError when the sled is being replaced already.
    *   Nothing is started.
    */
-  replace(request: SledReplaceRequest): Promise<SagaHandle<SledReplaceResult>>;
+  replace(request: SledReplaceRequest, options?: StartOptions): Promise<SagaHandle<SledReplaceResult>>;
   /**
    * Tells the replacement `workflowId` that the new hardware is in (the `hardwareReplaced`
    * update). The saga takes reports from its listed technicians, from the power-off's approval
@@ -51,7 +53,7 @@ const sledReplace = {
 /** The sled API over `start`; `hardwareReplaced` updates the replacement through `temporal`. */
 export function sledApi(temporal: Client, start: StartSaga): SledApi {
   return {
-    replace: (request) => start(sledReplace, request),
+    replace: (request, options) => start(sledReplace, request, options),
     async hardwareReplaced(workflowId, report) {
       const input = parseRequest(HardwareReplaced, report, 'sleds.hardwareReplaced');
       const status = await liveStatus(temporal, workflowId, 'hardwareReplaced', (info) => {
