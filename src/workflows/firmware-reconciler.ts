@@ -7,16 +7,16 @@
  * (`unwind firmware reconcile`).
  */
 import type { ReconcileResult } from '../schemas/firmware';
-import { rack, remote } from './steps/firmware';
+import { rackLocalReliable, remoteReliable } from './steps/firmware';
 
 /** One reconciliation pass; see the file header. */
 export async function firmwareReconciler(): Promise<ReconcileResult> {
-  const drift = await rack.firmwareDrift();
+  const drift = await rackLocalReliable.firmwareDrift();
   const rollouts: string[] = [];
   for (const d of drift) {
     if (d.actionable === 0) continue;
     rollouts.push(
-      await remote.firmwareEnsureRollout({
+      await remoteReliable.firmwareEnsureRollout({
         model: d.model,
         version: d.version,
         reason: `reconciler: ${d.actionable} SSDs of ${d.model} are not at ${d.version}`,

@@ -29,7 +29,7 @@ import { parseWorkflowInput } from '../schemas/validation';
 import { runSaga, type SagaScope } from './saga';
 import { provisionDisk } from './steps/disk';
 import { provisionNic } from './steps/network';
-import { rack, rackUndo } from './steps/rack-proxies';
+import { rackOneShot, rackUndo } from './steps/rack-proxies';
 
 /** The patch that added the step `verify-placement` (see the file header for its retirement). */
 export const VERIFY_PLACEMENT_PATCH = 'instance-create-verify-placement';
@@ -54,17 +54,17 @@ export async function provisionInstance(params: InstanceCreateParams, versions: 
   const input = parseWorkflowInput(InstanceCreateParams, params, 'instanceCreate');
   return runSaga('instanceCreate', async (saga) => {
     const instance = await saga.step('create-instance', {
-      action: (ctx) => rack.instancesCreate({ name: input.name, cpus: input.cpus, memoryGiB: input.memoryGiB }, ctx.key),
+      action: (ctx) => rackOneShot.instancesCreate({ name: input.name, cpus: input.cpus, memoryGiB: input.memoryGiB }, ctx.key),
       undo: (ctx) => rackUndo.instancesDelete(...ctx.undoKey),
     });
     const { sledId } = await saga.step('choose-sled', {
-      action: () => rack.chooseSled({ cpus: input.cpus, memoryGiB: input.memoryGiB }),
+      action: () => rackOneShot.chooseSled({ cpus: input.cpus, memoryGiB: input.memoryGiB }),
     });
     await saga.step('reserve-sled', {
-      action: (ctx) => rack.sledsReserve({ sledId, cpus: input.cpus, memoryGiB: input.memoryGiB, instanceId: instance.id }, ctx.key),
+      action: (ctx) => rackOneShot.sledsReserve({ sledId, cpus: input.cpus, memoryGiB: input.memoryGiB, instanceId: instance.id }, ctx.key),
       undo: (ctx) => rackUndo.sledsRelease(...ctx.undoKey),
     });
-    const allSledIds = await saga.step('list-sleds', { action: () => rack.listSledIds() });
+    const allSledIds = await saga.step('list-sleds', { action: () => rackOneShot.listSledIds() });
 
     const [disk, nics] = await saga.parallel('disk-and-nics', [
       (group) => provisionDisk(group, { name: `${input.name}-boot`, sizeGiB: input.diskGiB }),
@@ -78,25 +78,25 @@ export async function provisionInstance(params: InstanceCreateParams, versions: 
     ] as const);
 
     const vmm = await saga.step('create-vmm', {
-      action: (ctx) => rack.vmmsCreate({ instanceId: instance.id, sledId }, ctx.key),
+      action: (ctx) => rackOneShot.vmmsCreate({ instanceId: instance.id, sledId }, ctx.key),
       undo: (ctx) => rackUndo.vmmsDestroy(...ctx.undoKey),
     });
     await saga.step('attach-disk', {
-      action: (ctx) => rack.disksAttach({ diskId: disk.diskId, instanceId: instance.id }, ctx.key),
+      action: (ctx) => rackOneShot.disksAttach({ diskId: disk.diskId, instanceId: instance.id }, ctx.key),
       undo: (ctx) => rackUndo.disksDetach(...ctx.undoKey),
     });
     if (versions.verifyPlacement()) {
       // Reads only: nothing to undo.
       await saga.step('verify-placement', {
-        action: () => rack.verifyPlacement({ instanceId: instance.id, sledId, vmmId: vmm.id, diskId: disk.diskId }),
+        action: () => rackOneShot.verifyPlacement({ instanceId: instance.id, sledId, vmmId: vmm.id, diskId: disk.diskId }),
       });
     }
     await saga.step('start-instance', {
-      action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'starting', sledId }, ctx.key),
+      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'starting', sledId }, ctx.key),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     await saga.step('record-running', {
-      action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'running' }, ctx.key),
+      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'running' }, ctx.key),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     return { instanceId: instance.id, sledId, vmmId: vmm.id, diskId: disk.diskId, nics };

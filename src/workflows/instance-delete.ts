@@ -7,16 +7,16 @@
 import { InstanceDeleteParams, type InstanceDeleteResult } from '../schemas/instance';
 import { parseWorkflowInput } from '../schemas/validation';
 import { runSaga, type SagaScope } from './saga';
-import { rack, rackForward, rackUndo } from './steps/rack-proxies';
+import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 
 /** Deletes an instance and everything allocated to it. */
 export async function instanceDelete(params: InstanceDeleteParams): Promise<InstanceDeleteResult> {
   const input = parseWorkflowInput(InstanceDeleteParams, params, 'instanceDelete');
   return runSaga('instanceDelete', async (saga) => {
-    const parts = await saga.step('read-instance', { action: () => rack.readInstance({ instanceId: input.instanceId }) });
+    const parts = await saga.step('read-instance', { action: () => rackOneShot.readInstance({ instanceId: input.instanceId }) });
     const { instance } = parts;
     await saga.step('stop-instance', {
-      action: (ctx) => rack.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
+      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
 
@@ -26,31 +26,31 @@ export async function instanceDelete(params: InstanceDeleteParams): Promise<Inst
     const removeAll = (step: string, ids: string[], remove: (id: string, key: string) => Promise<unknown>) =>
       saga.step(step, { action: (ctx) => Promise.all(ids.map((id) => remove(id, `${ctx.key}/${id}`))) });
 
-    await removeAll('destroy-vmms', parts.vmms.map((v) => v.id), (id, key) => rackForward.vmmsDestroy({ id }, key));
-    await removeAll('detach-disks', parts.diskIds, (id, key) => rackForward.disksDetach({ id }, key));
+    await removeAll('destroy-vmms', parts.vmms.map((v) => v.id), (id, key) => rackReliable.vmmsDestroy({ id }, key));
+    await removeAll('detach-disks', parts.diskIds, (id, key) => rackReliable.disksDetach({ id }, key));
     await saga.parallel('disks-and-network', [
       async (group: SagaScope) => {
         await group.step('delete-regions', {
-          action: (ctx) => Promise.all(parts.regions.map((r) => rackForward.regionsDelete({ id: r.id }, `${ctx.key}/${r.id}`))),
+          action: (ctx) => Promise.all(parts.regions.map((r) => rackReliable.regionsDelete({ id: r.id }, `${ctx.key}/${r.id}`))),
         });
         await group.step('delete-disks', {
-          action: (ctx) => Promise.all(parts.diskIds.map((id) => rackForward.disksDelete({ id }, `${ctx.key}/${id}`))),
+          action: (ctx) => Promise.all(parts.diskIds.map((id) => rackReliable.disksDelete({ id }, `${ctx.key}/${id}`))),
         });
       },
       async (group: SagaScope) => {
         await group.step('clear-v2p', {
-          action: (ctx) => Promise.all(parts.v2p.map((m) => rackForward.v2pClear({ id: m.id }, `${ctx.key}/${m.id}`))),
+          action: (ctx) => Promise.all(parts.v2p.map((m) => rackReliable.v2pClear({ id: m.id }, `${ctx.key}/${m.id}`))),
         });
         await group.step('delete-nics', {
-          action: (ctx) => Promise.all(parts.nics.map((n) => rackForward.nicsDelete({ id: n.id }, `${ctx.key}/${n.id}`))),
+          action: (ctx) => Promise.all(parts.nics.map((n) => rackReliable.nicsDelete({ id: n.id }, `${ctx.key}/${n.id}`))),
         });
         await group.step('release-ips', {
-          action: (ctx) => Promise.all(parts.ips.map((ip) => rackForward.ipsRelease({ id: ip.id }, `${ctx.key}/${ip.id}`))),
+          action: (ctx) => Promise.all(parts.ips.map((ip) => rackReliable.ipsRelease({ id: ip.id }, `${ctx.key}/${ip.id}`))),
         });
       },
     ]);
-    await removeAll('release-reservations', parts.reservations.map((r) => r.id), (id, key) => rackForward.sledsRelease({ id }, key));
-    await removeAll('delete-instance', [instance.id], (id, key) => rackForward.instancesDelete({ id }, key));
+    await removeAll('release-reservations', parts.reservations.map((r) => r.id), (id, key) => rackReliable.sledsRelease({ id }, key));
+    await removeAll('delete-instance', [instance.id], (id, key) => rackReliable.instancesDelete({ id }, key));
 
     const removed = [
       ...parts.vmms.map((v) => `vmm ${v.id}`),

@@ -13,7 +13,7 @@ import { InstanceMigrateParams, type InstanceMigrateResult } from '../schemas/in
 import { reliable } from '../schemas/retry-profiles';
 import { parseWorkflowInput } from '../schemas/validation';
 import { runSaga } from './saga';
-import { rack, rackForward, rackUndo } from './steps/rack-proxies';
+import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 
 /**
  * Streaming memory takes as long as it takes; the heartbeat timeout notices a dead worker
@@ -27,7 +27,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
   const migrationId = workflowInfo().workflowId;
   return runSaga('instanceMigrate', async (saga) => {
     const parts = await saga.step('read-instance', {
-      action: () => rack.readInstance({ instanceId: input.instanceId, mustBe: 'running' }),
+      action: () => rackOneShot.readInstance({ instanceId: input.instanceId, mustBe: 'running' }),
     });
     const { instance } = parts;
     const fromSledId = instance.sledId ?? '';
@@ -36,23 +36,23 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
 
     const { sledId: toSledId } = await saga.step('choose-target', {
       action: () =>
-        rack.chooseSled({ cpus: instance.cpus, memoryGiB: instance.memoryGiB, excludeSledIds: [fromSledId], onlySledId: input.targetSledId }),
+        rackOneShot.chooseSled({ cpus: instance.cpus, memoryGiB: instance.memoryGiB, excludeSledIds: [fromSledId], onlySledId: input.targetSledId }),
     });
     await saga.step('reserve-target', {
-      action: (ctx) => rack.sledsReserve({ sledId: toSledId, cpus: instance.cpus, memoryGiB: instance.memoryGiB, instanceId: instance.id }, ctx.key),
+      action: (ctx) => rackOneShot.sledsReserve({ sledId: toSledId, cpus: instance.cpus, memoryGiB: instance.memoryGiB, instanceId: instance.id }, ctx.key),
       undo: (ctx) => rackUndo.sledsRelease(...ctx.undoKey),
     });
     // Compare-and-set: a second migration of the same instance finds the marker and is refused.
     await saga.step('mark-migrating', {
       action: (ctx) =>
-        rack.instancesUpdate(
+        rackOneShot.instancesUpdate(
           { instanceId: instance.id, state: 'migrating', migrationId, expect: { state: 'running', migrationId: null } },
           ctx.key,
         ),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
     const targetVmm = await saga.step('create-target-vmm', {
-      action: (ctx) => rack.vmmsCreate({ instanceId: instance.id, sledId: toSledId }, ctx.key),
+      action: (ctx) => rackOneShot.vmmsCreate({ instanceId: instance.id, sledId: toSledId }, ctx.key),
       undo: (ctx) => rackUndo.vmmsDestroy(...ctx.undoKey),
     });
     const stream = await saga.step('stream-state', {
@@ -60,7 +60,7 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     });
     if (sourceVmm) {
       await saga.step('pause-source', {
-        action: (ctx) => rack.vmmsUpdate({ vmmId: sourceVmm.id, state: 'paused' }, ctx.key),
+        action: (ctx) => rackOneShot.vmmsUpdate({ vmmId: sourceVmm.id, state: 'paused' }, ctx.key),
         undo: (ctx) => rackUndo.vmmsRevert(...ctx.undoKey),
       });
     }
@@ -68,11 +68,11 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     saga.pivot();
 
     await saga.step('cutover-network', {
-      action: (ctx) => rackForward.cutoverV2p({ instanceId: instance.id, toSledId }, ctx.key),
+      action: (ctx) => rackReliable.cutoverV2p({ instanceId: instance.id, toSledId }, ctx.key),
     });
     await saga.step('resume-target', {
       action: (ctx) =>
-        rackForward.instancesUpdate(
+        rackReliable.instancesUpdate(
           { instanceId: instance.id, state: 'running', sledId: toSledId, migrationId: null, expect: { migrationId } },
           ctx.key,
         ),
@@ -80,8 +80,8 @@ export async function instanceMigrate(params: InstanceMigrateParams): Promise<In
     await saga.step('release-source', {
       action: (ctx) =>
         Promise.all([
-          sourceVmm && rackForward.vmmsDestroy({ id: sourceVmm.id }, `${ctx.key}/vmm`),
-          sourceReservation && rackForward.sledsRelease({ id: sourceReservation.id }, `${ctx.key}/reservation`),
+          sourceVmm && rackReliable.vmmsDestroy({ id: sourceVmm.id }, `${ctx.key}/vmm`),
+          sourceReservation && rackReliable.sledsRelease({ id: sourceReservation.id }, `${ctx.key}/reservation`),
         ]),
     });
     return { instanceId: instance.id, fromSledId, toSledId, vmmId: targetVmm.id, stream };

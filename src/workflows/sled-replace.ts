@@ -57,7 +57,7 @@ import { instanceMigrate } from './instance-migrate';
 import { startReminders } from './remind-people';
 import { describeFailure, forEachBounded, runSaga, type Saga } from './saga';
 import { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
-import { rack, rackForward, rackUndo } from './steps/rack-proxies';
+import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 
 export { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
 
@@ -83,7 +83,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     await saga.step('mark-non-provisionable', {
       action: async (ctx) => {
         await refuseUnknownSled(sledId);
-        return rack.sledsUpdate({ sledId, provisionable: false }, ctx.key);
+        return rackOneShot.sledsUpdate({ sledId, provisionable: false }, ctx.key);
       },
       undo: (ctx) => rackUndo.sledsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
@@ -92,9 +92,9 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     const evacuated = await saga.step('evacuate', { action: () => evacuate(saga, input, evacuation, ++evacuations) });
     const reReplicated = await saga.step('re-replicate', {
       action: async (ctx) => {
-        const regions = await rack.regionsOnSled({ sledId });
+        const regions = await rackOneShot.regionsOnSled({ sledId });
         for (const { regionId, diskId } of regions) {
-          await rack.reReplicateRegion({ regionId, diskId }, `${ctx.key}/${regionId}`);
+          await rackOneShot.reReplicateRegion({ regionId, diskId }, `${ctx.key}/${regionId}`);
         }
         return regions.length;
       },
@@ -109,23 +109,23 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
     saga.pivot();
     hardware.phase = 'taking-reports';
 
-    await saga.step('power-off', { action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'offline' }, ctx.key) });
+    await saga.step('power-off', { action: (ctx) => rackReliable.sledsUpdate({ sledId, state: 'offline' }, ctx.key) });
     // An operator's retry runs the action again: each run numbers its own reminder child.
     let technicianWaits = 0;
     await saga.step(AWAIT_HARDWARE_STEP, { action: () => hardware.await(++technicianWaits) });
     await saga.step('power-on', {
-      action: (ctx) => rackForward.sledsUpdate({ sledId, state: 'online' }, ctx.key),
+      action: (ctx) => rackReliable.sledsUpdate({ sledId, state: 'online' }, ctx.key),
     });
     // An operator's retry verifies the latest report: a technician may have corrected the serial.
     const verified = await saga.step('verify-new-sled', {
       action: async () => {
         const { serial } = hardware.latest()!;
-        await rack.verifySled({ sledId, serial });
+        await rackOneShot.verifySled({ sledId, serial });
         return serial;
       },
     });
     hardware.phase = 'verified';
-    await saga.step('re-admit', { action: (ctx) => rackForward.sledsUpdate({ sledId, provisionable: true }, ctx.key) });
+    await saga.step('re-admit', { action: (ctx) => rackReliable.sledsUpdate({ sledId, provisionable: true }, ctx.key) });
     let rebalances = 0;
     const rebalancing = input.rebalance ? newProgress(saga, rebalanceReport) : undefined;
     const rebalanced = rebalancing
@@ -137,7 +137,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
 
 /** Refuses (plainly, changing nothing) a sled the rack does not have: a typo must not page anyone. */
 async function refuseUnknownSled(sledId: string): Promise<void> {
-  const sleds = await rack.listSledIds();
+  const sleds = await rackOneShot.listSledIds();
   if (sleds.includes(sledId)) return;
   const shown = sleds.length > 8 ? `${sleds.slice(0, 8).join(', ')}, …` : sleds.join(', ');
   throw ApplicationFailure.create({
@@ -171,9 +171,9 @@ async function evacuate(
   report: ProgressReport,
   run: number,
 ): Promise<string[]> {
-  const instances = await rack.instancesOnSled({ sledId: input.sledId });
+  const instances = await rackOneShot.instancesOnSled({ sledId: input.sledId });
   await migrateAll(saga, input, instances, report, childRequestId('evac', saga.workflowId, run), run);
-  const left = await rack.instancesOnSled({ sledId: input.sledId });
+  const left = await rackOneShot.instancesOnSled({ sledId: input.sledId });
   if (left.length > 0) {
     throw ApplicationFailure.create({
       type: FailureType.NeedsOperator,
@@ -192,7 +192,7 @@ async function rebalance(
   report: ProgressReport,
   run: number,
 ): Promise<string[]> {
-  const there = new Set(await rack.instancesOnSled({ sledId: input.sledId }));
+  const there = new Set(await rackOneShot.instancesOnSled({ sledId: input.sledId }));
   const toMove = evacuated.filter((id) => !there.has(id));
   await migrateAll(saga, input, toMove, report, childRequestId('rebal', saga.workflowId, run), run, input.sledId);
   return [...report.progress.migrated];

@@ -58,7 +58,7 @@ import { parseWorkflowInput } from '../schemas/validation';
 import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './firmware-messages';
 import { SsdLedger } from './firmware-ssd-ledger';
 import { type OperatorQuestion, runSaga, type Saga } from './saga';
-import { rack } from './steps/firmware';
+import { rackLocalReliable } from './steps/firmware';
 import { ssdFirmwareWave } from './ssd-firmware-wave';
 import { notifyProfile, type OperatorActivities } from './saga/notify';
 
@@ -134,7 +134,7 @@ class Rollout {
       this.rescan = false;
       this.phase = 'planning';
       const plan = await this.step(saga, `plan[${this.runs}.${this.steps}]`, () =>
-        rack.firmwarePlanWave({ model: this.model, version: this.version, size: this.nextSize, skip: this.ssds.skipList() }),
+        rackLocalReliable.firmwarePlanWave({ model: this.model, version: this.version, size: this.nextSize, skip: this.ssds.skipList() }),
       );
       if (plan.target !== this.version) {
         this.phase = 'superseded';
@@ -255,7 +255,7 @@ class Rollout {
     if (again) this.reasked.add(name);
     else delete p.n;
     void this.askOperator(saga, name, async () => {
-      const check = await rack.firmwareCheckIntegrity(ssdId);
+      const check = await rackLocalReliable.firmwareCheckIntegrity(ssdId);
       if (check.healthy) return undefined;
       return (
         `SSD ${ssdId} cannot be updated: replicas ${check.degraded.join(', ')} of its regions are not healthy, ` +

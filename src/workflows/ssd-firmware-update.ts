@@ -20,7 +20,7 @@ import type { OperatorNotification } from '../schemas/saga';
 import { parseWorkflowInput } from '../schemas/validation';
 import { ssdBlockedSignal, ssdSettledSignal } from './firmware-messages';
 import { describeFailure, runSaga } from './saga';
-import { pollUntil, rack, rackUndo } from './steps/firmware';
+import { pollUntil, rackLocalReliable, rackLocalUndo } from './steps/firmware';
 import { notifyProfile, type OperatorActivities } from './saga/notify';
 
 const operator = proxyActivities<OperatorActivities>(notifyProfile);
@@ -52,22 +52,22 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
     const outcome = await runSaga(
       'ssdFirmwareUpdate',
       async (saga): Promise<SsdUpdateOutcome> => {
-        const before = await rack.firmwareObserveSsd(ssdId, { sled: true });
+        const before = await rackLocalReliable.firmwareObserveSsd(ssdId, { sled: true });
         if (before.sledOnline === false) return { ssdId, outcome: 'deferred', detail: 'its sled is offline' };
         if (before.firmwareVersion === version && before.state === 'online') return { ssdId, outcome: 'done', detail: 'already at the version' };
 
         await saga.step('take-offline', {
-          action: (ctx) => rack.ssdsOffline({ ssdId }, ctx.key),
-          undo: (ctx) => rackUndo.ssdsOnline(...ctx.undoKey),
+          action: (ctx) => rackLocalReliable.ssdsOffline({ ssdId }, ctx.key),
+          undo: (ctx) => rackLocalUndo.ssdsOnline(...ctx.undoKey),
         });
         await saga.step('write-firmware', {
-          action: (ctx) => rack.ssdsUpdateFirmware({ ssdId, version }, ctx.key),
-          undo: (ctx) => rackUndo.ssdsClearFirmware(...ctx.undoKey),
+          action: (ctx) => rackLocalReliable.ssdsUpdateFirmware({ ssdId, version }, ctx.key),
+          undo: (ctx) => rackLocalUndo.ssdsClearFirmware(...ctx.undoKey),
         });
-        await saga.step('reset', { action: (ctx) => rack.ssdsReset({ ssdId }, ctx.key) });
+        await saga.step('reset', { action: (ctx) => rackLocalReliable.ssdsReset({ ssdId }, ctx.key) });
         const back = await saga.step('await-return', {
           action: () =>
-            pollUntil(() => rack.firmwareObserveSsd(ssdId), (o) => o.state !== 'resetting', {
+            pollUntil(() => rackLocalReliable.firmwareObserveSsd(ssdId), (o) => o.state !== 'resetting', {
               timeoutMs: pacing.returnTimeoutMs,
               intervalMs: pacing.pollIntervalMs,
               what: `SSD ${ssdId} did not come back within ${pacing.returnTimeoutMs} ms of its reset: reseat or replace it, then retry`,
@@ -89,10 +89,10 @@ export async function ssdFirmwareUpdate(params: SsdFirmwareUpdateInput): Promise
         });
         // The drive runs the new firmware: from here on, only forward.
         saga.pivot();
-        await saga.step('bring-online', { action: (ctx) => rack.ssdsOnline({ id: ssdId }, ctx.key) });
+        await saga.step('bring-online', { action: (ctx) => rackLocalReliable.ssdsOnline({ id: ssdId }, ctx.key) });
         await saga.step('await-resync', {
           action: () =>
-            pollUntil(() => rack.firmwareObserveSsd(ssdId, { resync: true }), (o) => o.resyncing === 0, {
+            pollUntil(() => rackLocalReliable.firmwareObserveSsd(ssdId, { resync: true }), (o) => o.resyncing === 0, {
               timeoutMs: pacing.resyncTimeoutMs,
               intervalMs: pacing.pollIntervalMs,
               what: `regions on SSD ${ssdId} did not resync within ${pacing.resyncTimeoutMs} ms: look at the rack, then retry`,

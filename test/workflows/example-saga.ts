@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseWorkflowInput } from '../../src/schemas/validation';
 import { runSaga } from '../../src/workflows/saga';
-import { rack, rackUndo } from '../../src/workflows/steps/rack-proxies';
+import { rackOneShot, rackUndo } from '../../src/workflows/steps/rack-proxies';
 
 /** The saga's input: the instance's name and size. */
 export const NetworkedInstanceParams = z.strictObject({
@@ -23,15 +23,15 @@ export async function networkedInstance(params: NetworkedInstanceParams): Promis
   const input = parseWorkflowInput(NetworkedInstanceParams, params, 'networkedInstance');
   return runSaga('networkedInstance', async (saga) => {
     const instance = await saga.step('create-instance', {
-      action: (ctx) => rack.instancesCreate({ name: input.name, cpus: input.cpus, memoryGiB: input.memoryGiB }, ctx.key),
+      action: (ctx) => rackOneShot.instancesCreate({ name: input.name, cpus: input.cpus, memoryGiB: input.memoryGiB }, ctx.key),
       undo: (ctx) => rackUndo.instancesDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     const ip = await saga.step('allocate-ip', {
-      action: (ctx) => rack.ipsAllocate({}, ctx.key),
+      action: (ctx) => rackOneShot.ipsAllocate({}, ctx.key),
       undo: (ctx) => rackUndo.ipsRelease({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     const nic = await saga.step('create-nic', {
-      action: (ctx) => rack.nicsCreate({ instanceId: instance.id, ip: ip.ip }, ctx.key),
+      action: (ctx) => rackOneShot.nicsCreate({ instanceId: instance.id, ip: ip.ip }, ctx.key),
       undo: (ctx) => rackUndo.nicsDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
     });
     return { instanceId: instance.id, ip: ip.ip, nicId: nic.id };

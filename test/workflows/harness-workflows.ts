@@ -2,7 +2,7 @@
 import { uuid4 } from '@temporalio/workflow';
 import { DiskCreateParams, type DiskCreateResult } from '../../src/schemas/disk';
 import { runSaga, type Saga } from '../../src/workflows/saga';
-import { rack, rackUndo } from '../../src/workflows/steps/rack-proxies';
+import { rackOneShot, rackUndo } from '../../src/workflows/steps/rack-proxies';
 
 export * from '../../src/workflows';
 
@@ -11,12 +11,12 @@ async function diskWithOneRegion(saga: Saga, input: DiskCreateParams, options: {
     action: (ctx) => {
       // A sloppy action makes up a new key (and a new name, which the rack would refuse twice) per call.
       const fresh = options.fresh?.();
-      return rack.disksCreate({ name: fresh ? `${input.name}-${fresh}` : input.name, sizeGiB: input.sizeGiB }, fresh ? `${ctx.key}/${fresh}` : ctx.key);
+      return rackOneShot.disksCreate({ name: fresh ? `${input.name}-${fresh}` : input.name, sizeGiB: input.sizeGiB }, fresh ? `${ctx.key}/${fresh}` : ctx.key);
     },
     undo: (ctx) => rackUndo.disksDelete({ actionKey: ctx.key }, `${ctx.key}/undo`),
   });
   const region = await saga.step('ensure-region', {
-    action: (ctx) => rack.regionsEnsure({ diskId: disk.id }, ctx.key),
+    action: (ctx) => rackOneShot.regionsEnsure({ diskId: disk.id }, ctx.key),
     ...(options.undoRegion && { undo: (ctx) => rackUndo.regionsDelete({ actionKey: ctx.key }, `${ctx.key}/undo`) }),
   });
   return { diskId: disk.id, regions: [{ regionId: region.id, sledId: region.sledId }] };
@@ -35,7 +35,7 @@ export async function sloppyDiskCreate(params: DiskCreateParams): Promise<DiskCr
 /** Its create-disk has no undo at all: an unwind leaves the disk behind, and nothing blocks. */
 export async function undoLessDiskCreate(params: DiskCreateParams): Promise<{ diskId: string }> {
   return runSaga('undoLessDiskCreate', async (saga) => {
-    const disk = await saga.step('create-disk', { action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key) });
+    const disk = await saga.step('create-disk', { action: (ctx) => rackOneShot.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key) });
     return { diskId: disk.id };
   });
 }
@@ -44,7 +44,7 @@ export async function undoLessDiskCreate(params: DiskCreateParams): Promise<{ di
 export async function forgetfulDiskCreate(params: DiskCreateParams): Promise<{ diskId: string }> {
   return runSaga('forgetfulDiskCreate', async (saga) => {
     const disk = await saga.step('create-disk', {
-      action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
+      action: (ctx) => rackOneShot.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
       undo: async () => undefined,
     });
     return { diskId: disk.id };

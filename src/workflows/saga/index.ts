@@ -7,25 +7,25 @@
  * import { oneShot, undo } from '../schemas/retry-profiles';
  * import { runSaga } from './saga';
  *
- * const rack = proxyActivities<RackActivities>(oneShot);
+ * const rackOneShot = proxyActivities<RackActivities>(oneShot);
  * const rackUndo = proxyActivities<RackActivities>(undo);
  *
  * export async function diskCreate(p: DiskCreateParams): Promise<DiskCreateResult> {
  *   return runSaga('diskCreate', async (saga) => {
  *     const ids = await saga.step('allocate-ids', {
- *       action: (ctx) => rack.allocateIds({ key: ctx.key }),
+ *       action: (ctx) => rackOneShot.allocateIds({ key: ctx.key }),
  *       undo: (ctx) => rackUndo.releaseIds(...ctx.undoKey),
  *     });
  *     const [r0, r1, r2] = await saga.parallel('regions', [
  *       (group) => group.step('ensure-region[0]', {
- *         action: (ctx) => rack.ensureRegion({ key: ctx.key, disk: ids.disk, index: 0 }),
+ *         action: (ctx) => rackOneShot.ensureRegion({ key: ctx.key, disk: ids.disk, index: 0 }),
  *         undo: (ctx) => rackUndo.deleteRegion(...ctx.undoKey),
  *       }),
  *       // … ensure-region[1], ensure-region[2]
  *     ] as const);
- *     await saga.step('record-disk', { action: (ctx) => rack.recordDisk({ key: ctx.key, regions: [r0, r1, r2] }) … });
+ *     await saga.step('record-disk', { action: (ctx) => rackOneShot.recordDisk({ key: ctx.key, regions: [r0, r1, r2] }) … });
  *     saga.pivot(); // from here on: forward only
- *     await saga.step('publish-disk', { action: (ctx) => rack.publishDisk({ key: ctx.key, disk: ids.disk }) });
+ *     await saga.step('publish-disk', { action: (ctx) => rackOneShot.publishDisk({ key: ctx.key, disk: ids.disk }) });
  *     return { disk: ids.disk };
  *   });
  * }

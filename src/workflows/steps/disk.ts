@@ -4,7 +4,7 @@
  */
 import type { DiskCreateParams, DiskCreateResult } from '../../schemas/disk';
 import type { SagaScope } from '../saga';
-import { rack, rackUndo } from './rack-proxies';
+import { rackOneShot, rackUndo } from './rack-proxies';
 
 /** How many replicas every disk has, each on its own sled. */
 export const REPLICAS = 3;
@@ -15,7 +15,7 @@ export const REPLICAS = 3;
  */
 export async function provisionDisk(saga: SagaScope, params: DiskCreateParams, prefix = ''): Promise<DiskCreateResult> {
   const disk = await saga.step(`${prefix}create-disk`, {
-    action: (ctx) => rack.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
+    action: (ctx) => rackOneShot.disksCreate({ name: params.name, sizeGiB: params.sizeGiB }, ctx.key),
     undo: (ctx) => rackUndo.disksDelete(...ctx.undoKey),
   });
   const regions = await saga.parallel(
@@ -23,7 +23,7 @@ export async function provisionDisk(saga: SagaScope, params: DiskCreateParams, p
     Array.from({ length: REPLICAS }, (_, i) => (group: SagaScope) =>
       group.step(`${prefix}ensure-region[${i}]`, {
         // The rack places each replica on a sled that holds none of this disk yet.
-        action: (ctx) => rack.regionsEnsure({ diskId: disk.id }, ctx.key),
+        action: (ctx) => rackOneShot.regionsEnsure({ diskId: disk.id }, ctx.key),
         undo: (ctx) => rackUndo.regionsDelete(...ctx.undoKey),
       }),
     ),

@@ -12,12 +12,12 @@ import type { Activities } from '../../activities';
 import { FailureType } from '../../schemas/failures';
 import { reliable, undo } from '../../schemas/retry-profiles';
 
-/** Rack mutations and firmware reads, retried until an operator decides. */
-export const rack = proxyLocalActivities<Activities>(reliable);
-/** Undos: never abandoned. */
-export const rackUndo = proxyLocalActivities<Activities>(undo);
-/** Activities that need the worker's Temporal client (starting rollouts): regular activities. */
-export const remote = proxyActivities<Activities>(reliable);
+/** Rack mutations and firmware reads as local activities, retried until an operator decides. */
+export const rackLocalReliable = proxyLocalActivities<Activities>(reliable);
+/** Undos as local activities: never abandoned. */
+export const rackLocalUndo = proxyLocalActivities<Activities>(undo);
+/** Activities that need the worker's Temporal client (starting rollouts): regular activities, reliable. */
+export const remoteReliable = proxyActivities<Activities>(reliable);
 
 /**
  * Observes with `observe` until `done` holds, sleeping `intervalMs` between observations.

@@ -3,7 +3,7 @@
  * every sled so that traffic for the address reaches the sled the instance runs on.
  */
 import { type SagaScope, undoByKey } from '../saga';
-import { rack, rackUndo } from './rack-proxies';
+import { rackOneShot, rackUndo } from './rack-proxies';
 
 /** Runs `allocate-ip[i]`, `create-nic[i]` and `set-v2p[i]`, each with its undo. */
 export async function provisionNic(
@@ -12,11 +12,11 @@ export async function provisionNic(
 ): Promise<{ nicId: string; ip: string }> {
   const i = nic.index;
   const ip = await saga.step(`allocate-ip[${i}]`, {
-    action: (ctx) => rack.ipsAllocate({}, ctx.key),
+    action: (ctx) => rackOneShot.ipsAllocate({}, ctx.key),
     undo: (ctx) => rackUndo.ipsRelease(...ctx.undoKey),
   });
   const created = await saga.step(`create-nic[${i}]`, {
-    action: (ctx) => rack.nicsCreate({ instanceId: nic.instanceId, ip: ip.ip }, ctx.key),
+    action: (ctx) => rackOneShot.nicsCreate({ instanceId: nic.instanceId, ip: ip.ip }, ctx.key),
     undo: (ctx) => rackUndo.nicsDelete(...ctx.undoKey),
   });
   // One mapping per sled, each under its own key, so a retry completes a partial fan-out.
@@ -24,7 +24,7 @@ export async function provisionNic(
     action: (ctx) =>
       Promise.all(
         nic.allSledIds.map((sledId) =>
-          rack.v2pSet({ sledId, virtualIp: ip.ip, physicalSledId: nic.sledId }, `${ctx.key}/${sledId}`),
+          rackOneShot.v2pSet({ sledId, virtualIp: ip.ip, physicalSledId: nic.sledId }, `${ctx.key}/${sledId}`),
         ),
       ),
     undo: (ctx) => Promise.all(nic.allSledIds.map((sledId) => rackUndo.v2pClear(...undoByKey(`${ctx.key}/${sledId}`)))),
