@@ -126,6 +126,13 @@ describe('the saga view by saga type', () => {
     expect(whoMustAct(broken)).toEqual([]);
   });
 
+  it('cuts an unreadable report with many bad rows short', () => {
+    const ssds = Array.from({ length: 500 }, (_, i) => ({ ssdId: `ssd-${i}`, state: 'lost' }));
+    const [line] = renderReports(status('ssdFirmwareRollout', { firmware: { phase: 'wave', reason: null, total: 500, counts: {}, waves: 1, ssds } }), { now });
+    expect(line).toMatch(/^firmware: unreadable report "firmware": /);
+    expect(line!.length).toBeLessThan(260);
+  });
+
   it('gives a saga type without a view no fields of its own, whatever its reports are named', () => {
     const other = status('diskCreate', { evacuation, hardware: waitingForTom }, [step('await-hardware', 'running')]);
     expect(renderReports(other, { now })).toEqual([]);

@@ -6,6 +6,7 @@
 import type { SagaAction } from '../../client';
 import type { ReportReader } from '../../schemas/report';
 import type { SagaStatus } from '../../schemas/saga';
+import { truncate } from '../format';
 
 /** A header line drawn from a report: `evacuate: 3 of 5 instances moved`. */
 export interface ReportField {
@@ -49,7 +50,8 @@ export interface SagaTypeView {
 export function reportField<T>(status: SagaStatus, report: ReportReader<T>, label: string, render: (value: T) => string | undefined): ReportField[] {
   const reading = report.inspect(status);
   if (reading.kind === 'absent') return [];
-  if (reading.kind === 'unreadable') return [{ label, text: `unreadable report "${report.name}": ${reading.problem}` }];
+  // Every bad field is named; a report of thousands of bad rows would drown the header.
+  if (reading.kind === 'unreadable') return [{ label, text: `unreadable report "${report.name}": ${truncate(reading.problem, 200)}` }];
   const text = render(reading.value);
   return text === undefined ? [] : [{ label, text }];
 }
