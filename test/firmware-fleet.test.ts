@@ -9,16 +9,12 @@
  * server: unlike wall time, it hardly moves when other work shares the machine.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../src/activities';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { rolloutWorkflowId } from '../src/schemas/firmware';
-import { createDevServerEnv } from '../src/testing/environments';
-import { startTestRack, type TestRack } from '../src/testing/rack';
-import { createUnwindTestWorker } from '../src/testing/worker';
 import { firmwareRolloutStatusQuery, ssdFirmwareRollout } from '../src/workflows';
+import { eventually, LOADED_MACHINE_MS } from './helpers/eventually';
 import { MODEL, createDisks, fleetSeed } from './helpers/firmware';
+import { useRackTestBed } from './helpers/rack-bed';
 
 const SLEDS = Number(process.env.FLEET_SLEDS ?? 50);
 const RUN_TIMEOUT_MS = Number(process.env.FLEET_TIMEOUT_MS ?? 45 * 60_000);
@@ -27,21 +23,18 @@ const CELL = 10; // sleds per cell: a redundancy group is one slot of one cell
 const DISKS = SLEDS * 2;
 const taskQueue = 'firmware-fleet';
 
-let env: TestWorkflowEnvironment;
-let testRack: TestRack;
-let worker: Worker;
-let running: Promise<void>;
+const bed = useRackTestBed({
+  taskQueue,
+  seed: fleetSeed(SLEDS, SSDS_PER_SLED, (sled, slot) => `cell-${Math.floor(sled / CELL)}-slot-${slot}`),
+  rackTimeoutMs: 30_000,
+  deps: { backoff: { baseMs: 20, capMs: 500 } },
+});
 
 beforeAll(async () => {
   const started = Date.now();
-  env = await createDevServerEnv();
-  testRack = await startTestRack({
-    seed: fleetSeed(SLEDS, SSDS_PER_SLED, (sled, slot) => `cell-${Math.floor(sled / CELL)}-slot-${slot}`),
-    timeoutMs: 30_000,
-  });
   // Each disk's replicas: three sleds of one cell, three different slots (so three groups).
   const cells = SLEDS / CELL;
-  await createDisks(testRack.rack, DISKS, (d) => {
+  await createDisks(bed.testRack.rack, DISKS, (d) => {
     const cell = d % cells;
     const k = Math.floor(d / cells) % CELL;
     const slot = Math.floor(d / (cells * CELL)) % SSDS_PER_SLED;
@@ -50,20 +43,8 @@ beforeAll(async () => {
       return [sled, `${sled}-ssd-${(slot + r) % SSDS_PER_SLED}`] as [string, string];
     });
   });
-  worker = await createUnwindTestWorker(env, {
-    taskQueue,
-    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 500 } }),
-  });
-  running = worker.run();
   console.log(`fleet of ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds with ${DISKS} disks set up in ${Date.now() - started} ms`);
 }, 600_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await testRack?.stop();
-  await env?.teardown();
-});
 
 /**
  * CPU time (user + system, ms) of the dev servers this process started, read from /proc; null
@@ -91,14 +72,14 @@ function devServerCpuMs(): number | null {
 
 async function historyLengths(workflowType: string): Promise<number[]> {
   const lengths: number[] = [];
-  for await (const execution of env.client.workflow.list({ query: `WorkflowType = '${workflowType}'` })) lengths.push(execution.historyLength);
+  for await (const execution of bed.env.client.workflow.list({ query: `WorkflowType = '${workflowType}'` })) lengths.push(execution.historyLength);
   return lengths;
 }
 
 describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server)`, () => {
   it('updates every SSD with every workflow history under 10,000 events', async () => {
     const target = '3.0.0';
-    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, 'fleet/target');
+    await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, 'fleet/target');
     const started = Date.now();
     const cpuBefore = process.cpuUsage();
     const devBefore = devServerCpuMs();
@@ -108,7 +89,7 @@ describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server
         .then((s) => console.log(`fleet: ${Math.round((Date.now() - started) / 1000)} s, ${s.counts.done}/${s.total} done, wave ${s.waves.length}`))
         .catch(() => undefined);
     }, 30_000);
-    const handle = await env.client.workflow.start(ssdFirmwareRollout, {
+    const handle = await bed.env.client.workflow.start(ssdFirmwareRollout, {
       taskQueue,
       workflowId: rolloutWorkflowId(MODEL, target),
       args: [{ model: MODEL, version: target, options: { untilIdle: true, growthFactor: 4, maxWaveSize: 1_000, pollIntervalMs: 1_000 } }],
@@ -119,15 +100,17 @@ describe(`the fleet: ${SLEDS * SSDS_PER_SLED} SSDs on ${SLEDS} sleds (dev server
     const devAfter = devServerCpuMs();
     const perSsd = (ms: number) => (ms / (SLEDS * SSDS_PER_SLED)).toFixed(1);
     expect(status.counts.done).toBe(SLEDS * SSDS_PER_SLED);
-    const ssds = await testRack.rack.list('ssds');
+    const ssds = await bed.testRack.rack.list('ssds');
     expect(ssds.filter((s) => s.firmwareVersion !== target)).toEqual([]);
 
     // Visibility is eventually consistent: wait until it lists every per-SSD workflow.
-    let updates: number[] = [];
-    for (let i = 0; i < 60 && updates.length < SLEDS * SSDS_PER_SLED; i++) {
-      updates = await historyLengths('ssdFirmwareUpdate');
-      if (updates.length < SLEDS * SSDS_PER_SLED) await new Promise((r) => setTimeout(r, 1_000));
-    }
+    const updates = await eventually(
+      () => historyLengths('ssdFirmwareUpdate'),
+      (lengths) => lengths.length === SLEDS * SSDS_PER_SLED,
+      `visibility to list all ${SLEDS * SSDS_PER_SLED} ssdFirmwareUpdate workflows`,
+      2 * LOADED_MACHINE_MS,
+      1_000,
+    );
     const rollouts = await historyLengths('ssdFirmwareRollout');
     const waves = await historyLengths('ssdFirmwareWave');
     const max = (xs: number[]) => Math.max(...xs);

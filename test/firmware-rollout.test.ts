@@ -1,30 +1,23 @@
 /**
  * ssdFirmwareRollout on the time-skipping server against a real rack: waves, integrity,
  * operator pauses, deferred sleds, SSDs added mid-rollout, the failure-rate halt, and the
- * integrity invariant checked after every change the rack applies.
+ * integrity invariant checked after every change the rack applies. A wave terminated from outside
+ * needs the dev server: test/firmware-wave-terminated.test.ts.
  */
-import { type WorkflowHandle, WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../src/activities';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mulberry32, type RackChange, type RackDb } from '../src/rack';
 import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
-import { OUTCOME_MEMO_KEY, type OperatorNotification, type SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
-import { createDevServerEnv, createTimeSkippingEnv } from '../src/testing/environments';
-import { startTestRack, type TestRack } from '../src/testing/rack';
-import { createUnwindTestWorker } from '../src/testing/worker';
+import { OUTCOME_MEMO_KEY, type SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
 import { firmwareReconciler, retryUpdate, sagaStatusQuery, ssdFirmwareRollout } from '../src/workflows';
 import { firmwareRolloutStatusQuery } from '../src/workflows/firmware-messages';
+import { LOADED_MACHINE_MS } from './helpers/eventually';
 import { MODEL, createDisks, fleetSeed, groupViolations, integrityViolations, waitForRollout } from './helpers/firmware';
+import { useRackTestBed } from './helpers/rack-bed';
+import { endOrPause } from './helpers/saga-env';
 
 const taskQueue = 'firmware-rollout';
-let env: TestWorkflowEnvironment;
-let testRack: TestRack;
-let worker: Worker;
-let running: Promise<void>;
-const notifications: OperatorNotification[] = [];
 /** Every invariant broken after some change, with the change. */
 let violations: string[] = [];
 let checking = true;
@@ -35,22 +28,24 @@ function checkInvariants(change: RackChange, db: RackDb): void {
   for (const g of groupViolations(db)) violations.push(`${change.operation} ${change.key}: ${g.out} SSDs of ${g.group} out of service`);
 }
 
+const bed = useRackTestBed({ server: 'time-skipping', taskQueue, seed: fleetSeed(8, 4), onRackChange: checkInvariants });
+
 let version = 1;
 /** A fresh rack (8 sleds × 4 SSDs, 12 disks) and a new target version for this test. */
 async function freshRack(disks = 12): Promise<string> {
   checking = false;
-  await testRack.rack.reset(fleetSeed(8, 4));
-  await createDisks(testRack.rack, disks);
+  await bed.testRack.rack.reset(fleetSeed(8, 4));
+  await createDisks(bed.testRack.rack, disks);
   violations = [];
-  notifications.length = 0;
+  bed.notifications.length = 0;
   checking = true;
   const target = `2.${version++}.0`;
-  await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+  await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
   return target;
 }
 
 function startRollout(target: string, options: RolloutOptionsInput = {}) {
-  return env.client.workflow.start(ssdFirmwareRollout, {
+  return bed.env.client.workflow.start(ssdFirmwareRollout, {
     taskQueue,
     workflowId: rolloutWorkflowId(MODEL, target),
     args: [{ model: MODEL, version: target, options: { pollIntervalMs: 10_000, ...options } }],
@@ -59,63 +54,14 @@ function startRollout(target: string, options: RolloutOptionsInput = {}) {
 
 /** Every SSD holding a replica of a disk that also has a replica on `ssdId`. */
 async function mirrorsOf(ssdId: string): Promise<Set<string>> {
-  const regions = await testRack.rack.list('regions');
+  const regions = await bed.testRack.rack.list('regions');
   const disks = new Set(regions.filter((r) => r.ssdId === ssdId).map((r) => r.diskId));
   return new Set(regions.filter((r) => disks.has(r.diskId) && r.ssdId !== ssdId && r.ssdId !== null).map((r) => r.ssdId as string));
 }
 
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * The rollout's result, or its saga status once `paused` holds (e.g. a halt, an operator wait),
- * whichever comes first; the polling stops with the result.
- */
-async function resultOrPause(
-  handle: WorkflowHandle<typeof ssdFirmwareRollout>,
-  paused: (s: SagaStatus) => boolean,
-  timeoutMs = 240_000,
-): Promise<{ completed: FirmwareRolloutStatus } | { paused: SagaStatus }> {
-  let done = false;
-  const result = handle.result().then((completed) => ({ completed })).finally(() => void (done = true));
-  const poll = (async (): Promise<{ paused: SagaStatus }> => {
-    const deadline = Date.now() + timeoutMs;
-    while (!done) {
-      const s = await handle.query(sagaStatusQuery).catch(() => undefined);
-      if (s !== undefined && paused(s)) return { paused: s };
-      if (Date.now() > deadline) throw new Error(`rollout ${handle.workflowId} neither ended nor paused; last: ${JSON.stringify(s)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return new Promise<never>(() => undefined); // the result came first
-  })();
-  return Promise.race([result, poll]);
-}
-
 async function versions(): Promise<Map<string, string>> {
-  return new Map((await testRack.rack.list('ssds')).map((s) => [s.id, s.firmwareVersion]));
+  return new Map((await bed.testRack.rack.list('ssds')).map((s) => [s.id, s.firmwareVersion]));
 }
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  testRack = await startTestRack({ seed: fleetSeed(8, 4), onChange: checkInvariants });
-  worker = await createUnwindTestWorker(env, {
-    taskQueue,
-    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: (n) => void notifications.push(n) }),
-  });
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await testRack?.stop();
-  await env?.teardown();
-});
 
 afterEach(() => {
   expect(violations, 'integrity or redundancy-group invariant broken').toEqual([]);
@@ -130,24 +76,24 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     const random = mulberry32(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
     checking = false;
-    await testRack.rack.reset(fleetSeed(8, 4));
-    await createDisks(testRack.rack, 16, () => {
+    await bed.testRack.rack.reset(fleetSeed(8, 4));
+    await createDisks(bed.testRack.rack, 16, () => {
       const sleds = [0, 1, 2, 3, 4, 5, 6, 7].sort(() => random() - 0.5).slice(0, 3);
       return sleds.map((i) => [`sled-${i}`, `sled-${i}-ssd-${Math.floor(random() * 4)}`] as [string, string]);
     });
-    const all = (await testRack.rack.list('ssds')).map((s) => s.id);
+    const all = (await bed.testRack.rack.list('ssds')).map((s) => s.id);
     const degraded = pick(all);
-    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
     const failing = new Set([pick(all), pick(all)].filter((id) => id !== degraded));
-    for (const ssdId of failing) await testRack.rack.faults.drive({ ssdId, kind: 'update-fails' });
+    for (const ssdId of failing) await bed.testRack.rack.faults.drive({ ssdId, kind: 'update-fails' });
     const mirrors = await mirrorsOf(degraded);
     const target = `2.${version++}.0`;
     // The test's own set-up goes before the faults: they are for the rollout's calls.
-    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
-    await testRack.rack.faults.seed(seed);
-    await testRack.rack.faults.setRule({ operation: '*', transientRate: 0.05, ambiguousRate: 0.05 });
+    await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+    await bed.testRack.rack.faults.seed(seed);
+    await bed.testRack.rack.faults.setRule({ operation: '*', transientRate: 0.05, ambiguousRate: 0.05 });
     violations = [];
-    notifications.length = 0;
+    bed.notifications.length = 0;
     checking = true;
     const handle = await startRollout(target, { untilIdle: true, maxFailureRate: 1, growthFactor: 1 + random() * 3 });
     // It settles with the degraded mirror's SSDs blocked: move time on until then.
@@ -155,7 +101,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     for (let i = 0; i < 60; i++) {
       const settled = final.counts.done + final.counts.failed + final.counts.blocked;
       if (settled === 32) break;
-      await env.sleep('2 minutes');
+      await bed.env.sleep('2 minutes');
       final = await handle.query(firmwareRolloutStatusQuery, {});
     }
     // With everything settled an untilIdle rollout may have completed on its own.
@@ -163,7 +109,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
     });
     checking = false;
-    await testRack.rack.faults.clear();
+    await bed.testRack.rack.faults.clear();
     const failed = final.ssds.filter((s) => s.state === 'failed').map((s) => s.ssdId);
     const blocked = final.ssds.filter((s) => s.state === 'blocked').map((s) => s.ssdId);
     expect(final.counts.done + failed.length + blocked.length, JSON.stringify(final.counts)).toBe(32);
@@ -189,14 +135,14 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
   it('blocks exactly the SSDs whose update would break a degraded mirror, asks an operator past the limit, updates the rest', async () => {
     const target = await freshRack();
     const degraded = 'sled-2-ssd-0';
-    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
     const expected = await mirrorsOf(degraded);
     expect(expected.size).toBeGreaterThan(0);
     const handle = await startRollout(target, { untilIdle: true, integrityWaitLimitMs: 20 * 60_000 });
     // Time moves on only while nothing else happens; the blocked SSDs wait past the limit.
     let status: FirmwareRolloutStatus | undefined;
     for (let i = 0; i < 20 && !(status?.counts.done === 32 - expected.size && status.ssds.filter((s) => s.needsOperator).length === expected.size); i++) {
-      await env.sleep('5 minutes');
+      await bed.env.sleep('5 minutes');
       status = await handle.query(firmwareRolloutStatusQuery, {});
     }
     const blocked = status?.ssds.filter((s) => s.state === 'blocked') ?? [];
@@ -209,19 +155,20 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     const waiting = saga.waiting.map((w) => w.step);
     expect(waiting).toHaveLength(expected.size);
     for (const id of expected) expect(waiting.some((step) => step.startsWith(`integrity[${id}#`)), id).toBe(true);
-    await until(() => notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout').length === expected.size);
+    await expect.poll(() => bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout').length).toBe(expected.size);
     expect((saga.reports as { firmware?: { counts?: unknown } }).firmware?.counts).toMatchObject({ blocked: expected.size });
 
     // Once the mirror is repaired, the operator's retries let the SSDs go.
-    await testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
-    for (let i = 0; i < 50; i++) {
-      const open = (await handle.query(sagaStatusQuery)).waiting.map((w) => w.step);
-      for (const step of open) {
-        await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', step }] }).catch(() => undefined);
-      }
-      if ((await handle.query(firmwareRolloutStatusQuery, {})).counts.done === 32) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
+    await vi.waitFor(
+      async () => {
+        for (const { step } of (await handle.query(sagaStatusQuery)).waiting) {
+          await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', step }] }).catch(() => undefined);
+        }
+        expect((await handle.query(firmwareRolloutStatusQuery, {})).counts.done).toBe(32);
+      },
+      { timeout: LOADED_MACHINE_MS, interval: 200 },
+    );
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 32, blocked: 0 });
   });
@@ -229,32 +176,32 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
   it('carries every open integrity escalation across continue-as-new: still listed, still decidable by retry, with wait numbers that go on', async () => {
     const target = await freshRack();
     const degraded = 'sled-2-ssd-0';
-    await testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
     const expected = await mirrorsOf(degraded);
     // A run continues as new after a few plans: the escalations wait across several runs.
     const handle = await startRollout(target, { untilIdle: true, integrityWaitLimitMs: 20 * 60_000, stepsPerRun: 10 });
     const escalated = (s: FirmwareRolloutStatus) => s.ssds.filter((x) => x.needsOperator).length === expected.size;
     let status = await handle.query(firmwareRolloutStatusQuery, {});
     for (let i = 0; i < 20 && !escalated(status); i++) {
-      await env.sleep('5 minutes');
+      await bed.env.sleep('5 minutes');
       status = await handle.query(firmwareRolloutStatusQuery, {});
     }
     expect(status.ssds.filter((x) => x.needsOperator).map((x) => x.ssdId).sort()).toEqual([...expected].sort());
     const integrityWaits = (saga: SagaStatus) => saga.waiting.filter((w) => w.step.startsWith('integrity['));
-    await until(async () => integrityWaits(await handle.query(sagaStatusQuery)).length === expected.size);
+    await expect.poll(async () => integrityWaits(await handle.query(sagaStatusQuery)).length).toBe(expected.size);
     const before = await handle.query(sagaStatusQuery);
     const oldWaitIds = integrityWaits(before).map((w) => w.waitId);
     const runsBefore = status.runs;
-    const pages = () => notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout' && n.step.startsWith('integrity[')).length;
-    await until(() => pages() === expected.size);
+    const pages = () => bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout' && n.step.startsWith('integrity[')).length;
+    await expect.poll(pages).toBe(expected.size);
 
     // Time goes on: the rollout keeps planning and continues as new with the escalations open.
-    await env.sleep('10 minutes');
+    await bed.env.sleep('10 minutes');
     status = await handle.query(firmwareRolloutStatusQuery, {});
     expect(status.runs).toBeGreaterThan(runsBefore);
     expect(status.ssds.filter((x) => x.needsOperator).map((x) => x.ssdId).sort()).toEqual([...expected].sort());
     // The saga's own status (`unwind show`) lists every escalation again, one per SSD, numbered after the earlier runs' waits.
-    await until(async () => integrityWaits(await handle.query(sagaStatusQuery)).length === expected.size);
+    await expect.poll(async () => integrityWaits(await handle.query(sagaStatusQuery)).length).toBe(expected.size);
     const after = integrityWaits(await handle.query(sagaStatusQuery));
     for (const id of expected) expect(after.filter((w) => w.step.startsWith(`integrity[${id}#`)), id).toHaveLength(1);
     expect(Math.min(...after.map((w) => w.waitId))).toBeGreaterThan(Math.max(...oldWaitIds));
@@ -268,14 +215,16 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(stale).toMatch(/began in an earlier run of this saga/);
 
     // Once the mirror is repaired, the operator's retries (by wait id, as `unwind retry --wait-id` sends them) let the SSDs go.
-    await testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
-    for (let i = 0; i < 50; i++) {
-      for (const w of integrityWaits(await handle.query(sagaStatusQuery))) {
-        await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', waitId: w.waitId }] }).catch(() => undefined);
-      }
-      if ((await handle.query(firmwareRolloutStatusQuery, {})).counts.done === 32) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
+    await vi.waitFor(
+      async () => {
+        for (const { waitId } of integrityWaits(await handle.query(sagaStatusQuery))) {
+          await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', waitId }] }).catch(() => undefined);
+        }
+        expect((await handle.query(firmwareRolloutStatusQuery, {})).counts.done).toBe(32);
+      },
+      { timeout: LOADED_MACHINE_MS, interval: 200 },
+    );
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 32, blocked: 0 });
     expect(final.runs).toBeGreaterThan(runsBefore);
@@ -284,7 +233,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
   it('pages an operator for a drive that never returns while the rollout goes on elsewhere; retry finishes it', async () => {
     const target = await freshRack();
     const stuck = 'sled-3-ssd-1';
-    await testRack.rack.faults.drive({ ssdId: stuck, kind: 'never-returns' });
+    await bed.testRack.rack.faults.drive({ ssdId: stuck, kind: 'never-returns' });
     const mirrors = await mirrorsOf(stuck);
     // Waits for the stuck drive: its redundancy group (rg-1) and the SSDs holding its mirrors.
     const waits = (id: string) => id.endsWith('-ssd-1') || mirrors.has(id);
@@ -292,7 +241,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     // Move time on until the drive's update gives up waiting and everything else that can run has.
     let status: FirmwareRolloutStatus | undefined;
     for (let i = 0; i < 30; i++) {
-      await env.sleep('5 minutes');
+      await bed.env.sleep('5 minutes');
       status = await handle.query(firmwareRolloutStatusQuery, {});
       const others = [...(await versions())].filter(([id]) => !waits(id));
       if (status.ssds.some((s) => s.ssdId === stuck && s.needsOperator) && others.every(([, v]) => v === target)) break;
@@ -300,19 +249,19 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     const entry = status?.ssds.find((s) => s.ssdId === stuck);
     expect(entry).toMatchObject({ state: 'blocked', needsOperator: true });
     expect(entry?.detail).toMatch(/paused at await-return/);
-    expect(notifications.some((n) => n.sagaType === 'ssdFirmwareUpdate' && n.step === 'await-return')).toBe(true);
+    expect(bed.notifications.some((n) => n.sagaType === 'ssdFirmwareUpdate' && n.step === 'await-return')).toBe(true);
     // Every other SSD went on; rg-1 and the stuck drive's mirrors wait for it.
     const now = await versions();
     for (const [id, v] of now) if (!waits(id)) expect(v, id).toBe(target);
     // Its mirrors not updated before it went away wait for it (one cause, one page: not blocked themselves).
     expect(status?.ssds.filter((s) => s.state === 'blocked').map((s) => s.ssdId)).toEqual([stuck]);
     expect([...mirrors].filter((id) => now.get(id) !== target).length).toBeGreaterThan(0);
-    expect((await testRack.rack.get('ssds', stuck)).state).toBe('resetting');
+    expect((await bed.testRack.rack.get('ssds', stuck)).state).toBe('resetting');
 
     // The operator reseats the drive, then retries the paused step.
-    await testRack.rack.faults.clearDrive(stuck);
+    await bed.testRack.rack.faults.clearDrive(stuck);
     const updateId = /\(([^)]+)\)/.exec(entry?.detail ?? '')?.[1] as string;
-    await env.client.workflow.getHandle(updateId).executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'drive reseated' }] });
+    await bed.env.client.workflow.getHandle(updateId).executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'drive reseated' }] });
     const final = await handle.result();
     expect(final.counts).toMatchObject({ done: 32, blocked: 0, failed: 0 });
     expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
@@ -320,13 +269,13 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
 
   it('halts when a wave fails over the threshold (a failed canary), until an operator retries', async () => {
     const target = await freshRack();
-    await testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
+    await bed.testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
     const handle = await startRollout(target, { untilIdle: true });
     const halted = await waitForRollout(handle, (s) => s.phase === 'halted');
     expect(halted.reason).toMatch(/wave 0: 1 of 1 SSDs failed/);
     expect(halted.ssds.find((s) => s.ssdId === 'sled-0-ssd-0')).toMatchObject({ state: 'failed' });
     // The failed update unwound: the SSD is back online on its old firmware.
-    expect(await testRack.rack.get('ssds', 'sled-0-ssd-0')).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
+    expect(await bed.testRack.rack.get('ssds', 'sled-0-ssd-0')).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
     const saga = await handle.query(sagaStatusQuery);
     expect(saga.state).toBe('needs-operator');
     expect(saga.waitingFor?.step).toBe('halt[0]');
@@ -337,10 +286,10 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
 
   it('stops at a safe point when cancelled while halted: the wait is released, nothing new starts, progress in the outcome', async () => {
     const target = await freshRack();
-    await testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
+    await bed.testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
     const handle = await startRollout(target, { untilIdle: true });
     await waitForRollout(handle, (s) => s.phase === 'halted');
-    const updatedBefore = (await testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target).length;
+    const updatedBefore = (await bed.testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target).length;
     await handle.cancel();
     const error = await handle.result().then(() => undefined, (e: unknown) => e);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
@@ -351,22 +300,22 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(outcome.reports?.firmware).toMatchObject({ phase: 'halted', counts: { failed: 1 } });
     const saga = await handle.query(sagaStatusQuery);
     expect(saga).toMatchObject({ state: 'cancelled', cancelRequested: { effect: 'stops' } });
-    expect((await testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target)).toHaveLength(updatedBefore);
+    expect((await bed.testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target)).toHaveLength(updatedBefore);
   });
 
   it("an SSD's update cancelled from outside fails that SSD only, as cancelled: no halt, the rollout goes on", async () => {
     const target = await freshRack();
     // Every drive stays away after its reset: the canary's update waits in await-return, where the operator cancels it.
-    const all = (await testRack.rack.list('ssds')).map((x) => x.id);
-    for (const ssdId of all) await testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
+    const all = (await bed.testRack.rack.list('ssds')).map((x) => x.id);
+    for (const ssdId of all) await bed.testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
     const handle = await startRollout(target, { untilIdle: true, returnTimeoutMs: 60 * 60_000 });
-    await until(async () => (await testRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
-    const canary = (await testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
+    await expect.poll(async () => (await bed.testRack.rack.list('ssds')).some((x) => x.state === 'resetting')).toBe(true);
+    const canary = (await bed.testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
     const updateId = (await handle.query(firmwareRolloutStatusQuery, {})).ssds.find((x) => x.ssdId === canary)?.detail as string;
-    for (const ssdId of all) await testRack.rack.faults.clearDrive(ssdId);
-    await env.client.workflow.getHandle(updateId).cancel();
+    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
+    await bed.env.client.workflow.getHandle(updateId).cancel();
     // A halt (the canary is a whole wave) would wait for an operator: the test would see it pause.
-    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
+    const ended = await endOrPause<FirmwareRolloutStatus>(handle, (s) => s.state === 'needs-operator', 240_000);
     expect(ended).toHaveProperty('completed');
     const final = (ended as { completed: FirmwareRolloutStatus }).completed;
     expect(final.counts).toMatchObject({ done: 31, failed: 1, blocked: 0 });
@@ -374,65 +323,65 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(entry).toMatchObject({ state: 'failed', needsOperator: false });
     expect(entry?.detail).toMatch(/cancelled/);
     // Its update unwound: back online on its old firmware.
-    expect(await testRack.rack.get('ssds', canary)).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
+    expect(await bed.testRack.rack.get('ssds', canary)).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
   }, 300_000);
 
   it('a wave cancelled from outside stops at a safe point and the rollout plans its SSDs again, paging no one', async () => {
     const target = await freshRack();
-    const all = (await testRack.rack.list('ssds')).map((x) => x.id);
-    for (const ssdId of all) await testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
+    const all = (await bed.testRack.rack.list('ssds')).map((x) => x.id);
+    for (const ssdId of all) await bed.testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
     // A first wave of four, one update at a time: the first waits in await-return, three are queued.
     const handle = await startRollout(target, { untilIdle: true, canarySize: 4, updateConcurrency: 1, returnTimeoutMs: 60 * 60_000 });
-    await until(async () => (await testRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
-    const first = (await testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
-    const wave = env.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
-    for (const ssdId of all) await testRack.rack.faults.clearDrive(ssdId);
+    await expect.poll(async () => (await bed.testRack.rack.list('ssds')).some((x) => x.state === 'resetting')).toBe(true);
+    const first = (await bed.testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
+    const wave = bed.env.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
+    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
     await wave.cancel();
-    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
+    const ended = await endOrPause<FirmwareRolloutStatus>(handle, (s) => s.state === 'needs-operator', 240_000);
     expect(ended).toHaveProperty('completed');
     const final = (ended as { completed: FirmwareRolloutStatus }).completed;
     expect(final.counts).toMatchObject({ done: 32, failed: 0, blocked: 0 });
     // The update in flight finished; the three never started were planned again, in later waves.
     expect(final.waves[0]).toMatchObject({ index: 0, size: 4, done: 1, replanned: 3 });
-    expect((await testRack.rack.get('ssds', first)).firmwareVersion).toBe(target);
+    expect((await bed.testRack.rack.get('ssds', first)).firmwareVersion).toBe(target);
     expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
-    expect(notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
+    expect(bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
   }, 300_000);
 
   it('updates an SSD added mid-rollout', async () => {
     const target = await freshRack();
     const handle = await startRollout(target, { untilIdle: true, maxWaveSize: 2 });
     await waitForRollout(handle, (s) => s.waves.length >= 2);
-    await testRack.rack.ssds.install({ sledId: 'sled-2', id: 'sled-2-ssd-new', model: MODEL, redundancyGroup: 'rg-9', firmwareVersion: '1.0.0' }, 'test/install');
+    await bed.testRack.rack.ssds.install({ sledId: 'sled-2', id: 'sled-2-ssd-new', model: MODEL, redundancyGroup: 'rg-9', firmwareVersion: '1.0.0' }, 'test/install');
     const final = await handle.result();
     expect(final.counts.done).toBe(33);
-    expect((await testRack.rack.get('ssds', 'sled-2-ssd-new')).firmwareVersion).toBe(target);
+    expect((await bed.testRack.rack.get('ssds', 'sled-2-ssd-new')).firmwareVersion).toBe(target);
   });
 
   it('defers the SSDs of an offline sled, then updates them after the sled returns and the reconciler runs', async () => {
     checking = false;
-    await testRack.rack.reset(fleetSeed(8, 4));
+    await bed.testRack.rack.reset(fleetSeed(8, 4));
     // No replica on sled-5, so its absence degrades no mirror.
     const sleds = [0, 1, 2, 3, 4, 6, 7];
-    await createDisks(testRack.rack, 12, (d) => [0, 1, 2].map((r) => {
+    await createDisks(bed.testRack.rack, 12, (d) => [0, 1, 2].map((r) => {
       const sled = `sled-${sleds[(d + r * 2) % sleds.length]}`;
       return [sled, `${sled}-ssd-${d % 4}`] as [string, string];
     }));
-    await testRack.rack.sleds.update({ sledId: 'sled-5', state: 'offline' }, 'test/sled-5-off');
+    await bed.testRack.rack.sleds.update({ sledId: 'sled-5', state: 'offline' }, 'test/sled-5-off');
     violations = [];
     checking = true;
     const target = `2.${version++}.0`;
-    await testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+    await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
     const handle = await startRollout(target);
     const idle = await waitForRollout(handle, (s) => s.phase === 'idle');
     expect(idle.counts).toMatchObject({ done: 28, deferred: 4 });
     expect(idle.ssds.filter((s) => s.state === 'deferred').map((s) => s.ssdId).sort()).toEqual([0, 1, 2, 3].map((j) => `sled-5-ssd-${j}`));
 
     // Nothing to do while the sled is away: the reconciler starts nothing.
-    const before = await env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-a`, args: [] });
+    const before = await bed.env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-a`, args: [] });
     expect(before.rollouts).toEqual([]);
-    await testRack.rack.sleds.update({ sledId: 'sled-5', state: 'online' }, 'test/sled-5-on');
-    const after = await env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-b`, args: [] });
+    await bed.testRack.rack.sleds.update({ sledId: 'sled-5', state: 'online' }, 'test/sled-5-on');
+    const after = await bed.env.client.workflow.execute(firmwareReconciler, { taskQueue, workflowId: `reconcile-${target}-b`, args: [] });
     expect(after.rollouts).toEqual([rolloutWorkflowId(MODEL, target)]);
     const done = await waitForRollout(handle, (s) => s.counts.done === 32 && s.phase === 'idle');
     expect(done.counts.deferred).toBe(0);
@@ -440,58 +389,4 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect((await handle.describe()).runId).toBe(handle.firstExecutionRunId);
     await handle.terminate('test done');
   });
-
-});
-
-// The time-skipping server never tells a parent that its child was terminated (no
-// ChildWorkflowExecutionTerminated event reaches the rollout's history): this runs on the dev server.
-describe('ssdFirmwareRollout (dev server, real rack)', () => {
-  const devQueue = 'firmware-rollout-dev';
-  let dev: TestWorkflowEnvironment;
-  let devRack: TestRack;
-  let devWorker: Worker;
-  let devRunning: Promise<void>;
-
-  beforeAll(async () => {
-    dev = await createDevServerEnv();
-    devRack = await startTestRack({ seed: fleetSeed(8, 4) });
-    await createDisks(devRack.rack, 12);
-    devWorker = await createUnwindTestWorker(dev, {
-      taskQueue: devQueue,
-      activities: createActivities({ rack: devRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: (n) => void notifications.push(n) }),
-    });
-    devRunning = devWorker.run();
-  });
-
-  afterAll(async () => {
-    devWorker?.shutdown();
-    await devRunning;
-    await devRack?.stop();
-    await dev?.teardown();
-  });
-
-  it('a wave terminated from outside is planned again, paging no one', async () => {
-    notifications.length = 0;
-    const target = '3.0.0';
-    await devRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
-    const all = (await devRack.rack.list('ssds')).map((x) => x.id);
-    for (const ssdId of all) await devRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
-    const handle = await dev.client.workflow.start(ssdFirmwareRollout, {
-      taskQueue: devQueue,
-      workflowId: rolloutWorkflowId(MODEL, target),
-      args: [{ model: MODEL, version: target, options: { untilIdle: true, canarySize: 4, updateConcurrency: 1, pollIntervalMs: 500, returnTimeoutMs: 60 * 60_000 } }],
-    });
-    await until(async () => (await devRack.rack.list('ssds')).some((x) => x.state === 'resetting'));
-    const wave = dev.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
-    for (const ssdId of all) await devRack.rack.faults.clearDrive(ssdId);
-    await wave.terminate('operator ended the wave');
-    const ended = await resultOrPause(handle, (s) => s.state === 'needs-operator');
-    expect(ended).toHaveProperty('completed');
-    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
-    // The update the wave had started runs on (abandoned, not cancelled) and finishes; the rack says so.
-    expect(final.counts).toMatchObject({ done: 32, failed: 0, blocked: 0 });
-    expect(final.waves[0]).toMatchObject({ index: 0, size: 4, replanned: 4 });
-    expect((await devRack.rack.list('ssds')).every((x) => x.firmwareVersion === target)).toBe(true);
-    expect(notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
-  }, 300_000);
 });

@@ -1,31 +1,22 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InstanceCreateParams, InstanceCreateResult, InstanceMigrateParams } from '../src/schemas/instance';
 import type { SagaStatus } from '../src/schemas/saga';
-import { createDevServerEnv, findOrphans, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import { findOrphans, sagaUnwoundDetails } from '../src/testing';
 import { instanceCreate, instanceDelete, instanceMigrate, retryUpdate, sagaStatusQuery } from '../src/workflows';
+import { eventually } from './helpers/eventually';
+import { useRackTestBed } from './helpers/rack-bed';
+import { waitForStatus } from './helpers/saga-env';
 
-let env: TestWorkflowEnvironment;
-let bed: RackSagaBed;
 let n = 0;
 const taskQueue = 'instances';
+const bed = useRackTestBed({ taskQueue, deps: { stream: { chunkMs: 5 } } });
 const rack = () => bed.testRack.rack;
 const newInstance = (): InstanceCreateParams => ({ name: `vm-${++n}`, cpus: 2, memoryGiB: 4, diskGiB: 20, nics: 1 });
 
 async function create(params: InstanceCreateParams): Promise<InstanceCreateResult> {
-  return env.client.workflow.execute(instanceCreate, { taskQueue, workflowId: `create-${params.name}`, args: [params] });
+  return bed.env.client.workflow.execute(instanceCreate, { taskQueue, workflowId: `create-${params.name}`, args: [params] });
 }
-
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  bed = await startRackSagaBed(env, { taskQueue, deps: { stream: { chunkMs: 5 } } });
-});
-
-afterAll(async () => {
-  await bed?.stop();
-  await env?.teardown();
-});
 
 describe('instanceCreate', () => {
   /** No instance of this run, none of its disks, no orphan anywhere. */
@@ -66,7 +57,7 @@ describe('instanceCreate', () => {
   it('shows nested parallel groups as paths in its status', async () => {
     const params = newInstance();
     await create(params);
-    const status = await env.client.workflow.getHandle(`create-${params.name}`).query(sagaStatusQuery);
+    const status = await bed.env.client.workflow.getHandle(`create-${params.name}`).query(sagaStatusQuery);
     const groupOf = (name: string) => status.steps.find((s) => s.name === name)?.group;
     expect(groupOf('create-disk')).toBe('disk-and-nics');
     expect(groupOf('ensure-region[0]')).toBe('disk-and-nics/regions');
@@ -143,9 +134,9 @@ describe('instanceMigrate', () => {
     // Hold the first migration in stream-state long enough for the second to try.
     await rack().faults.setRule({ operation: 'vmms.create', latencyMs: 1_500 });
     try {
-      const first = await env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-a-${instanceId}`, args: [{ instanceId }] });
+      const first = await bed.env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-a-${instanceId}`, args: [{ instanceId }] });
       await waitForStep(first.workflowId, 'create-target-vmm');
-      const second = env.client.workflow.execute(instanceMigrate, { taskQueue, workflowId: `migrate-b-${instanceId}`, args: [{ instanceId }] });
+      const second = bed.env.client.workflow.execute(instanceMigrate, { taskQueue, workflowId: `migrate-b-${instanceId}`, args: [{ instanceId }] });
       const details = sagaUnwoundDetails(await second.catch((err: unknown) => err));
       expect(details?.failedStep).toBe('read-instance');
       expect(details?.cause.message).toMatch(/is migrating, not running/);
@@ -159,7 +150,7 @@ describe('instanceMigrate', () => {
   it('after the pivot, a failure waits for an operator and retry goes forward', async () => {
     const { instanceId } = await runningInstance();
     await rack().faults.script({ operation: 'v2p.set', kind: 'needs-operator', count: 1 });
-    const handle = await env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-pivot-${instanceId}`, args: [{ instanceId }] });
+    const handle = await bed.env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-pivot-${instanceId}`, args: [{ instanceId }] });
     const paused = await waitForState(handle.workflowId, 'needs-operator');
     expect(paused.pivoted).toBe(true);
     expect(paused.waitingFor).toMatchObject({ step: 'cutover-network', actions: ['retry'] });
@@ -173,7 +164,7 @@ describe('instanceDelete', () => {
   it('removes the instance and everything allocated to it', async () => {
     const before = await rack().inventory();
     const vm = await create(newInstance());
-    const result = await env.client.workflow.execute(instanceDelete, {
+    const result = await bed.env.client.workflow.execute(instanceDelete, {
       taskQueue,
       workflowId: `delete-${vm.instanceId}`,
       args: [{ instanceId: vm.instanceId }],
@@ -186,22 +177,14 @@ describe('instanceDelete', () => {
   });
 });
 
-async function waitForStep(workflowId: string, step: string): Promise<SagaStatus> {
-  return poll(workflowId, (s) => s.steps.some((x) => x.name === step && x.state === 'running'), `step ${step} running`);
+const saga = (workflowId: string) => bed.env.client.workflow.getHandle(workflowId);
+
+function waitForStep(workflowId: string, step: string): Promise<SagaStatus> {
+  return waitForStatus(saga(workflowId), (s) => s.steps.some((x) => x.name === step && x.state === 'running'));
 }
 
-async function waitForState(workflowId: string, state: SagaStatus['state']): Promise<SagaStatus> {
-  return poll(workflowId, (s) => s.state === state, `state ${state}`);
-}
-
-async function poll(workflowId: string, done: (s: SagaStatus) => boolean, what: string): Promise<SagaStatus> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const status = await env.client.workflow.getHandle(workflowId).query(sagaStatusQuery).catch(() => undefined);
-    if (status && done(status)) return status;
-    if (Date.now() > deadline) throw new Error(`${workflowId} never reached ${what}; last status: ${JSON.stringify(status)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitForState(workflowId: string, state: SagaStatus['state']): Promise<SagaStatus> {
+  return waitForStatus(saga(workflowId), (s) => s.state === state);
 }
 
 describe('a worker killed while streaming state', () => {
@@ -213,7 +196,7 @@ describe('a worker killed while streaming state', () => {
       spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, '..', 'src', 'worker.ts')], {
         env: {
           ...process.env,
-          TEMPORAL_ADDRESS: env.address,
+          TEMPORAL_ADDRESS: bed.env.address,
           UNWIND_TASK_QUEUE: crashQueue,
           UNWIND_RACK_URL: bed.testRack.server.url,
           UNWIND_STREAM_CHUNK_MS: String(chunkMs),
@@ -224,20 +207,15 @@ describe('a worker killed while streaming state', () => {
     const first = startWorker(100);
     const second: { process?: ReturnType<typeof startWorker> } = {};
     try {
-      const handle = await env.client.workflow.start(instanceMigrate, {
+      const handle = await bed.env.client.workflow.start(instanceMigrate, {
         taskQueue: crashQueue,
         workflowId: `migrate-crash-${vm.instanceId}`,
         args: [{ instanceId: vm.instanceId }],
       });
-      // Kill the worker once the stream has heartbeated some progress.
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const pending = (await handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((a) => a.activityType?.name === 'streamInstanceState' && a.heartbeatDetails)) break;
-        if (Date.now() > deadline) throw new Error('the stream never heartbeated');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Kill the worker once the stream has heartbeated progress (the chunks done, 1 or more), long before its 60 chunks are done.
+      const heartbeated = (pending: { activityType?: { name?: string | null } | null; heartbeatDetails?: unknown }[]) =>
+        pending.some((a) => a.activityType?.name === 'streamInstanceState' && a.heartbeatDetails);
+      await eventually(async () => (await handle.describe()).raw.pendingActivities ?? [], heartbeated, 'the stream to heartbeat');
       first.kill('SIGKILL');
       second.process = startWorker(5);
       const moved = await handle.result();

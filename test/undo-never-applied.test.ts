@@ -7,14 +7,12 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DiskCreateParams } from '../src/schemas/disk';
 import { FAULTS_MEMO_KEY, type SagaFaults } from '../src/schemas/faults';
 import type { InstanceCreateParams } from '../src/schemas/instance';
-import type { SagaStatus } from '../src/schemas/saga';
 import { SledReplaceParams } from '../src/schemas/sled';
-import { createDevServerEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import { sagaUnwoundDetails } from '../src/testing';
 import {
   approveUpdate,
   diskCreate,
@@ -26,22 +24,13 @@ import {
   sagaStatusQuery,
   sledReplace,
 } from '../src/workflows';
+import { useRackTestBed } from './helpers/rack-bed';
+import { endOrPause, waitForStatus, type SagaEnd } from './helpers/saga-env';
 
-let env: TestWorkflowEnvironment;
-let bed: RackSagaBed;
 let n = 0;
 const taskQueue = 'undo-never-applied';
+const bed = useRackTestBed({ taskQueue, deps: { stream: { chunkMs: 1 } } });
 const rack = () => bed.testRack.rack;
-
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  bed = await startRackSagaBed(env, { taskQueue, deps: { stream: { chunkMs: 1 } } });
-});
-
-afterAll(async () => {
-  await bed?.stop();
-  await env?.teardown();
-});
 
 /** Everything a saga could change: every allocation, and every field of the hardware. */
 async function snapshot() {
@@ -50,54 +39,29 @@ async function snapshot() {
 }
 
 function start<P>(saga: (params: P) => Promise<unknown>, workflowId: string, params: P, faults: SagaFaults = {}) {
-  return env.client.workflow.start(saga as Workflow, { taskQueue, workflowId, args: [params], memo: { [FAULTS_MEMO_KEY]: faults } });
+  return bed.env.client.workflow.start(saga as Workflow, { taskQueue, workflowId, args: [params], memo: { [FAULTS_MEMO_KEY]: faults } });
 }
 
-/** The saga's status once `done` holds (queried every 100 ms, 60 s at most). */
-async function waitFor(handle: WorkflowHandle, done: (s: SagaStatus) => boolean, what: string): Promise<SagaStatus> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status: SagaStatus | undefined = await handle.query(sagaStatusQuery).catch(() => undefined);
-    if (status && done(status)) return status;
-    if (Date.now() > deadline) throw new Error(`${handle.workflowId} never reached ${what}; last status ${JSON.stringify(status)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * The saga's outcome; a saga that pauses (an undo that cannot succeed makes it `stuck`) is
- * terminated and reported with what it waits for, rather than waited for forever.
- */
-async function outcome(handle: WorkflowHandle): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
-  const result = handle.result().then(
-    (value: unknown) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const settled = await Promise.race([result, new Promise<undefined>((r) => setTimeout(() => r(undefined), 250))]);
-    if (settled) return settled;
-    const status: SagaStatus | undefined = await handle.query(sagaStatusQuery).catch(() => undefined);
-    const paused = status?.state === 'stuck' || status?.state === 'needs-operator';
-    if (!paused && Date.now() < deadline) continue;
-    await handle.terminate('test: the saga cannot finish on its own').catch(() => undefined);
-    const why = paused ? `is ${status.state} at ${status.waitingFor?.step}: ${JSON.stringify(status.waitingFor?.error)}` : 'did not finish in 90 s';
-    throw new Error(`${handle.workflowId} ${why}`);
-  }
+/** The saga's outcome; a saga that pauses (an undo that cannot succeed makes it `stuck`) is terminated and reported with what it waits for. */
+async function outcome(handle: WorkflowHandle): Promise<SagaEnd> {
+  const end = await endOrPause(handle);
+  if (!('paused' in end)) return end;
+  await handle.terminate('test: the saga cannot finish on its own').catch(() => undefined);
+  throw new Error(`${handle.workflowId} is ${end.paused.state} at ${end.paused.waitingFor?.step}: ${JSON.stringify(end.paused.waitingFor?.error)}`);
 }
 
 /** The `SagaUnwound` details of a saga that must have unwound. */
 async function unwound(handle: WorkflowHandle) {
-  const result = await outcome(handle);
-  expect(result.ok, `${handle.workflowId} succeeded, expected it to unwind`).toBe(false);
-  return sagaUnwoundDetails(!result.ok && result.error);
+  const end = await outcome(handle);
+  expect('failed' in end, `${handle.workflowId} succeeded, expected it to unwind`).toBe(true);
+  return sagaUnwoundDetails('failed' in end && end.failed);
 }
 
 /** The result of a saga that must have completed. */
 async function completed<R>(handle: WorkflowHandle): Promise<R> {
-  const result = await outcome(handle);
-  if (!result.ok) throw new Error(`${handle.workflowId} failed: ${(result.error as Error).message}; ${String((result.error as Error).cause)}`);
-  return result.value as R;
+  const end = await outcome(handle);
+  if ('failed' in end) throw new Error(`${handle.workflowId} failed: ${(end.failed as Error).message}; ${String((end.failed as Error).cause)}`);
+  return (end as { completed: R }).completed;
 }
 
 /** The steps before the pivot, from a successful run's status. */
@@ -146,9 +110,9 @@ describe('sledReplace', () => {
 
   it('discovers its steps from a replacement that completes', async () => {
     const handle = await start(sledReplace, 'replace/discover', request('sled-7'));
-    await waitFor(handle, (s) => s.state === 'awaiting-approval', 'awaiting-approval');
+    await waitForStatus(handle, (s) => s.state === 'awaiting-approval');
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', comment: 'go' }] });
-    await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'await-hardware');
+    await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
     await rack().sleds.update({ sledId: 'sled-7', serial: 'NEW-7' }, 'technician/swap-sled-7');
     await handle.signal(hardwareReplacedSignal, { serial: 'NEW-7', technician: 'tech-1' });
     await completed(handle);
@@ -180,9 +144,9 @@ describe('sledReplace', () => {
         a: await start(sledReplace, `replace-${order.join('')}/a`, request('sled-6', 'a')),
         b: undefined as WorkflowHandle | undefined,
       };
-      await waitFor(handles.a, (s) => s.state === 'awaiting-approval', 'awaiting-approval');
+      await waitForStatus(handles.a, (s) => s.state === 'awaiting-approval');
       handles.b = await start(sledReplace, `replace-${order.join('')}/b`, request('sled-6', 'b'));
-      await waitFor(handles.b, (s) => s.state === 'awaiting-approval', 'awaiting-approval');
+      await waitForStatus(handles.b, (s) => s.state === 'awaiting-approval');
       expect((await rack().get('sleds', 'sled-6')).provisionable).toBe(false);
 
       const [first, second] = order.map((who) => handles[who]!);

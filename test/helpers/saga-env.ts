@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
+import { vi } from 'vitest';
 import { createDevServerEnv, createTimeSkippingEnv } from '../../src/testing/environments';
 import { quietLogger } from '../../src/testing/worker';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
@@ -78,4 +79,35 @@ export function useSagaTestBed(taskQueue: string, options: SagaTestBedOptions = 
 /** Polls the saga's status until `predicate` holds; fails with the last status after `timeoutMs`. */
 export function waitForStatus(handle: WorkflowHandle, predicate: (s: SagaStatus) => boolean, timeoutMs = LOADED_MACHINE_MS): Promise<SagaStatus> {
   return eventually(() => handle.query(sagaStatusQuery), predicate, `the status of ${handle.workflowId} to match`, timeoutMs, 50);
+}
+
+/** How a saga ended, or the status it paused in. */
+export type SagaEnd<R = unknown> = { completed: R } | { failed: unknown } | { paused: SagaStatus };
+
+const waitsForOperator = (s: SagaStatus) => s.state === 'stuck' || s.state === 'needs-operator';
+
+/**
+ * The saga's result (or failure), or its status once `paused` holds (an operator wait, unless
+ * told), whichever comes first: a saga that waits for someone is reported, not waited for.
+ */
+export function endOrPause<R = unknown>(
+  handle: WorkflowHandle,
+  paused: (s: SagaStatus) => boolean = waitsForOperator,
+  timeoutMs = 2 * LOADED_MACHINE_MS,
+): Promise<SagaEnd<R>> {
+  let end: SagaEnd<R> | undefined;
+  void handle.result().then(
+    (value: R) => (end = { completed: value }),
+    (error: unknown) => (end = { failed: error }),
+  );
+  return vi.waitFor(
+    async (): Promise<SagaEnd<R>> => {
+      if (end) return end;
+      const status = await handle.query(sagaStatusQuery);
+      if (end) return end;
+      if (paused(status)) return { paused: status };
+      throw new Error(`${handle.workflowId} neither ended nor paused within ${timeoutMs} ms; last status: ${JSON.stringify(status, null, 2)}`);
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
