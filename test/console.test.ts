@@ -1,10 +1,12 @@
 /**
  * The operator console in a real browser (Debian's chromium, driven by playwright-core) against
  * a real stack: a dev server, a worker with the real activities over the rack simulator's HTTP,
- * the typed client, and the console serving on a free port. Each page is screenshotted into
- * docs/console/ at 1280×800 (the README shows them).
+ * the typed client, and the console serving on a free port. Each page is screenshotted at
+ * 1280×800: into docs/console/ (the README shows them) with UNWIND_UPDATE_SCREENSHOTS=1, else
+ * into a temporary folder, so a test run leaves the work tree as it was.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -21,7 +23,7 @@ import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
 import { createUnwindTestWorker } from '../src/testing/worker';
 import { eventually } from './cli-helpers';
 
-const SHOTS = join(__dirname, '..', 'docs', 'console');
+const SHOTS = process.env.UNWIND_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'unwind-console-shots-'));
 const VIEWPORT = { width: 1280, height: 800 };
 /** A loaded two-core machine: pages and sagas get this long to show what they should. */
 const WAIT_MS = 60_000;
