@@ -25,6 +25,7 @@ import type { SagaFaults } from '../schemas/faults';
 import { OUTCOME_MEMO_KEY, SagaUnwoundDetails, type SagaStatus } from '../schemas/saga';
 import { executeDecision } from '../temporal/updates';
 import { unwindBookkeepingViolation } from './bookkeeping';
+import { renderProofTable } from './proof-table';
 import type { SagaWorkflow } from './harness';
 import { SagaContractViolation } from './violation';
 
@@ -351,7 +352,7 @@ export async function proveSaga<P, R>(
   rows.sort((a, b) => plan.findIndex((p) => p.step === a.step && p.mode === a.mode) - plan.findIndex((p) => p.step === b.step && p.mode === b.mode));
 
   const wallMs = Date.now() - started;
-  const table = renderTable(saga.name, rows, wallMs);
+  const table = renderProofTable(saga.name, rows, wallMs);
   if (options.print !== null) (options.print ?? console.log)(table);
   const violations = rows.filter((r) => r.outcome === 'VIOLATION');
   if (violations.length > 0) {
@@ -378,36 +379,4 @@ function describeOutcome(end: Outcome<unknown>): string {
       return `failed: ${e.cause ? `${e.cause.name}: ${e.cause.message}` : (e.message ?? String(end.error))}`;
     }
   }
-}
-
-const SHORT: Record<ProofMode, string> = {
-  'succeeds-idempotently': 'twice',
-  'fail-before': 'before',
-  'fail-after': 'after',
-  'undo-twice': 'undo×2',
-  'needs-operator-unwind': 'NO→unwind',
-  'needs-operator-retry': 'NO→retry',
-  'unknown-state-unwind': 'US→unwind',
-  'unknown-state-retry': 'US→retry',
-  cancel: 'cancel',
-  'fail-after-pivot': 'after pivot',
-};
-
-function renderTable(saga: string, rows: ProofRow[], wallMs: number): string {
-  const modes = [...new Set(rows.map((r) => r.mode))];
-  const steps = [...new Set(rows.map((r) => r.step))];
-  const cell = (step: string, mode: ProofMode) => {
-    const row = rows.find((r) => r.step === step && r.mode === mode);
-    return row === undefined ? '' : row.outcome === 'VIOLATION' ? '✗ VIOLATION' : row.outcome;
-  };
-  const header = ['step', ...modes.map((m) => SHORT[m])];
-  const body = steps.map((step) => [step, ...modes.map((m) => cell(step, m))]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const violations = rows.filter((r) => r.outcome === 'VIOLATION').length;
-  return [
-    `proveSaga(${saga}): ${rows.length} runs, ${violations} violations, ${(wallMs / 1000).toFixed(1)} s`,
-    line(header),
-    ...body.map(line),
-  ].join('\n');
 }
