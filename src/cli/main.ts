@@ -49,6 +49,12 @@ function run(argv: readonly string[]) {
   return (require('./program') as typeof import('./program')).runCli(argv); // eslint-disable-line @typescript-eslint/no-require-imports
 }
 
+// A reader that went away (`unwind list | head`) is not an error: stop quietly, as other tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 run(process.argv).then(
   (code) => {
     process.exitCode = code;
