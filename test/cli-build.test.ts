@@ -3,7 +3,7 @@
  * helpers/built-cli.ts), then `bin/unwind.js` of that copy as a child process.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -85,6 +85,18 @@ describe('the built CLI', () => {
     await expect
       .poll(async () => JSON.parse((await unwind([...connection, 'list', '--json'])).stdout) as { workflowId: string; state: string }[], { timeout: 60_000, interval: 500 })
       .toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: 'disk-create/built-1/built', state: 'completed' })]));
+  });
+
+  it('lists without loading workflow code or a saga family', async () => {
+    // Every module the process loaded, written as it exits.
+    const loaded = join(root, 'loaded-modules.json');
+    const hook = join(root, 'record-modules.js');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`);
+    await unwind(['--address', env.address, 'list'], { NODE_OPTIONS: `--require ${hook}` });
+    const modules = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+    expect(modules.some((m) => m.endsWith(join('dist', 'src', 'client', 'connect.js'))), 'the client connected').toBe(true);
+    const unwanted = modules.filter((m) => m.includes(join('dist', 'src', 'workflows')) || m.includes(join('@temporalio', 'workflow')) || /client[\\/](instances|disks|sleds)\.js$/.test(m));
+    expect(unwanted).toEqual([]);
   });
 
   it('runs the sources once a source it loads changed since the build, and only then', async () => {

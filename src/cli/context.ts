@@ -267,7 +267,9 @@ async function connect(config: ConnectionConfig, overrides: ConnectionOverrides,
   } catch (error) {
     throw usageError((error as Error).message, 'fix UNWIND_ENCRYPTION_KEY_FILE or UNWIND_ENCRYPTION_KEYS, or unset both to send payloads unencrypted');
   }
-  const doConnect = connectTemporal ?? loadUnwindClient().createUnwindClient;
+  // The factory alone: connecting loads no saga family (see src/client/connect.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const doConnect = connectTemporal ?? (require('../client/connect') as typeof import('../client/connect')).createUnwindClient;
   try {
     return await doConnect({ ...overrides, env });
   } catch (error) {

@@ -22,7 +22,7 @@ import {
   type WaitingFor,
 } from '../schemas/saga';
 import { executeDecision } from '../temporal/updates';
-import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../workflows/saga/messages';
+import { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../schemas/messages';
 import { OperatorActionRefusedError, type SagaAction, SagaCancelledError, SagaUnwoundError, isCancelled, parseRequest, sagaUnwoundDetailsOf } from './errors';
 import { type SagaSummary, finishedState, summarize } from './list';
 

@@ -19,7 +19,7 @@
  * }
  * ```
  *
- * The modules, one concept each: errors.ts (the error classes), handle.ts (following and acting
+ * The modules, one concept each: connect.ts (the factory), errors.ts (the error classes), handle.ts (following and acting
  * on one saga), list.ts (the list filter and its visibility queries), sagas.ts (the saga API),
  * approvals.ts (decisions in bursts), saga-errors.ts (failure groups), request-identity.ts
  * (request ids, conflicts, a family's start), faults.ts (the fault memo a start may carry),
@@ -42,18 +42,7 @@
  * - A saga is listable from the moment it is started (`UnwindSaga`, `UnwindState = running` and
  *   `UnwindProgressAt` are set at start), so one that no worker ever picked up shows as stalled.
  */
-import { Client, Connection } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
-import { unwindDataConverter } from '../temporal/codec';
-import { type ConnectionOverrides, connectionConfig, sdkConnectOptions } from '../temporal/connection';
-import { TASK_QUEUE } from '../temporal/worker-config';
-import { type DiskApi, diskApi } from './disks';
-import { type FirmwareApi, firmwareApi } from './firmware';
-import { type InstanceApi, instanceApi } from './instances';
-import { sagaStarter } from './request-identity';
-import { type SagaApi, sagaApi } from './sagas';
-import { type SledApi, sledApi } from './sleds';
-
+export { type UnwindClient, type UnwindClientOptions, createUnwindClient } from './connect';
 export {
   InvalidRequestError,
   OperatorActionRefusedError,
@@ -87,58 +76,3 @@ export type { InstanceApi } from './instances';
 export type { DiskApi } from './disks';
 export { type FirmwareApi, type ReconcileOutcome, ensureReconcilerSchedule, firmwareApi, listRollouts, startRollout, triggerReconciler } from './firmware';
 export type { SledApi } from './sleds';
-
-/**
- * Options of {@link createUnwindClient}; anything unset comes from Temporal's environment
- * configuration (the `TEMPORAL_*` variables and the profile file, see src/temporal/connection.ts).
- */
-export type UnwindClientOptions = ConnectionOverrides & {
-  /** The task queue sagas are started on; `TASK_QUEUE` (`UNWIND_TASK_QUEUE`, else `unwind`) unless told. */
-  taskQueue?: string;
-  /** The environment the connection and the encryption keys are read from; `process.env` unless told. */
-  env?: NodeJS.ProcessEnv;
-  /**
-   * The data converter; unless told, the encryption codec when `UNWIND_ENCRYPTION_KEY_FILE` or
-   * `UNWIND_ENCRYPTION_KEYS` is set (see src/temporal/codec.ts), else the SDK's default.
-   */
-  dataConverter?: DataConverter;
-};
-
-/** A connected unwind client. Call `close()` when done. */
-export interface UnwindClient {
-  readonly instances: InstanceApi;
-  readonly disks: DiskApi;
-  readonly sleds: SledApi;
-  readonly firmware: FirmwareApi;
-  readonly sagas: SagaApi;
-  /** The underlying Temporal client, for what unwind does not wrap. */
-  readonly temporal: Client;
-  /** Closes the connection. */
-  close(): Promise<void>;
-}
-
-/**
- * Connects to the Temporal cluster unwind runs on.
- * @throws ConnectionConfigError for unusable connection settings (an unreadable TLS file, an
- *   unknown profile), EncryptionKeyError for unusable encryption keys, both before connecting;
- *   the SDK's error when the cluster cannot be reached.
- */
-export async function createUnwindClient(options: UnwindClientOptions = {}): Promise<UnwindClient> {
-  const env = options.env ?? process.env;
-  const config = connectionConfig(options, env);
-  const connectOptions = sdkConnectOptions(config);
-  const dataConverter = options.dataConverter ?? unwindDataConverter(env);
-  const connection = await Connection.connect(connectOptions);
-  const temporal = new Client({ connection, namespace: config.namespace, ...(dataConverter && { dataConverter }) });
-  const taskQueue = options.taskQueue ?? TASK_QUEUE;
-  const start = sagaStarter(temporal, taskQueue);
-  return {
-    instances: instanceApi(start),
-    disks: diskApi(start),
-    sleds: sledApi(temporal, start),
-    firmware: firmwareApi(temporal, taskQueue),
-    sagas: sagaApi(temporal, taskQueue),
-    temporal,
-    close: () => connection.close(),
-  };
-}

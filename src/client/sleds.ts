@@ -8,7 +8,7 @@ import { UnwindSaga } from '../schemas/search-attributes';
 import { HardwareReplaced, type HardwareReport, SledReplaceParams, type SledReplaceRequest, type SledReplaceResult, sledReplaceId } from '../schemas/sled';
 import { hardwareReport } from '../schemas/sled-reports';
 import { executeDecision } from '../temporal/updates';
-import { sagaStatusQuery } from '../workflows/saga/messages';
+import { sagaStatusQuery } from '../schemas/messages';
 import { hardwareReplacedUpdate } from '../workflows/sled-messages';
 import { OperatorActionRefusedError, parseRequest } from './errors';
 import type { StartOptions } from './faults';
