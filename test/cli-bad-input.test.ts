@@ -189,7 +189,7 @@ describe('bad input with nothing reachable: exit 2 at once, naming the flag', ()
     cases.forEach((c, i) => expectRefusedAtOnce(c, runs[i]!));
   });
 
-  it('bad global flags and environment are refused before connecting', { timeout: 120_000 }, async () => {
+  it('bad global flags and environment are refused before connecting', async () => {
     const runs = await runAll(GLOBAL_CASES);
     GLOBAL_CASES.forEach((c, i) => expectRefusedAtOnce(c, runs[i]!));
   });

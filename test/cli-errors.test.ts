@@ -3,34 +3,15 @@
  * client against a rack with standing faults, so they unwind (or pause) for real on a dev server
  * with a real worker. The grouped counts are checked against what every saga says of itself.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ErrorGroup, SagaUnwoundError, type UnwindClient, createUnwindClient } from '../src/client';
-import { createDevServerEnv } from '../src/testing/environments';
-import { startRackSagaBed, type RackSagaBed } from '../src/testing/saga-bed';
-import { eventually, expectExit, runUnwind } from './cli-helpers';
+import { describe, expect, it } from 'vitest';
+import { type ErrorGroup, SagaUnwoundError } from '../src/client';
+import { eventually, expectExit } from './cli-helpers';
+import { useRackTestBed } from './helpers/rack-bed';
 
 const taskQueue = 'cli-errors';
-let env: TestWorkflowEnvironment;
-let bed: RackSagaBed;
-let client: UnwindClient;
+const bed = useRackTestBed({ taskQueue });
 const rack = () => bed.testRack.rack;
-
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  bed = await startRackSagaBed(env, { taskQueue });
-  client = await createUnwindClient({ address: env.address, taskQueue });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await bed?.stop();
-  await env?.teardown();
-});
-
-const unwind = (...args: string[]) => runUnwind(['--address', env.address, ...args], { UNWIND_TASK_QUEUE: taskQueue });
-
-
+const unwind = (...args: string[]) => bed.unwind(...args);
 
 /** What one saga says of its own failure: the ground truth the grouping must agree with. */
 interface Failure {
@@ -50,7 +31,7 @@ async function inBatches<T, R>(items: readonly T[], size: number, fn: (item: T) 
 /** Starts diskCreate sagas `prefix-0…` and waits for each to unwind. */
 async function unwoundDisks(prefix: string, count: number): Promise<Failure[]> {
   return inBatches(Array.from({ length: count }, (_, i) => `${prefix}-${i}`), 120, async (name) => {
-    const saga = await client.disks.create({ name, sizeGiB: 1 });
+    const saga = await bed.client.disks.create({ name, sizeGiB: 1 });
     const error = await saga.result().then(
       () => new Error(`${name} completed`),
       (e: unknown) => e,
@@ -62,7 +43,7 @@ async function unwoundDisks(prefix: string, count: number): Promise<Failure[]> {
 
 /** Starts diskCreate sagas `prefix-0…` and waits for each to pause for an operator. */
 async function pausedDisks(prefix: string, count: number): Promise<Failure[]> {
-  const sagas = await inBatches(Array.from({ length: count }, (_, i) => `${prefix}-${i}`), 120, (name) => client.disks.create({ name, sizeGiB: 1 }));
+  const sagas = await inBatches(Array.from({ length: count }, (_, i) => `${prefix}-${i}`), 120, (name) => bed.client.disks.create({ name, sizeGiB: 1 }));
   return inBatches(sagas, 20, async (saga) => {
     const status = await eventually(() => saga.status(), (s) => s.state === 'needs-operator', `${saga.workflowId} to pause`);
     const wait = status.waitingFor!;
@@ -130,7 +111,7 @@ describe('unwind errors', () => {
     // Visibility is eventually consistent: wait until it counts every failure.
     const since = new Date(wallStart - 60_000);
     await eventually(
-      () => client.sagas.errors({ since }),
+      () => bed.client.sagas.errors({ since }),
       (groups) => groups.reduce((n, g) => n + g.count, 0) === all.length,
       'visibility to count every failure',
     );
@@ -156,8 +137,8 @@ describe('unwind errors', () => {
     expect(limited.split('\n')[0]).toMatch(/^120 failures in the 1 largest groups since 1h ago .*; more groups not shown: raise --limit$/);
 
     // Through the client: small pages (every one read), and a window that leaves the first batch out.
-    expectGroups(await client.sagas.errors({ since, pageSize: 25 }), all);
-    expectGroups(await client.sagas.errors({ since: afterFirst }), [...paused, ...replicas]);
+    expectGroups(await bed.client.sagas.errors({ since, pageSize: 25 }), all);
+    expectGroups(await bed.client.sagas.errors({ since: afterFirst }), [...paused, ...replicas]);
     const bad = expectExit(await unwind('errors', '--since', 'yesterday'), 2);
     expect(bad.stderr).toContain("--since: 'yesterday' is not a duration");
 

@@ -13,6 +13,7 @@ import type { InstanceCreateParams } from '../src/schemas/instance';
 import { createClusterEnv, findOrphans, startTestRack, type ClusterEnv, type TestRack } from '../src/testing';
 import { bundleUnwindWorkflows } from '../src/testing/worker';
 import { instanceCreate, ping } from '../src/workflows';
+import { eventually, LOADED_MACHINE_MS } from './helpers/eventually';
 
 const taskQueue = 'cluster-test';
 
@@ -67,11 +68,7 @@ describe('a Temporal cluster on PostgreSQL', () => {
   async function startSagaAndWait(name: string, steps: number) {
     const params: InstanceCreateParams = { name, cpus: 2, memoryGiB: 4, diskGiB: 20, nics: 1 };
     const handle = await env.client.workflow.start(instanceCreate, { taskQueue, workflowId: `create-${name}`, args: [params] });
-    const deadline = Date.now() + 30_000;
-    while ((await rack.rack.ledger({ keyPrefix: `${handle.workflowId}/` })).length < steps) {
-      if (Date.now() > deadline) throw new Error(`${handle.workflowId} did not reach ${steps} rack mutations in 30s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => rack.rack.ledger({ keyPrefix: `${handle.workflowId}/` }), (ledger) => ledger.length >= steps, `${steps} rack mutations of ${handle.workflowId}`, LOADED_MACHINE_MS, 50);
     return handle;
   }
 
@@ -79,7 +76,7 @@ describe('a Temporal cluster on PostgreSQL', () => {
     const first = await startSagaAndWait('through-server-kill', 3);
     await env.killServer();
     const appliedWhileDown = (await rack.rack.ledger({ keyPrefix: `${first.workflowId}/` })).length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, 1_000)); // an outage of a second, not a wait for anything
     await env.startServer();
     const vm = await first.result();
     expect((await rack.rack.get('instances', vm.instanceId)).state).toBe('running');

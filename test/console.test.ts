@@ -8,51 +8,37 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../src/activities';
-import { SagaUnwoundError, type UnwindClient, createUnwindClient, startRollout } from '../src/client';
+import { SagaUnwoundError, startRollout } from '../src/client';
 import { requireChromium } from '../src/console/browser';
 import { type RunningConsole, startConsole } from '../src/console/server';
 import type { SagaState, SagaStatus } from '../src/schemas/saga';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
-import { createDevServerEnv } from '../src/testing/environments';
-import { failureOf, startTestRack, type TestRack } from '../src/testing/rack';
-import { createUnwindTestWorker } from '../src/testing/worker';
+import { failureOf } from '../src/testing/rack';
 import { eventually } from './cli-helpers';
+import { useRackTestBed } from './helpers/rack-bed';
 
 const SHOTS = process.env.UNWIND_UPDATE_SCREENSHOTS === '1' ? join(__dirname, '..', 'docs', 'console') : mkdtempSync(join(tmpdir(), 'unwind-console-shots-'));
 const VIEWPORT = { width: 1280, height: 800 };
 /** A loaded two-core machine: pages and sagas get this long to show what they should. */
 const WAIT_MS = 60_000;
 
-let env: TestWorkflowEnvironment;
-let testRack: TestRack;
-let worker: Worker;
-let running: Promise<void>;
-let client: UnwindClient;
+const bed = useRackTestBed({
+  taskQueue: TASK_QUEUE,
+  seed: { ipPool: '10.0.0.0/24', sleds: Array.from({ length: 4 }, () => ({ cpus: 64, memoryGiB: 512, ssds: [{}, {}] })) },
+  deps: { stream: { chunkMs: 5 } },
+});
+const rack = () => bed.testRack.rack;
 let consoleServer: RunningConsole;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
   // Fails (never skips) without a browser, saying how to get one.
-  const executablePath = requireChromium();
-  [env, testRack, browser] = await Promise.all([
-    createDevServerEnv(),
-    startTestRack({ seed: { ipPool: '10.0.0.0/24', sleds: Array.from({ length: 4 }, () => ({ cpus: 64, memoryGiB: 512, ssds: [{}, {}] })) } }),
-    chromium.launch({ executablePath }),
-  ]);
-  worker = await createUnwindTestWorker(env, {
-    taskQueue: TASK_QUEUE,
-    activities: createActivities({ rack: testRack.rack, backoff: { baseMs: 20, capMs: 200 }, notifications: () => undefined, stream: { chunkMs: 5 } }),
-  });
-  running = worker.run();
-  client = await createUnwindClient({ address: env.address });
+  browser = await chromium.launch({ executablePath: requireChromium() });
   consoleServer = await startConsole(
-    { client, rack: testRack.rack, temporalUi: 'http://127.0.0.1:8233', namespace: 'default', now: () => new Date() },
+    { client: bed.client, rack: rack(), temporalUi: 'http://127.0.0.1:8233', namespace: 'default', now: () => new Date() },
     { port: 0 },
   );
   page = await browser.newPage({ viewport: VIEWPORT });
@@ -62,18 +48,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await consoleServer?.close();
-  await client?.close();
-  worker?.shutdown();
-  await running;
-  await testRack?.stop();
-  await env?.teardown();
 });
 
 const url = (path: string) => `${consoleServer.url}${path}`;
 const sagaUrl = (id: string) => url(`/saga?id=${encodeURIComponent(id)}`);
 const shot = (name: string, fullPage = false) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 const untilStatus = (workflowId: string, done: (s: SagaStatus) => boolean, what = 'to settle'): Promise<SagaStatus> =>
-  eventually(() => client.sagas.status(workflowId), done, `${workflowId} ${what}`, WAIT_MS);
+  eventually(() => bed.client.sagas.status(workflowId), done, `${workflowId} ${what}`, WAIT_MS);
 const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> => untilStatus(workflowId, (s) => s.state === state, `to be ${state}`);
 
 /**
@@ -81,9 +62,9 @@ const untilState = (workflowId: string, state: SagaState): Promise<SagaStatus> =
  * every region's undo needs an operator until the faults are cleared.
  */
 async function stuckDisk(name: string) {
-  await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
-  await testRack.rack.faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
-  const saga = await client.disks.create({ name, sizeGiB: 10 });
+  await rack().faults.script({ operation: 'regions.ensure', kind: 'refused' });
+  await rack().faults.setRule({ operation: 'regions.delete', permanent: 'needs-operator' });
+  const saga = await bed.client.disks.create({ name, sizeGiB: 10 });
   const wait = (await untilState(saga.workflowId, 'stuck')).waiting[0]!;
   await page.goto(sagaUrl(saga.workflowId));
   return { saga, wait };
@@ -99,8 +80,8 @@ async function act(person: { name: string; field: string }, why: { text: string;
 
 describe('the saga page', () => {
   it("shows an unwound saga's failed step, its cause and every undone step, in words and in the graph", async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'refused' });
-    const saga = await client.disks.create({ name: 'console-unwound', sizeGiB: 10 });
+    await rack().faults.script({ operation: 'regions.ensure', kind: 'refused' });
+    const saga = await bed.client.disks.create({ name: 'console-unwound', sizeGiB: 10 });
     const error = await failureOf(saga.result());
     expect(error).toBeInstanceOf(SagaUnwoundError);
     const details = (error as SagaUnwoundError).details;
@@ -124,7 +105,7 @@ describe('the saga page', () => {
   it('retries a stuck undo from the page once the fault is cleared, and the saga ends unwound', async () => {
     const { saga, wait } = await stuckDisk('console-stuck');
     await shot('saga-stuck');
-    await testRack.rack.faults.clear();
+    await rack().faults.clear();
     await page.getByRole('link', { name: `Retry ${wait.step}` }).first().click();
     expect(await page.locator('#what-happens + p').textContent()).toContain(`Runs the undo of step "${wait.step}"`);
     await act({ name: 'alice', field: 'operator' }, { text: 'storage back; retrying the undo', field: 'reason' });
@@ -132,8 +113,8 @@ describe('the saga page', () => {
       `retry recorded on ${saga.workflowId} at step ${wait.step} (wait ${wait.waitId}) by alice: storage back; retrying the undo`,
     );
     // Other waits of the same unwind (parallel undos refused meanwhile) are retried the same way.
-    for (let status = await client.sagas.status(saga.workflowId); status.waiting.length > 0; status = await client.sagas.status(saga.workflowId)) {
-      await client.sagas.retry(saga.workflowId, { operator: 'alice', reason: 'storage back', step: status.waiting[0]!.step });
+    for (let status = await bed.client.sagas.status(saga.workflowId); status.waiting.length > 0; status = await bed.client.sagas.status(saga.workflowId)) {
+      await bed.client.sagas.retry(saga.workflowId, { operator: 'alice', reason: 'storage back', step: status.waiting[0]!.step });
     }
     await untilState(saga.workflowId, 'unwound');
     await page.goto(sagaUrl(saga.workflowId));
@@ -155,11 +136,11 @@ describe('skipping an undo', () => {
         const status = await untilStatus(saga.workflowId, (s) => s.state !== 'unwinding');
         const open = status.waiting[0];
         if (!open) return status.state;
-        await client.sagas.skip(saga.workflowId, { operator: 'carol', reason: 'cleaned up by hand, OPS-7', step: open.step, waitId: open.waitId });
+        await bed.client.sagas.skip(saga.workflowId, { operator: 'carol', reason: 'cleaned up by hand, OPS-7', step: open.step, waitId: open.waitId });
       }
     };
     expect(await settledState()).toBe('unwound-with-residue');
-    await testRack.rack.faults.clear();
+    await rack().faults.clear();
     await page.goto(sagaUrl(saga.workflowId));
     const residue = await page.locator('table[aria-label="Residue by resource"]').textContent();
     expect(residue).toContain(`${saga.workflowId}/create-disk`);
@@ -170,7 +151,7 @@ describe('skipping an undo', () => {
 
 describe('approvals', () => {
   it('refuses a person the saga does not list, with its reason, records an approver, then takes the technician\'s hardware report', async () => {
-    const saga = await client.sleds.replace({ sledId: 'sled-3', approvers: ['alice'], technicians: ['tom'] });
+    const saga = await bed.client.sleds.replace({ sledId: 'sled-3', approvers: ['alice'], technicians: ['tom'] });
     await untilState(saga.workflowId, 'awaiting-approval');
     await page.goto(sagaUrl(saga.workflowId));
     await shot('saga-approval');
@@ -180,23 +161,23 @@ describe('approvals', () => {
     await act({ name: 'mallory', field: 'approver' }, { text: 'looks fine to me', field: 'comment' });
     const refusal = await page.locator('.refusal').textContent();
     expect(refusal).toMatch(new RegExp(`^saga ${saga.workflowId} refused approve: .*mallory may not decide`));
-    expect((await client.sagas.status(saga.workflowId)).approvals).toEqual([]);
+    expect((await bed.client.sagas.status(saga.workflowId)).approvals).toEqual([]);
 
     await page.getByRole('link', { name: 'Back to the saga' }).click();
     await page.getByRole('link', { name: 'Approve' }).click();
     expect(await page.getByLabel('Your name').inputValue()).toBe('mallory');
     await act({ name: 'alice', field: 'approver' }, { text: 'evacuated; tech on site', field: 'comment' });
     expect(await page.locator('.recorded').textContent()).toMatch(new RegExp(`^approved approve-power-off \\(wait \\d+\\) of ${saga.workflowId} by alice at .+: evacuated; tech on site$`));
-    const status = await eventually(() => client.sagas.status(saga.workflowId), (s) => s.approvals.length === 1, 'the approval recorded', WAIT_MS);
+    const status = await eventually(() => bed.client.sagas.status(saga.workflowId), (s) => s.approvals.length === 1, 'the approval recorded', WAIT_MS);
     expect(status.approvals[0]).toMatchObject({ outcome: 'approved', by: 'alice', comment: 'evacuated; tech on site' });
 
     // Powered off, the replacement waits for its technician: the page says who, and takes the report.
-    await eventually(() => client.sagas.status(saga.workflowId), (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'the hardware awaited', WAIT_MS);
+    await eventually(() => bed.client.sagas.status(saga.workflowId), (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'), 'the hardware awaited', WAIT_MS);
     await page.goto(sagaUrl(saga.workflowId));
     expect(await page.locator('section[aria-label="New hardware awaited"]').textContent()).toContain('tom must swap the hardware');
     await page.getByRole('link', { name: 'Report replaced hardware' }).click();
     await page.getByLabel('Your name').fill('tom');
-    const serial = (await testRack.rack.list('sleds')).find((sled) => sled.id === 'sled-3')!.serial;
+    const serial = (await rack().list('sleds')).find((sled) => sled.id === 'sled-3')!.serial;
     await page.getByLabel('Serial of the new sled').fill(serial);
     await page.getByRole('button', { name: /^Confirm:/ }).click();
     expect(await page.locator('.recorded').textContent()).toBe(`reported to ${saga.workflowId}: new hardware serial ${serial}, replaced by tom (report 1)`);
@@ -205,10 +186,10 @@ describe('approvals', () => {
 
 describe('the list', () => {
   it('shows a saga changing state without a reload', async () => {
-    await testRack.rack.faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
-    const saga = await client.disks.create({ name: 'console-live', sizeGiB: 10 });
+    await rack().faults.script({ operation: 'regions.ensure', kind: 'needs-operator' });
+    const saga = await bed.client.disks.create({ name: 'console-live', sizeGiB: 10 });
     await untilState(saga.workflowId, 'needs-operator');
-    await eventually(() => client.sagas.list({ state: 'needs-operator' }), (rows) => rows.some((r) => r.workflowId === saga.workflowId), 'listed', WAIT_MS);
+    await eventually(() => bed.client.sagas.list({ state: 'needs-operator' }), (rows) => rows.some((r) => r.workflowId === saga.workflowId), 'listed', WAIT_MS);
 
     await page.goto(url('/sagas?q=console-'));
     const row = page.locator(`tr[data-id="${saga.workflowId}"] td[data-state]`);
@@ -216,7 +197,7 @@ describe('the list', () => {
     await shot('list');
     // A mark on this document: a reload would lose it.
     await page.evaluate(() => Object.assign(globalThis, { unwindMark: 'same document' }));
-    await client.sagas.unwind(saga.workflowId, { operator: 'bob', reason: 'not needed after all' });
+    await bed.client.sagas.unwind(saga.workflowId, { operator: 'bob', reason: 'not needed after all' });
     await expect.poll(() => row.getAttribute('data-state'), { timeout: WAIT_MS, interval: 500 }).toBe('unwound');
     expect(await page.evaluate(() => (globalThis as { unwindMark?: string }).unwindMark)).toBe('same document');
   });
@@ -237,9 +218,9 @@ describe('the other pages', () => {
     await shot('errors');
 
     // A rollout held by a drive that never comes back from its reset: it waits, and says why.
-    await testRack.rack.faults.drive({ ssdId: 'sled-2-ssd-1', kind: 'never-returns' });
-    await testRack.rack.firmware.setTarget({ model: 'SIM-NVME-3.2T', version: '2.1.0' }, 'console-test/firmware-target');
-    await startRollout(client.temporal, { model: 'SIM-NVME-3.2T', version: '2.1.0', options: { pollIntervalMs: 500, returnTimeoutMs: 600_000 } });
+    await rack().faults.drive({ ssdId: 'sled-2-ssd-1', kind: 'never-returns' });
+    await rack().firmware.setTarget({ model: 'SIM-NVME-3.2T', version: '2.1.0' }, 'console-test/firmware-target');
+    await startRollout(bed.client.temporal, { model: 'SIM-NVME-3.2T', version: '2.1.0', options: { pollIntervalMs: 500, returnTimeoutMs: 600_000 } });
     await page.goto(url('/firmware'));
     expect(await page.locator('table[aria-label="Firmware targets"]').textContent()).toContain('2.1.0');
     await expect

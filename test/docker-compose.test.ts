@@ -156,7 +156,7 @@ describe('the Docker image', () => {
       encoding: 'utf8',
     });
     if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
-  }, 120_000);
+  });
 
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 

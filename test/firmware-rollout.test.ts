@@ -116,7 +116,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     for (const id of failed) expect(failing.has(id), `${id} failed without an injected update failure`).toBe(true);
     for (const id of blocked) expect(mirrors.has(id), `${id} blocked without a degraded mirror`).toBe(true);
     console.log(`randomized rollout: ${final.waves.length} waves, ${final.counts.done} done, ${failed.length} failed, ${blocked.length} blocked`);
-  }, 300_000);
+  });
 
   it('updates every SSD in a canary and growing waves, one SSD per redundancy group at a time', async () => {
     const target = await freshRack();
@@ -324,7 +324,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(entry?.detail).toMatch(/cancelled/);
     // Its update unwound: back online on its old firmware.
     expect(await bed.testRack.rack.get('ssds', canary)).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
-  }, 300_000);
+  });
 
   it('a wave cancelled from outside stops at a safe point and the rollout plans its SSDs again, paging no one', async () => {
     const target = await freshRack();
@@ -346,7 +346,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect((await bed.testRack.rack.get('ssds', first)).firmwareVersion).toBe(target);
     expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
     expect(bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
-  }, 300_000);
+  });
 
   it('updates an SSD added mid-rollout', async () => {
     const target = await freshRack();

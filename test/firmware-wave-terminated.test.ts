@@ -42,5 +42,5 @@ describe('ssdFirmwareRollout (dev server, real rack)', () => {
     expect(final.waves[0]).toMatchObject({ index: 0, size: 4, replanned: 4 });
     expect((await rack().list('ssds')).every((x) => x.firmwareVersion === target)).toBe(true);
     expect(bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
-  }, 300_000);
+  });
 });

@@ -4,7 +4,7 @@ import type { InstanceCreateParams, InstanceCreateResult, InstanceMigrateParams 
 import type { SagaStatus } from '../src/schemas/saga';
 import { findOrphans, sagaUnwoundDetails } from '../src/testing';
 import { instanceCreate, instanceDelete, instanceMigrate, retryUpdate, sagaStatusQuery } from '../src/workflows';
-import { eventually } from './helpers/eventually';
+import { eventually, LOADED_MACHINE_MS } from './helpers/eventually';
 import { useRackTestBed } from './helpers/rack-bed';
 import { waitForStatus } from './helpers/saga-env';
 
@@ -215,7 +215,8 @@ describe('a worker killed while streaming state', () => {
       // Kill the worker once the stream has heartbeated progress (the chunks done, 1 or more), long before its 60 chunks are done.
       const heartbeated = (pending: { activityType?: { name?: string | null } | null; heartbeatDetails?: unknown }[]) =>
         pending.some((a) => a.activityType?.name === 'streamInstanceState' && a.heartbeatDetails);
-      await eventually(async () => (await handle.describe()).raw.pendingActivities ?? [], heartbeated, 'the stream to heartbeat');
+      // The worker process compiles and bundles first: minutes on a loaded machine.
+      await eventually(async () => (await handle.describe()).raw.pendingActivities ?? [], heartbeated, 'the stream to heartbeat', 3 * LOADED_MACHINE_MS);
       first.kill('SIGKILL');
       second.process = startWorker(5);
       const moved = await handle.result();
@@ -227,5 +228,5 @@ describe('a worker killed while streaming state', () => {
       first.kill('SIGKILL');
       second.process?.kill('SIGTERM');
     }
-  }, 180_000);
+  });
 });

@@ -50,14 +50,13 @@ describe('on the time-skipping server', () => {
   });
   afterAll(async () => env?.teardown());
 
-  it('finishes a 30-day sleep in seconds of wall time', async () => {
-    const wallStart = Date.now();
+  // Not timed: a real 30-day wait could never end within the test's limit, on any machine.
+  it('finishes a 30-day sleep without waiting for it: its clock moves on 30 days', async () => {
     const simulatedStart = (await env.currentTimeMs()) as number;
     const result = await runWorkerWith(env, 'platform-ts', () =>
       env.client.workflow.execute(pingAfter, { taskQueue: 'platform-ts', workflowId: 'ping-30d', args: ['rack', '30 days'] }),
     );
     expect(result).toBe('pong after 30 days: rack');
     expect(Number(await env.currentTimeMs()) - simulatedStart).toBeGreaterThanOrEqual(30 * 24 * 3600 * 1000);
-    expect(Date.now() - wallStart).toBeLessThan(30_000);
   });
 });

@@ -1,24 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { TASK_QUEUE } from '../src/temporal/worker-config';
+import { freePort } from './cli-helpers';
+import { LOADED_MACHINE_MS } from './helpers/eventually';
 
 const root = join(__dirname, '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'unwind-stack-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface RunningStack {
   process: ChildProcess;
@@ -36,12 +27,16 @@ async function startStack(port: number, rackPort: number, consolePort: number): 
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const deadline = Date.now() + 90_000;
-  while (!/polling task queue/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`the stack exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`the stack did not come up in 90s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`the stack exited early:\n${output}`))));
+  exited.catch(() => undefined); // once up, its later exit is stopStack's business
+  const timeout = 2 * LOADED_MACHINE_MS;
+  const up = vi.waitFor(
+    () => {
+      if (!/polling task queue/.test(output)) throw new Error(`the stack did not come up within ${timeout} ms:\n${output}`);
+    },
+    { timeout, interval: 200 },
+  );
+  await Promise.race([up, exited]);
   const pids = [...output.matchAll(/started .* \(pid (\d+)\)/g)].map((m) => Number(m[1]));
   return { process: child, output: () => output, pids };
 }
@@ -93,5 +88,5 @@ describe('npm start: the embedded stack', () => {
     await connection.close();
     expect(await stopStack(second)).toBe(0);
     expect(second.pids.filter(isAlive)).toEqual([]);
-  }, 240_000);
+  }, 6 * LOADED_MACHINE_MS); // two starts and stops of the whole stack
 });

@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleUnwindWorkflows, createDevServerEnv, startRackSagaBed, type RackSagaBed } from '../src/testing';
+import { describe, expect, it } from 'vitest';
+import { bundleUnwindWorkflows } from '../src/testing';
 import { fetchHistories, readHistoryCorpus, replayHistories, type CorpusHistory } from '../src/testing/replay';
 import { instanceCreate, ping, sagaStatusQuery } from '../src/workflows';
 import { VERIFY_PLACEMENT_PATCH } from '../src/workflows/instance-create';
+import { useRackTestBed } from './helpers/rack-bed';
 
 type JsonEvent = {
   eventType?: string;
@@ -87,20 +87,10 @@ const reversingCodec: PayloadCodec = {
 };
 
 describe('on a dev server', () => {
-  let env: TestWorkflowEnvironment;
-  let bed: RackSagaBed;
-
-  beforeAll(async () => {
-    env = await createDevServerEnv();
-    bed = await startRackSagaBed(env, { taskQueue: 'versioning', deps: { stream: { chunkMs: 1 } } });
-  });
-  afterAll(async () => {
-    await bed?.stop();
-    await env?.teardown();
-  });
+  const bed = useRackTestBed({ taskQueue: 'versioning', deps: { stream: { chunkMs: 1 } } });
 
   it('takes the new path: verify-placement runs between attach-disk and start-instance, and the patch is marked in its history', async () => {
-    const handle = await env.client.workflow.start(instanceCreate, {
+    const handle = await bed.env.client.workflow.start(instanceCreate, {
       taskQueue: 'versioning',
       workflowId: 'versioning/new-run',
       args: [{ name: 'vm-versioning', cpus: 1, memoryGiB: 2, diskGiB: 10, nics: 1 }],
@@ -123,27 +113,23 @@ describe('on a dev server', () => {
     expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'verifyPlacement')).toBe(true);
 
     // Fetched back by id, or by a visibility query, it replays with the code that ran it.
-    const byId = await replayHistories(fetchHistories(env.client, ['versioning/new-run']));
+    const byId = await replayHistories(fetchHistories(bed.env.client, ['versioning/new-run']));
     expect(byId).toEqual({ replayed: 1, failures: [], stops: [] });
-    let listed = 0;
-    for (let i = 0; i < 50 && listed === 0; i++) {
-      listed = (await replayHistories(fetchHistories(env.client, { query: `WorkflowId = 'versioning/new-run'` }))).replayed;
-      if (listed === 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(listed).toBe(1);
+    // Visibility lists it eventually.
+    await expect.poll(async () => (await replayHistories(fetchHistories(bed.env.client, { query: `WorkflowId = 'versioning/new-run'` }))).replayed).toBe(1);
   });
 
   it('replays histories whose payloads a codec encoded, given the same data converter', async () => {
     const dataConverter = { payloadCodecs: [reversingCodec] };
     const taskQueue = 'versioning-codec';
     const worker = await Worker.create({
-      connection: env.nativeConnection,
+      connection: bed.env.nativeConnection,
       taskQueue,
       workflowBundle: await bundleUnwindWorkflows(),
       activities: {},
       dataConverter,
     });
-    const client = new Client({ connection: env.connection, dataConverter });
+    const client = new Client({ connection: bed.env.connection, dataConverter });
     await worker.runUntil(client.workflow.execute(ping, { taskQueue, workflowId: 'versioning/encoded', args: ['sealed'] }));
     const history = await client.workflow.getHandle('versioning/encoded').fetchHistory();
     const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
