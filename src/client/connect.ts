@@ -1,20 +1,19 @@
 /**
  * The client's factory, {@link createUnwindClient}: connects, and builds the saga API and each
- * saga family's API over the connection. A family's module (and its schemas) loads on first use:
- * a command that only lists sagas never loads the instance, disk, sled or firmware code.
+ * saga family's API over the connection. What the CLI loads to connect: no workflow code (the
+ * messages the client sends are defined in src/schemas/messages.ts), nor the public exports.
  */
-/* eslint-disable @typescript-eslint/no-require-imports -- families load on first use; `require`, as tsx runs the sources through its CJS hook */
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { unwindDataConverter } from '../temporal/codec';
 import { type ConnectionOverrides, connectionConfig, sdkConnectOptions } from '../temporal/connection';
 import { TASK_QUEUE } from '../temporal/worker-config';
-import type { DiskApi } from './disks';
-import type { FirmwareApi } from './firmware';
-import type { InstanceApi } from './instances';
-import { type StartSaga, sagaStarter } from './request-identity';
+import { type DiskApi, diskApi } from './disks';
+import { type FirmwareApi, firmwareApi } from './firmware';
+import { type InstanceApi, instanceApi } from './instances';
+import { sagaStarter } from './request-identity';
 import { type SagaApi, sagaApi } from './sagas';
-import type { SledApi } from './sleds';
+import { type SledApi, sledApi } from './sleds';
 
 /**
  * Options of {@link createUnwindClient}; anything unset comes from Temporal's environment
@@ -59,32 +58,14 @@ export async function createUnwindClient(options: UnwindClientOptions = {}): Pro
   const connection = await Connection.connect(connectOptions);
   const temporal = new Client({ connection, namespace: config.namespace, ...(dataConverter && { dataConverter }) });
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
-  const start: StartSaga = sagaStarter(temporal, taskQueue);
-  const instances = once(() => (require('./instances') as typeof import('./instances')).instanceApi(start));
-  const disks = once(() => (require('./disks') as typeof import('./disks')).diskApi(start));
-  const sleds = once(() => (require('./sleds') as typeof import('./sleds')).sledApi(temporal, start));
-  const firmware = once(() => (require('./firmware') as typeof import('./firmware')).firmwareApi(temporal, taskQueue));
+  const start = sagaStarter(temporal, taskQueue);
   return {
-    get instances() {
-      return instances();
-    },
-    get disks() {
-      return disks();
-    },
-    get sleds() {
-      return sleds();
-    },
-    get firmware() {
-      return firmware();
-    },
+    instances: instanceApi(start),
+    disks: diskApi(start),
+    sleds: sledApi(temporal, start),
+    firmware: firmwareApi(temporal, taskQueue),
     sagas: sagaApi(temporal, taskQueue),
     temporal,
     close: () => connection.close(),
   };
-}
-
-/** `make`, called on the first call only; its value after that. */
-function once<T>(make: () => T): () => T {
-  let made: { value: T } | undefined;
-  return () => (made ??= { value: make() }).value;
 }

@@ -1,6 +1,6 @@
 /**
- * The saga engine's message definitions (its status query, the operator's and approvers'
- * updates), by name and type: exported constants
+ * The sagas' message definitions (the engine's status query, the operator's and approvers'
+ * updates, a sled replacement's hardware report), by name and type: exported constants
  * that the workflows register handlers for and the client sends, so that
  * `handle.executeUpdate(retryUpdate, { args: [{ operator, reason }] })` is typed end to end.
  *
@@ -10,6 +10,7 @@
  */
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import type { ApprovalDecisionInput, ApprovalRecord, OperatorDecisionInput, SagaDecision, SagaStatus } from './saga';
+import type { HardwareReplaced, HardwareReport } from './sled';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as the SDK's own definitions
 const update = <Ret, Args extends any[]>(name: string) => ({ type: 'update', name }) as UpdateDefinition<Ret, Args>;
@@ -47,3 +48,11 @@ export const approveUpdate = update<ApprovalRecord, [ApprovalDecisionInput]>('ap
 /** Rejects the pending approval; the saga unwinds. Same validation as {@link approveUpdate}. */
 export const rejectUpdate = update<ApprovalRecord, [ApprovalDecisionInput]>('reject');
 
+
+/**
+ * A technician reports the new hardware is in: `{ serial, technician }` (`sledReplace`). Refused,
+ * saying why, unless `technician` is one of the replacement's technicians and the saga takes
+ * reports (from the power-off's approval until the new sled is verified). Returns the report as
+ * recorded.
+ */
+export const hardwareReplacedUpdate = update<HardwareReport, [HardwareReplaced]>('hardwareReplaced');

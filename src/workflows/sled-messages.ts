@@ -2,15 +2,11 @@
  * Messages of `sledReplace`: exported constants, so the client and the workflow share one typed
  * definition, and the client loads them without loading the workflow.
  */
-import { defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { HardwareReplaced, HardwareReport } from '../schemas/sled';
+import { defineSignal } from '@temporalio/workflow';
+import type { HardwareReplaced } from '../schemas/sled';
 
-/**
- * A technician reports the new hardware is in: `{ serial, technician }`. Refused, saying why,
- * unless `technician` is one of the replacement's technicians and the saga takes reports (from
- * the power-off's approval until the new sled is verified). Returns the report as recorded.
- */
-export const hardwareReplacedUpdate = defineUpdate<HardwareReport, [HardwareReplaced]>('hardwareReplaced');
+// The update is defined workflow-free, so the client sends it without the workflow SDK.
+export { hardwareReplacedUpdate } from '../schemas/messages';
 
 /**
  * The same report as a signal, for callers that cannot wait for an answer: taken under the same
