@@ -4,18 +4,13 @@
  * a handful of events however long the wait. Measured on the time-skipping server.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
+import { describe, expect, it } from 'vitest';
+import { useSagaTestBed, waitForStatus } from './helpers/saga-env';
 import { approveUpdate, plannedSaga } from './workflows/saga-workflows';
 
 const HOUR = 3_600_000;
 const LIMIT = 2_000;
-let bed: SagaTestBed;
-
-beforeAll(async () => {
-  bed = await startSagaTestBed('approval-history');
-});
-afterAll(async () => bed?.teardown());
+const bed = useSagaTestBed('approval-history');
 
 /** The events of every run of workflow `workflowId`, first run first (following continue-as-new). */
 async function runSizes(workflowId: string, firstRunId: string): Promise<number[]> {

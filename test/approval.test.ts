@@ -1,19 +1,14 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UnwindState } from '../src/schemas/search-attributes';
 import { sagaUnwoundDetails } from '../src/testing';
 import type { ApprovalOptions } from '../src/workflows/saga';
-import { startSagaTestBed, waitForStatus, type SagaTestBed } from './helpers/saga-env';
+import { useSagaTestBed, waitForStatus } from './helpers/saga-env';
 import { approveUpdate, plannedSaga, rejectUpdate, type PlanItem } from './workflows/saga-workflows';
 
 const HOUR = 3_600_000;
-let bed: SagaTestBed;
+const bed = useSagaTestBed('approval');
 let n = 0;
-
-beforeAll(async () => {
-  bed = await startSagaTestBed('approval');
-});
-afterAll(async () => bed?.teardown());
 
 const powerOff: PlanItem = {
   approval: 'approve-power-off',
@@ -136,11 +131,7 @@ describe('awaitApproval', () => {
     expect((await handle.fetchHistory()).events?.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
     await bed.env.sleep('5 hours');
     const reminders = bed.env.client.workflow.getHandle(`${handle.workflowId}/reminders/approve-power-off/${waiting.pendingApproval!.waitId}`);
-    for (let tries = 0; !(await reminders.describe().catch(() => undefined)); tries++) {
-      if (tries > 100) throw new Error('the reminder child never started');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await reminders.describe()).type).toBe('remindPeople');
+    await expect.poll(async () => (await reminders.describe().catch(() => undefined))?.type, { message: 'the reminder child started' }).toBe('remindPeople');
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
     expect((await reminders.describe()).status.name).toBe('CANCELLED');

@@ -1,3 +1,9 @@
+/**
+ * The rack simulator's contract as sagas rely on it, over real HTTP, a fresh rack per test:
+ * idempotency keys, names, the ledger, faults, transactions, invalid requests, undos by the key
+ * of an action that never applied, reverts, and bad input. One file past 400 lines because it
+ * is one contract, read in one place; each describe block is one clause of it.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type MutationInput,
@@ -209,7 +215,9 @@ describe('faults', () => {
     expect(isTransientRackFailure(error)).toBe(true);
     // The saga unwinds while the action is still in flight on the server.
     expect(await t.rack.instances.delete({ actionKey: 'wf/slow' }, 'wf/slow:undo')).toEqual({ undone: false, resourceId: null });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // A second delivery, as slow, is answered after the first one ran (sent later, same latency): refused by the fence too.
+    const patient = createRackClient({ baseUrl: t.server.url, timeoutMs: 60_000 });
+    expect(await failureOf(patient.instances.create(instance, 'wf/slow'))).toMatchObject({ status: 409, code: 'key-undone' });
     expect((await t.rack.inventory()).total).toBe(0);
     expect(await t.rack.ledger({ key: 'wf/slow' })).toEqual([]);
   });
