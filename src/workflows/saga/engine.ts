@@ -29,7 +29,7 @@ import {
 import { formatIssues } from '../../schemas/validation';
 import { ApprovalDesk, LEAN_APPROVAL_PATCH, type ApprovalOptions, type ApprovalResult } from './approval';
 import { now } from './clock';
-import { describeFailure, invalidSaga, stepFailed, stepOf } from './failures';
+import { approvalRejected, describeFailure, invalidSaga, notStarted, stepFailed, stepOf } from './failures';
 import { FaultInjection, readFaults } from './faults';
 import { sagaStatusQuery } from './messages';
 import { OperatorDesk } from './operator-desk';
@@ -148,13 +148,7 @@ class SagaRun implements ScopeOwner, VisibleRun {
       action: async () => {
         const result = await this.approvals.await(name, options, this.visibility.lean);
         if (result.approved) return result;
-        const how = result.outcome === 'expired' ? 'expired without a decision' : `was rejected by ${result.by}`;
-        throw ApplicationFailure.create({
-          type: SagaFailureType.ApprovalRejected,
-          nonRetryable: true,
-          message: `approval "${options.request}" ${how}${result.comment ? `: ${result.comment}` : ''}`,
-          details: [result],
-        });
+        throw approvalRejected(options.request, result);
       },
     });
   }
@@ -180,16 +174,7 @@ class SagaRun implements ScopeOwner, VisibleRun {
 
   runStep<T>(scope: Scope, name: string, definition: StepDefinition<T>): Promise<T> {
     const refusal = this.whyNotStart(scope);
-    if (refusal !== undefined) {
-      return Promise.reject(
-        ApplicationFailure.create({
-          type: SagaFailureType.StepNotStarted,
-          nonRetryable: true,
-          message: `step "${name}" was not started: ${refusal}`,
-          details: [{ step: name }],
-        }),
-      );
-    }
+    if (refusal !== undefined) return Promise.reject(notStarted('step', name, refusal));
     const running = this.startStep(scope, name, definition);
     this.inFlight.set(running, name);
     const settled = () => void this.inFlight.delete(running);
@@ -220,14 +205,7 @@ class SagaRun implements ScopeOwner, VisibleRun {
 
   async runParallel(scope: Scope, name: string, members: readonly GroupMember<unknown>[]): Promise<unknown[]> {
     const refusal = this.whyNotStart(scope);
-    if (refusal !== undefined) {
-      throw ApplicationFailure.create({
-        type: SagaFailureType.StepNotStarted,
-        nonRetryable: true,
-        message: `parallel group "${name}" was not started: ${refusal}`,
-        details: [{ step: name }],
-      });
-    }
+    if (refusal !== undefined) throw notStarted('parallel group', name, refusal);
     this.claim(name);
     if (!Array.isArray(members) || members.some((m) => typeof m !== 'function')) {
       throw invalidSaga(`parallel group "${name}" needs an array of functions (group) => Promise.`, name);

@@ -1,6 +1,6 @@
 /**
  * Failure description: the failures the engine raises about a saga (an invalid saga, a step that
- * failed, a decision its desks refuse) and how any failure reads as data (`describeFailure`, the
+ * failed or never started, an approval refused, a decision its desks refuse) and how any failure reads as data (`describeFailure`, the
  * step it names). Everything that shows a failure — the status, `UnwindError`,
  * `SagaUnwoundDetails`, an operator's notification — describes it here, so they all name the
  * same essential error: the first of the cause chain that is not a wrapper.
@@ -8,10 +8,35 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
 import { causeChain, SagaFailureType } from '../../schemas/failures';
 import type { ErrorSummary } from '../../schemas/saga';
+import type { ApprovalResult } from './approval';
 
 /** The saga is written or run wrongly (a duplicate step name, an undo after the pivot, a bad option): it ends `failed`. */
 export function invalidSaga(message: string, step: string | null): ApplicationFailure {
   return ApplicationFailure.create({ type: SagaFailureType.InvalidSaga, message, nonRetryable: true, details: [{ step }] });
+}
+
+/**
+ * `SagaStepNotStarted`: a step or parallel group `name` asked to start when the saga will not go
+ * on (`why`: it unwinds, stops, a sibling failed). Nothing was registered.
+ */
+export function notStarted(kind: 'step' | 'parallel group', name: string, why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: SagaFailureType.StepNotStarted,
+    nonRetryable: true,
+    message: `${kind} "${name}" was not started: ${why}`,
+    details: [{ step: name }],
+  });
+}
+
+/** `ApprovalRejected`: approval `request` was rejected, or expired into a rejection; the saga unwinds. */
+export function approvalRejected(request: string, result: ApprovalResult): ApplicationFailure {
+  const how = result.outcome === 'expired' ? 'expired without a decision' : `was rejected by ${result.by}`;
+  return ApplicationFailure.create({
+    type: SagaFailureType.ApprovalRejected,
+    nonRetryable: true,
+    message: `approval "${request}" ${how}${result.comment ? `: ${result.comment}` : ''}`,
+    details: [result],
+  });
 }
 
 /**
