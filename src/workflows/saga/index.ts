@@ -42,6 +42,9 @@
  * - Unwinding runs undos last-registered-first (a group's members in parallel), shielded from
  *   cancellation; cancelling the workflow unwinds it. A permanently failing undo makes the saga
  *   `stuck` until {@link retryUpdate} or {@link skipUpdate}.
+ * - `saga.askOperator(name, question)` is a gate a person opens: a step that pages an operator
+ *   and waits for `retry` (a check as the question is run again on every retry).
+ * - {@link forEachBounded} runs children or activities at most so many at a time, deterministically.
  * - An unwound saga fails with `ApplicationFailure` type `SagaUnwound` (`SagaUnwoundDetails`).
  * - {@link sagaStatusQuery} shows everything; `UnwindSaga`, `UnwindState`, `UnwindStep` and
  *   `UnwindProgressAt` are upserted on state changes (and progress at most once a minute).
