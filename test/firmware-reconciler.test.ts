@@ -54,10 +54,11 @@ describe('the firmware reconciler (dev server)', () => {
       120_000,
     );
     expect(listed.rollouts.find((r) => r.workflowId === id)?.counts).toMatchObject({ done: 32, failed: 0 });
-    // However often the reconciler ran, there is one execution of the target's rollout: once all three runs ended.
-    await triggerReconciler(bed.env.client, { taskQueue });
+    // However often the reconciler ran, there is one execution of the target's rollout: once one more run has ended.
     const reconciler = bed.env.client.schedule.getHandle(RECONCILER_SCHEDULE_ID);
-    await eventually(() => reconciler.describe(), ({ info }) => info.numActionsTaken >= 3 && info.runningActions.length === 0, 'the three reconciler runs to end');
+    const taken = (await reconciler.describe()).info.numActionsTaken;
+    await triggerReconciler(bed.env.client, { taskQueue });
+    await eventually(() => reconciler.describe(), ({ info }) => info.numActionsTaken > taken && info.runningActions.length === 0, 'one more reconciler run to end');
     const executions: string[] = [];
     for await (const e of bed.env.client.workflow.list({ query: `WorkflowId = '${id}'` })) executions.push(e.runId);
     expect(executions).toHaveLength(1);
