@@ -233,7 +233,8 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(final.runs).toBeGreaterThan(runsBefore);
   });
 
-  it('pages an operator for a drive that never returns while the rollout goes on elsewhere; retry finishes it', async () => {
+  // Every simulated poll of the absent drive is an activity the server waits for in real time: minutes under load.
+  it('pages an operator for a drive that never returns while the rollout goes on elsewhere; retry finishes it', { timeout: 600_000 }, async () => {
     const target = await freshRack();
     const stuck = 'sled-3-ssd-1';
     await bed.testRack.rack.faults.drive({ ssdId: stuck, kind: 'never-returns' });
