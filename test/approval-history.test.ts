@@ -63,7 +63,7 @@ describe('an approval waiting three months with hourly reminders', () => {
     const t0 = Date.parse(asking.pendingApproval!.since);
 
     await bed.env.sleep('90 days');
-    const late = await waitForStatus(handle, (s) => s.pendingApproval?.escalatedAt !== null);
+    const late = await waitForStatus(handle, (s) => typeof s.pendingApproval?.escalatedAt === 'string');
     expect(late.pendingApproval?.approvers).toEqual(['alice', 'lead']);
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'lead', comment: 'finally' }] });
     expect(await handle.result()).toMatchObject({ 'approve-power-off': 'approved' });

@@ -95,7 +95,7 @@ describe('awaitApproval', () => {
     const early = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'oncall-lead' }] }).catch((err: unknown) => err);
     expect(early).toBeInstanceOf(WorkflowUpdateFailedError);
     await bed.env.sleep('13 hours');
-    const escalated = await waitForStatus(handle, (s) => s.pendingApproval?.escalatedAt !== null);
+    const escalated = await waitForStatus(handle, (s) => typeof s.pendingApproval?.escalatedAt === 'string');
     expect(escalated.pendingApproval?.approvers).toContain('oncall-lead');
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'oncall-lead' }] });
     expect(await handle.result()).toMatchObject({ 'approve-power-off': 'approved' });
