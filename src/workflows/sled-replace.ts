@@ -85,7 +85,7 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
         await refuseUnknownSled(sledId);
         return rackOneShot.sledsUpdate({ sledId, provisionable: false }, ctx.key);
       },
-      undo: (ctx) => rackUndo.sledsRevert({ actionKey: ctx.key }, `${ctx.key}/undo`),
+      undo: (ctx) => rackUndo.sledsRevert(...ctx.undoKey),
     });
     const evacuation = newProgress(saga, evacuationReport);
     let evacuations = 0;
