@@ -5,6 +5,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SagaStatus } from '../../src/schemas/saga';
+import { whenQuiescent } from '../../src/testing/quiescent';
 import { retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from '../../src/workflows';
 
 export const REQUEST = 'histories';
@@ -34,17 +35,8 @@ export async function decide(handle: WorkflowHandle, state: 'needs-operator' | '
   await handle.executeUpdate(update, { args: [{ ...operator, waitId: paused.waitingFor!.waitId }] });
 }
 
-/** Waits until nothing is pending: cancelling then is the same on every server (see the harness's cancel mode). */
-export async function quiescent(handle: WorkflowHandle): Promise<void> {
-  let lastLength = -1;
-  for (;;) {
-    const { raw, historyLength } = await handle.describe();
-    const idle = !raw.pendingActivities?.length && !raw.pendingWorkflowTask;
-    if (idle && historyLength === lastLength) return;
-    lastLength = idle ? historyLength : -1;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Waits until nothing is pending (see whenQuiescent). */
+export const quiescent = (handle: WorkflowHandle) => whenQuiescent(handle, 60_000);
 
 /** Every run of a workflow, oldest first, following each run back to the one it continued. */
 export async function runsOf(c: TestWorkflowEnvironment['client'], workflowId: string): Promise<string[]> {

@@ -28,6 +28,7 @@ import { unwindBookkeepingViolation } from './bookkeeping';
 import { renderProofTable } from './proof-table';
 import type { SagaWorkflow } from './harness';
 import { SagaContractViolation } from './violation';
+import { whenQuiescent } from './quiescent';
 
 /** One way of failing a step; see the table in the module's header. */
 export type ProofMode =
@@ -192,24 +193,11 @@ export async function proveSaga<P, R>(
     }
   }
 
-  /**
-   * Waits until no activity is pending: the held step's action has applied its effect and the
-   * rest of the saga waits on it. Cancelling then is the same on every server; the
-   * time-skipping server mishandles an activity that completes while its cancellation is being
-   * requested (a race the engine's own tests cover on their own).
-   */
+  /** Waits until the held step's action applied its effect and the rest of the saga waits on it. */
   async function quiescent(handle: WorkflowHandle): Promise<void> {
-    const deadline = Date.now() + runner.timeoutMs;
-    let lastLength = -1;
-    for (;;) {
-      const { raw, historyLength } = await handle.describe();
-      const idle = !raw.pendingActivities?.length && !raw.pendingWorkflowTask;
-      // Idle twice in a row with no new event: no task is about to schedule one either.
-      if (idle && historyLength === lastLength) return;
-      lastLength = idle ? historyLength : -1;
-      if (Date.now() > deadline) throw new Violation(`still busy after ${runner.timeoutMs} ms while step was held`);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+    await whenQuiescent(handle, runner.timeoutMs, POLL_MS).catch(() => {
+      throw new Violation(`still busy after ${runner.timeoutMs} ms while step was held`);
+    });
   }
 
   async function status(handle: WorkflowHandle): Promise<SagaStatus> {
