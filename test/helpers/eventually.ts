@@ -23,7 +23,7 @@ export function eventually<T>(
 ): Promise<T> {
   return vi.waitFor(
     async () => {
-      const value = await withinRead(read()).catch((error: unknown) => {
+      const value = await read().catch((error: unknown) => {
         throw new Error(`${what} did not happen within ${timeoutMs} ms; the last read failed: ${(error as Error).message}`, { cause: error });
       });
       if (!done(value)) throw new Error(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value, null, 2)?.slice(0, 2_000)}`);
@@ -34,16 +34,14 @@ export function eventually<T>(
 }
 
 /**
- * How long one read may take before it counts as not yet and the next is sent: a query sent
- * while a run continues as new can go unanswered for a minute on the time-skipping server,
- * while the same query sent again a moment later is answered at once.
+ * `pending`, or a failure once it went `ms` unanswered, so a poll sends its next read instead:
+ * a status query sent while a run continues as new can go unanswered for a minute on the
+ * time-skipping server, while the same query sent again a moment later is answered at once.
  */
-const READ_LIMIT_MS = 5_000;
-
-function withinRead<T>(pending: Promise<T>): Promise<T> {
+export function answeredWithin<T>(pending: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${READ_LIMIT_MS} ms`)), READ_LIMIT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }

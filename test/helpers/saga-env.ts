@@ -13,7 +13,7 @@ import { quietLogger } from '../../src/testing/worker';
 import { createOperatorActivities } from '../../src/activities/notify-operator';
 import type { PersonNotification, OperatorNotification, SagaStatus } from '../../src/schemas/saga';
 import { sagaStatusQuery } from '../../src/workflows/saga';
-import { eventually, LOADED_MACHINE_MS } from './eventually';
+import { answeredWithin, eventually, LOADED_MACHINE_MS } from './eventually';
 import { createLedgerActivities, FakeLedger } from './ledger';
 import { useBed } from './use-bed';
 
@@ -78,7 +78,8 @@ export function useSagaTestBed(taskQueue: string, options: SagaTestBedOptions = 
 
 /** Polls the saga's status until `predicate` holds; fails with the last status after `timeoutMs`. */
 export function waitForStatus(handle: WorkflowHandle, predicate: (s: SagaStatus) => boolean, timeoutMs = LOADED_MACHINE_MS): Promise<SagaStatus> {
-  return eventually(() => handle.query(sagaStatusQuery), predicate, `the status of ${handle.workflowId} to match`, timeoutMs, 50);
+  // A query the worker answers in milliseconds: one unanswered for 10 s is sent again.
+  return eventually(() => answeredWithin(handle.query(sagaStatusQuery), 10_000), predicate, `the status of ${handle.workflowId} to match`, timeoutMs, 50);
 }
 
 /** How a saga ended, or the status it paused in. */
