@@ -6,6 +6,7 @@
  * one (test/chaos.test.ts); `npm run bench -- chaos` the full thousand.
  */
 import { OperatorActionRefusedError, SagaCancelledError, SagaConflictError, SagaUnwoundError, type SagaHandle, type UnwindClient } from '../../client';
+import { boundedMap } from '../../client/bounded-map';
 import type { RackClient } from '../../rack';
 import type { StepStatus } from '../../schemas/saga';
 import { type ChaosOutcome, type ChaosSaga, type ChaosViolation, checkChaos } from './checks';
@@ -255,23 +256,19 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
 
   // Bounded concurrency: a slot takes the next request only once one finishes, so deletes and
   // migrations act on instances that earlier creates finished.
-  let nextIndex = 0;
   let lastReport = Date.now();
-  const slots = Array.from({ length: Math.min(concurrency, total) }, async () => {
-    while (nextIndex < total) {
-      const index = nextIndex++;
-      const request = workload.request(index);
-      const saga = await runOne(index, request);
-      workload.settled(request, { completed: saga.outcome === 'completed', instanceId: saga.result?.instanceId as string | undefined });
-      sagas.push(saga);
-      if (Date.now() - lastReport > 5_000) {
-        lastReport = Date.now();
-        progress(`chaos: ${sagas.length}/${total} sagas ended (${summarize(sagas)}) in ${Math.round((Date.now() - started) / 1000)}s`);
-      }
+  const runNext = async (index: number) => {
+    const request = workload.request(index);
+    const saga = await runOne(index, request);
+    workload.settled(request, { completed: saga.outcome === 'completed', instanceId: saga.result?.instanceId as string | undefined });
+    sagas.push(saga);
+    if (Date.now() - lastReport > 5_000) {
+      lastReport = Date.now();
+      progress(`chaos: ${sagas.length}/${total} sagas ended (${summarize(sagas)}) in ${Math.round((Date.now() - started) / 1000)}s`);
     }
-  });
+  };
   try {
-    await Promise.all(slots);
+    await boundedMap(Array.from({ length: total }, (_, index) => index), concurrency, runNext);
   } finally {
     running = false;
     await Promise.all([...killers, desk]);
