@@ -40,6 +40,7 @@ const CASES: Record<string, Case[]> = {
   show: [
     { args: ['show', ''], says: ['<id> must not be empty'] },
     { args: ['show', 'disk-create/d', '--graph', 'png'], says: ["'--graph <format>' argument 'png' is invalid"] },
+    { args: ['show', 'disk-create/d'], env: { UNWIND_STATUS_TIMEOUT: 'soon' }, says: ["UNWIND_STATUS_TIMEOUT: 'soon' is not a duration"] },
   ],
   retry: [
     { args: ['retry', 'disk-create/d', '--as', 'ada'], says: ["required option '--reason <text>' not specified"] },

@@ -20,7 +20,8 @@ export function runUnwind(args: readonly string[], env: Record<string, string | 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'unwind.js'), ...args], {
       cwd: root,
-      env: { ...process.env, UNWIND_DEBUG: undefined, NO_COLOR: '1', ...env },
+      // A worker on a loaded machine may take longer than the 5 s an operator waits for a status.
+      env: { ...process.env, UNWIND_DEBUG: undefined, NO_COLOR: '1', UNWIND_STATUS_TIMEOUT: '60s', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

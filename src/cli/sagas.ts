@@ -20,8 +20,15 @@ const LIST_FLAGS = { state: '--state', saga: '--saga', stalledFor: '--stalled', 
 /** The flag each field of an operator decision comes from. */
 const DECISION_FLAGS = { operator: '--as', reason: '--reason', step: '--step', waitId: '--wait-id' } as const;
 
-/** How long `unwind show` waits for a worker to answer the status query. */
-const STATUS_TIMEOUT_MS = 5_000;
+/**
+ * How long `unwind show` waits for a worker to answer the status query: `UNWIND_STATUS_TIMEOUT`
+ * (a duration such as 30s), 5 s unless set — an operator waits no longer; scripts and tests on
+ * a loaded machine may.
+ */
+function statusTimeoutMs(): number {
+  const text = process.env.UNWIND_STATUS_TIMEOUT;
+  return text === undefined || text.trim() === '' ? 5_000 : parseDuration(text, 'UNWIND_STATUS_TIMEOUT');
+}
 
 /** Registers `unwind list`, `show`, `retry`, `skip` and `unwind` on `program`. */
 export function register(program: Command, context: CliContext): void {
@@ -71,7 +78,8 @@ Examples:
       'after',
       `
 The steps come from the saga's status query, which a worker answers; without one, only what
-visibility knows (state, step, times) is shown.
+visibility knows (state, step, times) is shown. A worker has 5 s to answer
+(UNWIND_STATUS_TIMEOUT, e.g. 30s, to wait longer).
 
 Examples:
   $ unwind show disk-create/data-1
@@ -80,8 +88,9 @@ Examples:
   $ unwind show instance-create/web-1 --graph dot | dot -Tsvg > saga.svg`,
     )
     .action(async (id: string, opts: { json?: boolean; graph?: GraphFormat }) => {
+      const timeoutMs = statusTimeoutMs();
       const client = await context.temporal();
-      const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf((signal) => client.sagas.handle(id).status({ signal }))]);
+      const [summary, answer] = await Promise.all([client.sagas.describe(id), statusOf((signal) => client.sagas.handle(id).status({ signal }), timeoutMs)]);
       const status = 'status' in answer ? settled(answer.status, summary) : null;
       const statusError = 'error' in answer ? answer.error : undefined;
       if (opts.graph) {
@@ -173,13 +182,13 @@ export function settled(status: SagaStatus, summary: { state: SagaState | null; 
 }
 
 /** The status query, bounded in time: without a worker it would wait for one indefinitely. */
-async function statusOf(query: (signal: AbortSignal) => Promise<SagaStatus>): Promise<{ status: SagaStatus } | { error: string }> {
+async function statusOf(query: (signal: AbortSignal) => Promise<SagaStatus>, timeoutMs: number): Promise<{ status: SagaStatus } | { error: string }> {
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), STATUS_TIMEOUT_MS);
+  const timer = setTimeout(() => stop.abort(), timeoutMs);
   try {
     return { status: await query(stop.signal) };
   } catch (error) {
-    if (stop.signal.aborted) return { error: `no worker answered the status query within ${formatDuration(STATUS_TIMEOUT_MS)}` };
+    if (stop.signal.aborted) return { error: `no worker answered the status query within ${formatDuration(timeoutMs)}` };
     return { error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
