@@ -1,3 +1,8 @@
+/**
+ * The CLI's saga views rendered from statuses built here: the step tree, `unwind show`, residue,
+ * the list table, graphs and `--wait` output. One file past 400 lines on purpose: every view
+ * reads the same status fixtures, built once at its top.
+ */
 import { describe, expect, it } from 'vitest';
 import type { SagaSummary } from '../src/client';
 import { describeProgress, renderOutcome } from '../src/cli/saga-start';

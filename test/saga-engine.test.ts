@@ -1,3 +1,8 @@
+/**
+ * The saga engine's contract, clause by clause (one describe each), on the time-skipping server
+ * with a worker serving planned test sagas over a fake ledger. One file past 400 lines on
+ * purpose: every clause shares one server and worker, which a second file would start again.
+ */
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
