@@ -28,7 +28,7 @@ import {
 } from '../src/testing';
 import {
   diskCreate,
-  hardwareReplacedSignal,
+  hardwareReplacedUpdate,
   instanceCreate,
   instanceDelete,
   instanceMigrate,
@@ -154,7 +154,7 @@ describe('every saga in src/workflows passes proveSaga', () => {
       replaced.add(handle.workflowId);
       const serial = `SN-${replaced.size}`;
       await rack().sleds.update({ sledId: p.sledId, serial }, `technician/${handle.workflowId}`);
-      await handle.signal(hardwareReplacedSignal, { serial, technician: 'tech-1' });
+      await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial, technician: 'tech-1' }] });
     };
     proven(
       await bed.harness.proveSaga(sledReplace, params, {

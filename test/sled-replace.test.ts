@@ -10,7 +10,7 @@ import { RequestId } from '../src/schemas/request';
 import { createTimeSkippingEnv, sagaUnwoundDetails, startRackSagaBed, type RackSagaBed } from '../src/testing';
 import {
   approveUpdate,
-  hardwareReplacedSignal,
+  hardwareReplacedUpdate,
   instanceCreate,
   rejectUpdate,
   remindPeople,
@@ -18,7 +18,6 @@ import {
   sagaStatusQuery,
   sledReplace,
 } from '../src/workflows';
-import { hardwareReplacedUpdate } from '../src/workflows/sled-replace';
 
 const HOUR = 3_600_000;
 const ssds = [{}, {}];
@@ -117,7 +116,7 @@ describe('sledReplace on the time-skipping server', () => {
     const simulatedStart = Number(await env.currentTimeMs());
     await env.sleep('21 days');
     await rack().sleds.update({ sledId: 'sled-0', serial: 'NEW-0001' }, 'technician/swap-sled-0');
-    await handle.signal(hardwareReplacedSignal, { serial: 'NEW-0001', technician: 'tech-1' });
+    await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'NEW-0001', technician: 'tech-1' }] });
     const result = await handle.result();
 
     expect(result).toMatchObject({ sledId: 'sled-0', newSerial: 'NEW-0001' });
@@ -183,7 +182,7 @@ describe('sledReplace on the time-skipping server', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
     await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
     await rack().sleds.update({ sledId: 'sled-1', serial: 'ACTUAL-9' }, 'technician/swap-sled-1');
-    await handle.signal(hardwareReplacedSignal, { serial: 'TYPO-9', technician: 'tech-1' });
+    await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'TYPO-9', technician: 'tech-1' }] });
     const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
     expect(paused.waitingFor).toMatchObject({ step: 'verify-new-sled', actions: ['retry'] });
     expect(paused.waitingFor?.error.message).toMatch(/reports serial ACTUAL-9, but the technician reported TYPO-9/);
@@ -198,7 +197,7 @@ describe('sledReplace on the time-skipping server', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
     await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
     await rack().sleds.update({ sledId: 'sled-2', serial: 'NEW-2' }, 'technician/swap-sled-2');
-    await handle.signal(hardwareReplacedSignal, { serial: 'NEW-2', technician: 'tech-1' });
+    await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'NEW-2', technician: 'tech-1' }] });
 
     // The action ran (the hardware is reported), then the injected failure past the pivot pauses the saga.
     const paused = await waitFor(handle, (s) => s.state === 'needs-operator');
@@ -257,7 +256,7 @@ describe('sledReplace: retries, typos and technicians', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
     await waitFor(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
     await rack().sleds.update({ sledId: 'sled-0', serial: 'EVAC-1' }, 'technician/evac-retry-sled-0');
-    await handle.signal(hardwareReplacedSignal, { serial: 'EVAC-1', technician: 'tech-1' });
+    await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'EVAC-1', technician: 'tech-1' }] });
     const result = await resultWithin(handle, 30_000);
     expect(result).toMatchObject({ sledId: 'sled-0', newSerial: 'EVAC-1' });
     expect([...result.evacuated].sort()).toEqual(instances);

@@ -16,7 +16,7 @@ import { sagaUnwoundDetails } from '../src/testing';
 import {
   approveUpdate,
   diskCreate,
-  hardwareReplacedSignal,
+  hardwareReplacedUpdate,
   instanceCreate,
   instanceDelete,
   instanceMigrate,
@@ -114,7 +114,7 @@ describe('sledReplace', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', comment: 'go' }] });
     await waitForStatus(handle, (s) => s.steps.some((x) => x.name === 'await-hardware' && x.state === 'running'));
     await rack().sleds.update({ sledId: 'sled-7', serial: 'NEW-7' }, 'technician/swap-sled-7');
-    await handle.signal(hardwareReplacedSignal, { serial: 'NEW-7', technician: 'tech-1' });
+    await handle.executeUpdate(hardwareReplacedUpdate, { args: [{ serial: 'NEW-7', technician: 'tech-1' }] });
     await completed(handle);
     steps = await stepsBeforePivot(handle);
     expect(steps).toEqual(['mark-non-provisionable', 'evacuate', 're-replicate', 'approve-power-off']);

@@ -12,5 +12,5 @@ export { instanceDelete } from './instance-delete';
 export { instanceMigrate } from './instance-migrate';
 export { ping, pingAfter } from './ping';
 export { remindPeople } from './remind-people';
-export { hardwareReplacedSignal, sledReplace } from './sled-replace';
+export { hardwareReplacedUpdate, sledReplace } from './sled-replace';
 export { approveUpdate, rejectUpdate, retryUpdate, sagaStatusQuery, skipUpdate, unwindUpdate } from './saga';

@@ -30,15 +30,7 @@
  * request is recorded and the replacement goes forward: the sled is already dark, and stopping
  * half-way would leave it neither in service nor replaced (terminate the workflow to stop it).
  */
-import {
-  ApplicationFailure,
-  condition,
-  executeChild,
-  log,
-  ParentClosePolicy,
-  setHandler,
-  WorkflowIdReusePolicy,
-} from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, ParentClosePolicy, setHandler, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import { FailureType, SagaFailureType } from '../schemas/failures';
 import { sagaIds } from '../schemas/instance';
 import type { ReportDefinition } from '../schemas/report';
@@ -56,10 +48,11 @@ import { formatIssues, parseWorkflowInput } from '../schemas/validation';
 import { instanceMigrate } from './instance-migrate';
 import { startReminders } from './remind-people';
 import { describeFailure, forEachBounded, runSaga, type Saga } from './saga';
-import { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
 import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 
-export { hardwareReplacedSignal, hardwareReplacedUpdate } from './sled-messages';
+// Defined workflow-free, so the client sends it without loading this workflow.
+import { hardwareReplacedUpdate } from '../schemas/messages';
+export { hardwareReplacedUpdate };
 
 /** Where the replacement stands for a technician's report. */
 type HardwarePhase = 'before-approval' | 'taking-reports' | 'verified';
@@ -69,13 +62,6 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
   const input = parseWorkflowInput(SledReplaceParams, params, 'sledReplace');
   const hardware = new HardwareDesk(input);
   setHandler(hardwareReplacedUpdate, (report) => hardware.take(report), { validator: (report) => void hardware.check(report) });
-  setHandler(hardwareReplacedSignal, (report) => {
-    try {
-      hardware.take(report);
-    } catch (err) {
-      log.warn('hardwareReplaced signal refused', { error: describeFailure(err).message });
-    }
-  });
 
   return runSaga('sledReplace', async (saga) => {
     const { sledId } = input;
