@@ -641,7 +641,7 @@ describe('bad input over HTTP: 400 naming what is wrong, nothing changed', () =>
     for (const op of ['*', ...Object.keys(mutations)]) expect(unknown.json.error?.message).toContain(op);
     for (const resource of Object.keys(resources)) expect(unknown.json.error?.message).toContain(resource);
     const near = await call('POST', '/v1/faults/rules', JSON.stringify({ operation: 'regions.ensur', permanent: 'refused' }));
-    expect(near.json.error?.message).toMatch(/regions\.ensure, regions\.delete, regions\.list, regions\.get/);
+    expect(near.json.error?.message).toMatch(/regions\.ensure, regions\.delete, regions\.move, regions\.list, regions\.get/);
     const clear = await call('DELETE', '/v1/faults?operation=nosuch.op');
     expect(clear).toMatchObject({ status: 400, json: { error: { code: 'unknown-operation' } } });
     expect((await t.rack.faults.get()).rules).toEqual([]);
