@@ -3,7 +3,8 @@
  * fast the operator CLI starts, as an operator meets it — the wall time of the whole
  * `node bin/unwind.js …` process, from spawn to exit — for `--help`, `--version` and `list`
  * against a local dev server this bench starts (unwind's search attributes, a few finished sagas
- * to list). Node's own start (`node -e 0`) is measured beside them, for scale.
+ * to list). Node's own start (`node -e 0`) and loading Temporal's client alone are measured
+ * beside them, for scale: the second is the floor of any command that talks to Temporal.
  *
  * It builds a copy of the checkout at a commit (test/helpers/built-cli.ts; HEAD unless
  * --commit, CLI_BENCH_COMMIT) as `npm run build` does, and times that copy's bin/unwind.js: what
@@ -145,6 +146,13 @@ async function measure({ root: cwd, bin }: BuiltCli, options: Settings): Promise
         samplesMs: [],
       },
       { command: 'node -e 0 (node alone)', args: ['-e', '0'], check: (r) => r.code === 0, samplesMs: [] },
+      // The floor of any command that talks to Temporal: loading the SDK's client (protobuf, gRPC).
+      {
+        command: 'node: require the SDK client',
+        args: ['-e', "require('@temporalio/client')"],
+        check: (r) => r.code === 0,
+        samplesMs: [],
+      },
     ];
     // Visibility is eventually consistent: the warm-up list waits until every saga is listed.
     const deadline = Date.now() + 60_000;
