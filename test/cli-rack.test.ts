@@ -103,7 +103,7 @@ describe('exit codes', () => {
       unwind('rack', 'fault', 'next', 'regions.ensur', '--kind', 'transient'),
     ]);
     expect(expectOneLineError(unknown, 2)).toMatch(/^unwind: unknown operation 'nosuch\.op'; valid operations are \* .*regions\.ensure/);
-    expect(expectOneLineError(near, 2)).toContain("unknown operation 'regions.ensur'; the operations of regions are regions.ensure, regions.delete, regions.list, regions.get");
+    expect(expectOneLineError(near, 2)).toContain("unknown operation 'regions.ensur'; the operations of regions are regions.ensure, regions.delete, regions.move, regions.list, regions.get");
     expect(await rack.faults.get()).toMatchObject({ rules: [], scripted: [] });
   });
 

@@ -31,7 +31,7 @@ export function isFaultOperation(operation: string): boolean {
 
 /**
  * The valid operations, for a message refusing `operation`: those of its resource when the
- * resource exists (`regions.ensur` → `regions.ensure, regions.delete, regions.list, regions.get`),
+ * resource exists (`regions.ensur` → `regions.ensure, regions.delete, regions.move, regions.list, regions.get`),
  * else every one.
  */
 export function validFaultOperations(operation: string): string {
