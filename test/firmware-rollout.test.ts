@@ -348,8 +348,18 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     await expect.poll(async () => (await bed.testRack.rack.list('ssds')).some((x) => x.state === 'resetting')).toBe(true);
     const first = (await bed.testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
     const wave = bed.env.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
-    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
     await wave.cancel();
+    // The drives come back only once the wave has taken the cancellation in (a workflow task
+    // completed after it): otherwise, on a loaded machine, the first update could finish and the
+    // wave start the next before it saw the request.
+    await expect
+      .poll(async () => {
+        const events = (await wave.fetchHistory()).events ?? [];
+        const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+        return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
+      })
+      .toBe(true);
+    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
     const ended = await endOrPause<FirmwareRolloutStatus>(handle, (s) => s.state === 'needs-operator', 240_000);
     expect(ended).toHaveProperty('completed');
     const final = (ended as { completed: FirmwareRolloutStatus }).completed;
