@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import type { UnwindClient, UnwindClientOptions } from '../client';
+import type { VisibilityConnection } from '../client/visibility-wire';
 import type { RackClient, RackClientOptions } from '../rack/client';
 import { loadEncryptionKeys } from '../temporal/codec';
 import {
@@ -14,6 +15,7 @@ import {
   ConnectionConfigError,
   type ConnectionOverrides,
   type ConnectionSetting,
+  type SdkConnectOptions,
   type TlsConfig,
   connectionConfig,
   sdkConnectOptions,
@@ -82,6 +84,12 @@ export interface CliContext {
    * before connecting.
    */
   temporal(): Promise<UnwindClient>;
+  /**
+   * A connection for reading visibility alone (`unwind list`), without Temporal's client: the
+   * same settings and checks as {@link temporal}, built once and closed with it. Nothing is
+   * sent until a page is fetched; a failure to connect rejects then, as the client's would.
+   */
+  visibility(): Promise<VisibilityConnection>;
   /** Writes a line (or lines) of text to stdout. */
   print(text: string): void;
   /** Writes `data` to stdout as indented JSON: the `--json` form of a command's output. */
@@ -129,6 +137,7 @@ export function createCliContext(program: Command, options: CliContextOptions = 
   const color = colorEnabled(io.stdout, io.env);
   let rack: RackClient | undefined;
   let temporal: Promise<UnwindClient> | undefined;
+  let visibility: Promise<VisibilityConnection> | undefined;
   const globals = () => program.opts<GlobalOptions>();
 
   const context: CliContext = {
@@ -161,6 +170,16 @@ export function createCliContext(program: Command, options: CliContextOptions = 
       temporal ??= Promise.resolve().then(() => connect(context.connection(), flagOverrides(globals()), io.env, options.connectTemporal));
       return temporal;
     },
+    visibility() {
+      visibility ??= Promise.resolve().then(() => {
+        const config = context.connection();
+        const sdkOptions = checkedConnection(config);
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, as the client is
+        const { openVisibility } = require('../client/visibility-wire') as typeof import('../client/visibility-wire');
+        return openVisibility(sdkOptions, config.namespace);
+      });
+      return visibility;
+    },
     print(text) {
       io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     },
@@ -185,7 +204,10 @@ export function createCliContext(program: Command, options: CliContextOptions = 
     },
     async close() {
       const pending = temporal;
+      const reader = visibility;
       temporal = undefined;
+      visibility = undefined;
+      (await reader?.catch(() => undefined))?.close();
       if (!pending) return;
       const client = await pending.catch(() => undefined);
       await client?.close();
@@ -249,19 +271,26 @@ export function parseAddress(value: string, source = '--address'): string {
   return value.trim();
 }
 
-async function connect(config: ConnectionConfig, overrides: ConnectionOverrides, env: NodeJS.ProcessEnv, connectTemporal: ConnectTemporal | undefined): Promise<UnwindClient> {
-  // Check what came from the environment or the profile file as the flags were checked when
-  // parsed: a typo is exit 2, not an outage after a 10 s timeout.
+/**
+ * Checks what came from the environment or the profile file as the flags were checked when
+ * parsed (a typo is exit 2, not an outage after a 10 s timeout) and reads the TLS files (a
+ * missing file is the operator's typo, not an outage).
+ * @returns the options to connect with.
+ */
+function checkedConnection(config: ConnectionConfig): SdkConnectOptions {
   parseAddress(config.address, config.sources.address);
   if (config.namespace.trim() === '') throw usageError(`${config.sources.namespace ?? 'the namespace'} must not be empty`, "give a namespace, e.g. 'default'");
-  // Read the TLS files and the encryption keys first: a missing file is the operator's typo
-  // (exit 2), not an outage.
   try {
-    sdkConnectOptions(config);
+    return sdkConnectOptions(config);
   } catch (error) {
     if (error instanceof ConnectionConfigError) throw usageError(error.message, CONNECTION_HINT);
     throw error;
   }
+}
+
+async function connect(config: ConnectionConfig, overrides: ConnectionOverrides, env: NodeJS.ProcessEnv, connectTemporal: ConnectTemporal | undefined): Promise<UnwindClient> {
+  checkedConnection(config);
+  // The encryption keys too: a missing key file is a typo (exit 2).
   try {
     loadEncryptionKeys(env);
   } catch (error) {

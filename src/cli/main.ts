@@ -15,6 +15,7 @@ import { type CliIndex, type RegisterCommands, bareProgram, commandNamed, finish
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on use; `require`, as tsx runs the sources through its CJS hook */
 /** Each command group's module, loaded only when a command of it runs. */
 const groupLoaders: Record<CommandGroupName, () => RegisterCommands> = {
+  list: () => (require('./list') as typeof import('./list')).register,
   sagas: () => (require('./sagas') as typeof import('./sagas')).register,
   approvals: () => (require('./approvals') as typeof import('./approvals')).register,
   errors: () => (require('./errors') as typeof import('./errors')).register,

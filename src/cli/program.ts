@@ -34,6 +34,7 @@ import { register as registerErrors } from './errors';
 import { register as registerFirmware } from './firmware';
 import { register as registerDisk } from './disk';
 import { register as registerInstance } from './instance';
+import { register as registerList } from './list';
 import { register as registerRack } from './rack';
 import { register as registerSagas } from './sagas';
 import { register as registerSled } from './sled';
@@ -43,6 +44,7 @@ export type { RegisterCommands } from './program-base';
 
 /** Every command group, in the order `unwind --help` lists them, named by its module (src/cli/<name>.ts). */
 export const commandGroups = [
+  { name: 'list', register: registerList },
   { name: 'sagas', register: registerSagas },
   { name: 'approvals', register: registerApprovals },
   { name: 'errors', register: registerErrors },

@@ -1,5 +1,5 @@
 /**
- * The saga commands: `unwind list`, `unwind show`, and the operator actions `unwind retry`,
+ * The saga commands: `unwind show` and the operator actions `unwind retry`,
  * `unwind skip`, `unwind unwind`. They work on any unwind saga, whatever its type.
  *
  * An operator action decides one wait (its wait id, shown by `unwind show`): `--wait-id` names
@@ -7,16 +7,13 @@
  * ends meanwhile refuses the decision instead of a later wait taking it.
  */
 import { type Command, Option } from 'commander';
-import type { SagaListFilter } from '../client';
-import { FINAL_SAGA_STATES, OperatorDecisionInput, SagaState, type OperatorAction, type SagaStatus } from '../schemas/saga';
-import { type CliContext, loadUnwindClient } from './context';
+import { FINAL_SAGA_STATES, OperatorDecisionInput, type OperatorAction, type SagaState, type SagaStatus } from '../schemas/saga';
+import type { CliContext } from './context';
 import { CliError, ExitCode, usageError } from './exit-codes';
 import { checkFlags } from './flags';
 import { formatDuration, parseDuration } from './format';
-import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaList, renderSagaView, residueKeys } from './saga-view';
+import { GRAPH_FORMATS, type GraphFormat, renderDot, renderMermaid, renderSagaView, residueKeys } from './saga-view';
 
-/** The flag each field of a `list` filter comes from. */
-const LIST_FLAGS = { state: '--state', saga: '--saga', stalledFor: '--stalled', limit: '--limit' } as const;
 /** The flag each field of an operator decision comes from. */
 const DECISION_FLAGS = { operator: '--as', reason: '--reason', step: '--step', waitId: '--wait-id' } as const;
 
@@ -30,44 +27,8 @@ function statusTimeoutMs(): number {
   return text === undefined || text.trim() === '' ? 5_000 : parseDuration(text, 'UNWIND_STATUS_TIMEOUT');
 }
 
-/** Registers `unwind list`, `show`, `retry`, `skip` and `unwind` on `program`. */
+/** Registers `unwind show`, `retry`, `skip` and `unwind` on `program`. */
 export function register(program: Command, context: CliContext): void {
-  program
-    .command('list')
-    .description('list sagas by state, type or lack of progress, newest first')
-    .addOption(new Option('--state <state>', 'only sagas in this state (see below)').choices(SagaState.options))
-    .option('--saga <type>', 'only sagas of this type, e.g. instanceCreate')
-    .option('--stalled <duration>', 'only running sagas with no progress for this long, e.g. 10m, 2h', (v) => positiveDuration(v, '--stalled'))
-    .option('--limit <n>', 'at most this many rows (default 100)', (v) => parseLimit(v))
-    .option('--json', 'print machine-readable JSON')
-    .addHelpText(
-      'after',
-      `
-States: running, unwinding, needs-operator, stuck and awaiting-approval list only sagas whose
-workflow is still open. completed, unwound, unwound-with-residue (an operator skipped an undo:
-what its action did stays; see 'unwind show') and cancelled are how a saga ended; failed is a saga
-an error escaped (e.g. after its pivot, where nothing is undone) or whose workflow was ended
-from outside (terminated, timed out) before it could record its end: the STATE column then says
-how, e.g. 'failed (terminated)'. A workflow cancelled from outside likewise shows as cancelled.
-
-"Progress" is the saga's last state change or step start (recorded at most once a minute
-while it runs). A saga paused for an operator makes none, so --stalled finds it too.
-
-Examples:
-  $ unwind list
-  $ unwind list --state needs-operator
-  $ unwind list --state failed --saga sledReplace
-  $ unwind list --saga instanceMigrate --stalled 10m --json`,
-    )
-    .action(async (opts: { state?: SagaState; saga?: string; stalled?: number; limit?: number; json?: boolean }) => {
-      const filter: SagaListFilter = { state: opts.state, saga: opts.saga, stalledFor: opts.stalled, limit: opts.limit };
-      // The client's own filter schema, checked before connecting (loading the client connects nothing).
-      checkFlags(loadUnwindClient().SagaListFilter, filter, LIST_FLAGS, { help: 'unwind list' });
-      const client = await context.temporal();
-      const rows = await client.sagas.list(filter);
-      context.emit(opts.json, rows, (list) => renderSagaList(list, { color: context.color, filter: describeFilter(opts) }));
-    });
-
   program
     .command('show')
     .description("one saga's step tree: state, who must act, each step's state, attempts, undo and last error")
@@ -193,26 +154,4 @@ async function statusOf(query: (signal: AbortSignal) => Promise<SagaStatus>, tim
   } finally {
     clearTimeout(timer);
   }
-}
-
-function describeFilter(opts: { state?: string; saga?: string; stalled?: number }): string {
-  return [
-    opts.state && `--state ${opts.state}`,
-    opts.saga && `--saga ${opts.saga}`,
-    opts.stalled !== undefined && `--stalled ${formatDuration(opts.stalled)}`,
-  ]
-    .filter(Boolean)
-    .join(' ');
-}
-
-function positiveDuration(value: string, flag: string): number {
-  const ms = parseDuration(value, flag);
-  if (ms <= 0) throw usageError(`${flag}: '${value}' must be longer than zero`, 'e.g. 10m');
-  return ms;
-}
-
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 10_000) throw usageError(`--limit: '${value}' is not a count`, 'give a whole number from 1 to 10000');
-  return n;
 }

@@ -8,7 +8,8 @@ import { ApprovalDecisionInput, type ApprovalRecord } from '../schemas/saga';
 import { boundedMap } from './bounded-map';
 import { OperatorActionRefusedError, parseRequest } from './errors';
 import { sagaHandle } from './handle';
-import { SagaListFilter, type SagaSummary, quote, sagaListQuery, summarize } from './list';
+import { SagaListFilter, type SagaSummary, quote, sagaListQuery, visibilityPages } from './list';
+import { collectSagas } from './visibility';
 
 /** Which sagas awaiting approval {@link SagaApi.approveAll} decides; every field optional, all given must match. */
 export const ApprovalBurstFilter = z.strictObject({
@@ -75,11 +76,7 @@ export function approvalBurstQuery(filter: ApprovalBurstFilter = {}): string {
 /** The sagas awaiting approval a burst decides, oldest first: see {@link SagaApi.awaitingApproval}. */
 export async function awaitingApproval(temporal: Client, filter: ApprovalBurstFilter = {}): Promise<SagaSummary[]> {
   const { limit } = parseRequest(ApprovalBurstFilter, filter, 'sagas.approveAll');
-  const rows: SagaSummary[] = [];
-  for await (const info of temporal.workflow.list({ query: approvalBurstQuery(filter), pageSize: Math.min(limit, 1000) })) {
-    rows.push(summarize(info));
-    if (rows.length >= limit) break;
-  }
+  const rows = await collectSagas(visibilityPages(temporal), approvalBurstQuery(filter), limit);
   // Oldest first: the sagas that waited longest are decided first.
   return rows.sort((a, b) => a.startTime.localeCompare(b.startTime));
 }

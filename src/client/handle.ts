@@ -111,7 +111,7 @@ export async function liveStatus(
 ): Promise<SagaStatus> {
   const handle = client.workflow.getHandle(workflowId);
   const info = await handle.describe();
-  if (info.status.name !== 'RUNNING') throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(info)})`);
+  if (info.status.name !== 'RUNNING') throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(info.raw.workflowExecutionInfo ?? {})})`);
   const refusal = check?.(info);
   if (refusal !== undefined) throw new OperatorActionRefusedError(workflowId, action, refusal);
   const signal = AbortSignal.timeout(STATUS_CHECK_TIMEOUT_MS);
@@ -151,7 +151,7 @@ export function sagaHandle<R>(client: Client, workflowId: string, existing: bool
       // from an unknown id.
       if (error instanceof WorkflowNotFoundError) {
         const closed = await handle.describe().catch(() => undefined);
-        if (closed) throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(closed)})`, { cause: error });
+        if (closed) throw new OperatorActionRefusedError(workflowId, action, `the saga has finished (${finishedState(closed.raw.workflowExecutionInfo ?? {})})`, { cause: error });
       }
       throw error;
     }
@@ -194,7 +194,7 @@ export function sagaHandle<R>(client: Client, workflowId: string, existing: bool
     temporal: handle,
     status: ({ signal } = {}) =>
       signal ? client.withAbortSignal(signal, () => handle.query(sagaStatusQuery)) : handle.query(sagaStatusQuery),
-    describe: async () => summarize(await handle.describe()),
+    describe: async () => summarize((await handle.describe()).raw.workflowExecutionInfo ?? {}),
     async result(options = {}) {
       try {
         const { signal } = options;

@@ -16,7 +16,8 @@ import {
 import { parseRequest } from './errors';
 import { type GenericStartOptions, startWorkflow } from './generic-start';
 import { type SagaHandle, sagaHandle } from './handle';
-import { SagaListFilter, type SagaSummary, sagaListQuery, summarize } from './list';
+import { SagaListFilter, type SagaSummary, sagaListQuery, visibilityPages } from './list';
+import { collectSagas } from './visibility';
 import { type ErrorGroup, type SagaErrorsFilter, sagaErrors } from './saga-errors';
 
 /** Finding sagas, reading their status and sending operator decisions. */
@@ -116,13 +117,7 @@ export function sagaApi(temporal: Client, taskQueue: string): SagaApi {
     describe: (workflowId) => sagaHandle(temporal, workflowId, true).describe(),
     async list(filter = {}) {
       const { limit } = parseRequest(SagaListFilter, filter, 'sagas.list');
-      const query = sagaListQuery(filter);
-      const rows: SagaSummary[] = [];
-      for await (const info of temporal.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
-        rows.push(summarize(info));
-        if (rows.length >= limit) break;
-      }
-      return rows;
+      return collectSagas(visibilityPages(temporal), sagaListQuery(filter), limit);
     },
     async count(filter = {}) {
       return (await temporal.workflow.count(sagaListQuery(filter))).count;

@@ -4,6 +4,7 @@
  * activities, the client and the CLI; JSON-shaped (ISO strings, not `Date`).
  */
 import { z } from 'zod';
+import { SAGA_STATES } from './saga-states';
 
 export { SAGA_UNWOUND } from './failures';
 
@@ -17,31 +18,12 @@ export function idempotencyKey(workflowId: string, step: string): IdempotencyKey
   return `${workflowId}/${step}`;
 }
 
-/**
- * What a saga is doing; the value of the `UnwindState` search attribute. The last five are
- * final: `unwound` (every undo ran: a clean unwind), `unwound-with-residue` (it unwound — after
- * a failure or a cancellation request — and an operator skipped at least one undo, whose
- * action's effects stay in the rack: {@link SagaUnwoundDetails.skipped} lists them with their
- * keys), `cancelled` (a cancellation request unwound it cleanly, or stopped a stoppable saga),
- * `failed` (an error escaped the engine, e.g. after the pivot, where nothing is undone).
- */
-export const SagaState = z.enum([
-  'running',
-  'unwinding',
-  'needs-operator',
-  'stuck',
-  'awaiting-approval',
-  'completed',
-  'unwound',
-  'unwound-with-residue',
-  'cancelled',
-  'failed',
-]);
+/** What a saga is doing: one of {@link SAGA_STATES} (see saga-states.ts for what each means). */
+export const SagaState = z.enum(SAGA_STATES);
 /** One of the {@link SagaState} values. */
 export type SagaState = z.infer<typeof SagaState>;
 
-/** The states a saga ends in; in any other it is live (and its workflow open). */
-export const FINAL_SAGA_STATES: readonly SagaState[] = ['completed', 'unwound', 'unwound-with-residue', 'cancelled', 'failed'];
+export { FINAL_SAGA_STATES, LIVE_SAGA_STATES } from './saga-states';
 
 /**
  * The number of a wait for a person (an operator decision or an approval): 1, 2, 3… in the order
