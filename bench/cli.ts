@@ -4,7 +4,8 @@
  * `node bin/unwind.js …` process, from spawn to exit — for `--help`, `--version` and `list`
  * against a local dev server this bench starts (unwind's search attributes, a few finished sagas
  * to list). Node's own start (`node -e 0`) and loading Temporal's client alone are measured
- * beside them, for scale: the second is the floor of any command that talks to Temporal.
+ * beside them, for scale: the second is the floor of any command that goes through the client,
+ * which `list` does not (it reads visibility over its own call: src/client/visibility-wire.ts).
  *
  * It builds a copy of the checkout at a commit (test/helpers/built-cli.ts; HEAD unless
  * --commit, CLI_BENCH_COMMIT) as `npm run build` does, and times that copy's bin/unwind.js: what
@@ -146,7 +147,7 @@ async function measure({ root: cwd, bin }: BuiltCli, options: Settings): Promise
         samplesMs: [],
       },
       { command: 'node -e 0 (node alone)', args: ['-e', '0'], check: (r) => r.code === 0, samplesMs: [] },
-      // The floor of any command that talks to Temporal: loading the SDK's client (protobuf, gRPC).
+      // The floor of any command that goes through Temporal's client: loading it (protobuf, gRPC).
       {
         command: 'node: require the SDK client',
         args: ['-e', "require('@temporalio/client')"],

@@ -1,56 +1,24 @@
 /**
  * ssdFirmwareRollout on the time-skipping server against a real rack: waves, integrity,
  * operator pauses, deferred sleds, SSDs added mid-rollout, the failure-rate halt, and the
- * integrity invariant checked after every change the rack applies. A wave terminated from outside
- * needs the dev server: test/firmware-wave-terminated.test.ts.
+ * integrity invariant checked after every change the rack applies (test/helpers/rollout-bed.ts).
+ * Cancellations: test/firmware-rollout-cancel.test.ts; a wave terminated from outside needs the
+ * dev server: test/firmware-wave-terminated.test.ts.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mulberry32, type RackChange, type RackDb } from '../src/rack';
-import { type FirmwareRolloutStatus, type RolloutOptionsInput, rolloutWorkflowId } from '../src/schemas/firmware';
-import { OUTCOME_MEMO_KEY, type SagaStatus, SagaUnwoundDetails } from '../src/schemas/saga';
-import { firmwareReconciler, retryUpdate, sagaStatusQuery, ssdFirmwareRollout } from '../src/workflows';
+import { WorkflowNotFoundError, type WorkflowUpdateFailedError } from '@temporalio/client';
+import { describe, expect, it, vi } from 'vitest';
+import { mulberry32 } from '../src/rack';
+import { type FirmwareRolloutStatus, rolloutWorkflowId } from '../src/schemas/firmware';
+import type { SagaStatus } from '../src/schemas/saga';
+import { firmwareReconciler, retryUpdate, sagaStatusQuery } from '../src/workflows';
 import { firmwareRolloutStatusQuery } from '../src/workflows/firmware-messages';
 import { LOADED_MACHINE_MS } from './helpers/eventually';
-import { MODEL, createDisks, fleetSeed, groupViolations, integrityViolations, waitForRollout } from './helpers/firmware';
-import { useRackTestBed } from './helpers/rack-bed';
-import { endOrPause } from './helpers/saga-env';
+import { MODEL, createDisks, fleetSeed, waitForRollout } from './helpers/firmware';
+import { useRolloutBed } from './helpers/rollout-bed';
 
 const taskQueue = 'firmware-rollout';
-/** Every invariant broken after some change, with the change. */
-let violations: string[] = [];
-let checking = true;
-
-function checkInvariants(change: RackChange, db: RackDb): void {
-  if (!checking) return;
-  for (const v of integrityViolations(db)) violations.push(`${change.operation} ${change.key}: disk ${v.diskId} has ${v.healthy} healthy replicas`);
-  for (const g of groupViolations(db)) violations.push(`${change.operation} ${change.key}: ${g.out} SSDs of ${g.group} out of service`);
-}
-
-const bed = useRackTestBed({ server: 'time-skipping', taskQueue, seed: fleetSeed(8, 4), onRackChange: checkInvariants });
-
-let version = 1;
-/** A fresh rack (8 sleds × 4 SSDs, 12 disks) and a new target version for this test. */
-async function freshRack(disks = 12): Promise<string> {
-  checking = false;
-  await bed.testRack.rack.reset(fleetSeed(8, 4));
-  await createDisks(bed.testRack.rack, disks);
-  violations = [];
-  bed.notifications.length = 0;
-  checking = true;
-  const target = `2.${version++}.0`;
-  await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
-  return target;
-}
-
-function startRollout(target: string, options: RolloutOptionsInput = {}) {
-  return bed.env.client.workflow.start(ssdFirmwareRollout, {
-    taskQueue,
-    workflowId: rolloutWorkflowId(MODEL, target),
-    args: [{ model: MODEL, version: target, options: { pollIntervalMs: 10_000, ...options } }],
-  });
-}
+const rollout = useRolloutBed(taskQueue);
+const { bed, freshRack, startRollout, versions } = rollout;
 
 /** Every SSD holding a replica of a disk that also has a replica on `ssdId`. */
 async function mirrorsOf(ssdId: string): Promise<Set<string>> {
@@ -59,42 +27,33 @@ async function mirrorsOf(ssdId: string): Promise<Set<string>> {
   return new Set(regions.filter((r) => disks.has(r.diskId) && r.ssdId !== ssdId && r.ssdId !== null).map((r) => r.ssdId as string));
 }
 
-async function versions(): Promise<Map<string, string>> {
-  return new Map((await bed.testRack.rack.list('ssds')).map((s) => [s.id, s.firmwareVersion]));
-}
-
-afterEach(() => {
-  expect(violations, 'integrity or redundancy-group invariant broken').toEqual([]);
-});
-
 describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
-  // First: a cancellation test leaves a workflow the time-skipping server may never let time pass
-  // for, and this test lets time pass.
+  // First: it lets time pass, which a workflow an earlier test left open could keep the
+  // time-skipping server from doing.
   it('keeps every disk at 2+ healthy replicas and every redundancy group at 1 SSD out, after every rack change, across a randomized run', async () => {
     const seed = Number(process.env.FIRMWARE_SEED ?? Date.now() % 1_000_000);
     console.log(`randomized rollout: FIRMWARE_SEED=${seed}`);
     const random = mulberry32(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    checking = false;
-    await bed.testRack.rack.reset(fleetSeed(8, 4));
-    await createDisks(bed.testRack.rack, 16, () => {
-      const sleds = [0, 1, 2, 3, 4, 5, 6, 7].sort(() => random() - 0.5).slice(0, 3);
-      return sleds.map((i) => [`sled-${i}`, `sled-${i}-ssd-${Math.floor(random() * 4)}`] as [string, string]);
+    const { failing, mirrors, target } = await rollout.setUp(async () => {
+      await bed.testRack.rack.reset(fleetSeed(8, 4));
+      await createDisks(bed.testRack.rack, 16, () => {
+        const sleds = [0, 1, 2, 3, 4, 5, 6, 7].sort(() => random() - 0.5).slice(0, 3);
+        return sleds.map((i) => [`sled-${i}`, `sled-${i}-ssd-${Math.floor(random() * 4)}`] as [string, string]);
+      });
+      const all = (await bed.testRack.rack.list('ssds')).map((s) => s.id);
+      const degraded = pick(all);
+      await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
+      const failing = new Set([pick(all), pick(all)].filter((id) => id !== degraded));
+      for (const ssdId of failing) await bed.testRack.rack.faults.drive({ ssdId, kind: 'update-fails' });
+      const mirrors = await mirrorsOf(degraded);
+      const target = rollout.nextVersion();
+      // The test's own set-up goes before the faults: they are for the rollout's calls.
+      await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
+      await bed.testRack.rack.faults.seed(seed);
+      await bed.testRack.rack.faults.setRule({ operation: '*', transientRate: 0.05, ambiguousRate: 0.05 });
+      return { failing, mirrors, target };
     });
-    const all = (await bed.testRack.rack.list('ssds')).map((s) => s.id);
-    const degraded = pick(all);
-    await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'degraded' }, 'test/degrade');
-    const failing = new Set([pick(all), pick(all)].filter((id) => id !== degraded));
-    for (const ssdId of failing) await bed.testRack.rack.faults.drive({ ssdId, kind: 'update-fails' });
-    const mirrors = await mirrorsOf(degraded);
-    const target = `2.${version++}.0`;
-    // The test's own set-up goes before the faults: they are for the rollout's calls.
-    await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
-    await bed.testRack.rack.faults.seed(seed);
-    await bed.testRack.rack.faults.setRule({ operation: '*', transientRate: 0.05, ambiguousRate: 0.05 });
-    violations = [];
-    bed.notifications.length = 0;
-    checking = true;
     const handle = await startRollout(target, { untilIdle: true, maxFailureRate: 1, growthFactor: 1 + random() * 3 });
     // It settles with the degraded mirror's SSDs blocked: move time on until then.
     let final = await handle.query(firmwareRolloutStatusQuery, {});
@@ -108,7 +67,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     await handle.terminate('randomized run checked').catch((e: unknown) => {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
     });
-    checking = false;
+    rollout.stopChecking();
     await bed.testRack.rack.faults.clear();
     const failed = final.ssds.filter((s) => s.state === 'failed').map((s) => s.ssdId);
     const blocked = final.ssds.filter((s) => s.state === 'blocked').map((s) => s.ssdId);
@@ -297,80 +256,6 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(final.counts).toMatchObject({ done: 31, failed: 1 });
   });
 
-  it('stops at a safe point when cancelled while halted: the wait is released, nothing new starts, progress in the outcome', async () => {
-    const target = await freshRack();
-    await bed.testRack.rack.faults.drive({ ssdId: 'sled-0-ssd-0', kind: 'update-fails' });
-    const handle = await startRollout(target, { untilIdle: true });
-    await waitForRollout(handle, (s) => s.phase === 'halted');
-    const updatedBefore = (await bed.testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target).length;
-    await handle.cancel();
-    const error = await handle.result().then(() => undefined, (e: unknown) => e);
-    expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    const description = await handle.describe();
-    expect(description.status.name).toBe('CANCELLED');
-    const outcome = SagaUnwoundDetails.parse(description.memo?.[OUTCOME_MEMO_KEY]);
-    expect(outcome).toMatchObject({ failedStep: null, undone: [], cause: { type: 'Cancelled' } });
-    expect(outcome.reports?.firmware).toMatchObject({ phase: 'halted', counts: { failed: 1 } });
-    const saga = await handle.query(sagaStatusQuery);
-    expect(saga).toMatchObject({ state: 'cancelled', cancelRequested: { effect: 'stops' } });
-    expect((await bed.testRack.rack.list('ssds')).filter((x) => x.firmwareVersion === target)).toHaveLength(updatedBefore);
-  });
-
-  it("an SSD's update cancelled from outside fails that SSD only, as cancelled: no halt, the rollout goes on", async () => {
-    const target = await freshRack();
-    // Every drive stays away after its reset: the canary's update waits in await-return, where the operator cancels it.
-    const all = (await bed.testRack.rack.list('ssds')).map((x) => x.id);
-    for (const ssdId of all) await bed.testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
-    const handle = await startRollout(target, { untilIdle: true, returnTimeoutMs: 60 * 60_000 });
-    await expect.poll(async () => (await bed.testRack.rack.list('ssds')).some((x) => x.state === 'resetting')).toBe(true);
-    const canary = (await bed.testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
-    const updateId = (await handle.query(firmwareRolloutStatusQuery, {})).ssds.find((x) => x.ssdId === canary)?.detail as string;
-    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
-    await bed.env.client.workflow.getHandle(updateId).cancel();
-    // A halt (the canary is a whole wave) would wait for an operator: the test would see it pause.
-    const ended = await endOrPause<FirmwareRolloutStatus>(handle, (s) => s.state === 'needs-operator', 240_000);
-    expect(ended).toHaveProperty('completed');
-    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
-    expect(final.counts).toMatchObject({ done: 31, failed: 1, blocked: 0 });
-    const entry = final.ssds.find((x) => x.ssdId === canary);
-    expect(entry).toMatchObject({ state: 'failed', needsOperator: false });
-    expect(entry?.detail).toMatch(/cancelled/);
-    // Its update unwound: back online on its old firmware.
-    expect(await bed.testRack.rack.get('ssds', canary)).toMatchObject({ state: 'online', firmwareVersion: '1.0.0' });
-  });
-
-  it('a wave cancelled from outside stops at a safe point and the rollout plans its SSDs again, paging no one', async () => {
-    const target = await freshRack();
-    const all = (await bed.testRack.rack.list('ssds')).map((x) => x.id);
-    for (const ssdId of all) await bed.testRack.rack.faults.drive({ ssdId, kind: 'never-returns' });
-    // A first wave of four, one update at a time: the first waits in await-return, three are queued.
-    const handle = await startRollout(target, { untilIdle: true, canarySize: 4, updateConcurrency: 1, returnTimeoutMs: 60 * 60_000 });
-    await expect.poll(async () => (await bed.testRack.rack.list('ssds')).some((x) => x.state === 'resetting')).toBe(true);
-    const first = (await bed.testRack.rack.list('ssds')).find((x) => x.state === 'resetting')?.id as string;
-    const wave = bed.env.client.workflow.getHandle(`${handle.workflowId}@${handle.firstExecutionRunId.slice(0, 8)}:wave-0`);
-    await wave.cancel();
-    // The drives come back only once the wave has taken the cancellation in (a workflow task
-    // completed after it): otherwise, on a loaded machine, the first update could finish and the
-    // wave start the next before it saw the request.
-    await expect
-      .poll(async () => {
-        const events = (await wave.fetchHistory()).events ?? [];
-        const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
-        return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
-      })
-      .toBe(true);
-    for (const ssdId of all) await bed.testRack.rack.faults.clearDrive(ssdId);
-    const ended = await endOrPause<FirmwareRolloutStatus>(handle, (s) => s.state === 'needs-operator', 240_000);
-    expect(ended).toHaveProperty('completed');
-    const final = (ended as { completed: FirmwareRolloutStatus }).completed;
-    expect(final.counts).toMatchObject({ done: 32, failed: 0, blocked: 0 });
-    // The update in flight finished; the three never started were planned again, in later waves.
-    expect(final.waves[0]).toMatchObject({ index: 0, size: 4, done: 1, replanned: 3 });
-    expect((await bed.testRack.rack.get('ssds', first)).firmwareVersion).toBe(target);
-    expect([...(await versions()).values()].every((v) => v === target)).toBe(true);
-    expect(bed.notifications.filter((n) => n.sagaType === 'ssdFirmwareRollout')).toEqual([]);
-  });
-
   it('updates an SSD added mid-rollout', async () => {
     const target = await freshRack();
     const handle = await startRollout(target, { untilIdle: true, maxWaveSize: 2 });
@@ -382,18 +267,17 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
   });
 
   it('defers the SSDs of an offline sled, then updates them after the sled returns and the reconciler runs', async () => {
-    checking = false;
-    await bed.testRack.rack.reset(fleetSeed(8, 4));
-    // No replica on sled-5, so its absence degrades no mirror.
-    const sleds = [0, 1, 2, 3, 4, 6, 7];
-    await createDisks(bed.testRack.rack, 12, (d) => [0, 1, 2].map((r) => {
-      const sled = `sled-${sleds[(d + r * 2) % sleds.length]}`;
-      return [sled, `${sled}-ssd-${d % 4}`] as [string, string];
-    }));
-    await bed.testRack.rack.sleds.update({ sledId: 'sled-5', state: 'offline' }, 'test/sled-5-off');
-    violations = [];
-    checking = true;
-    const target = `2.${version++}.0`;
+    await rollout.setUp(async () => {
+      await bed.testRack.rack.reset(fleetSeed(8, 4));
+      // No replica on sled-5, so its absence degrades no mirror.
+      const sleds = [0, 1, 2, 3, 4, 6, 7];
+      await createDisks(bed.testRack.rack, 12, (d) => [0, 1, 2].map((r) => {
+        const sled = `sled-${sleds[(d + r * 2) % sleds.length]}`;
+        return [sled, `${sled}-ssd-${d % 4}`] as [string, string];
+      }));
+      await bed.testRack.rack.sleds.update({ sledId: 'sled-5', state: 'offline' }, 'test/sled-5-off');
+    });
+    const target = rollout.nextVersion();
     await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
     const handle = await startRollout(target);
     const idle = await waitForRollout(handle, (s) => s.phase === 'idle');
