@@ -10,6 +10,7 @@ import { boundedMap } from '../../client/bounded-map';
 import type { RackClient } from '../../rack';
 import type { StepStatus } from '../../schemas/saga';
 import { type ChaosOutcome, type ChaosSaga, type ChaosViolation, checkChaos } from './checks';
+import { swapAndReport } from './technician';
 import { type ChaosRequest, type ChaosSagaType, Workload } from './workload';
 
 export { checkChaos, checkInventory, type ChaosOutcome, type ChaosSaga, type ChaosViolation } from './checks';
@@ -232,10 +233,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions = {}):
           approved = true;
         } else if (request.type === 'sledReplace' && approved && !reported) {
           // The technician swaps the sled and reports it; refused until the saga waits for hardware.
-          const serial = `CHAOS-${seed}-${index}`;
-          await rack.sleds.update({ sledId: request.sledId, serial }, `chaos/${seed}/${index}/swap`);
-          await client.sleds.hardwareReplaced(handle.workflowId, { serial, technician: 'chaos-technician' });
-          reported = true;
+          const swap = { workflowId: handle.workflowId, sledId: request.sledId, serial: `CHAOS-${seed}-${index}`, key: `chaos/${seed}/${index}/swap` };
+          reported = await swapAndReport(rack, client, swap, isUnreachable);
         }
       } catch (error) {
         // A refusal (the wait moved on), or the server away: look again.
