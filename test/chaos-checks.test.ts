@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Inventory } from '../src/rack';
-import { checkInventory, type ChaosSaga } from '../src/testing/chaos';
+import { checkInventory, type ChaosSaga, isUnreachable } from '../src/testing/chaos';
 
 const created = (index: number, instanceId: string, diskId: string, nics = 1): ChaosSaga => ({
   index,
@@ -64,5 +64,18 @@ describe('the chaos verdict', () => {
     );
     const migrating = rackWith({ instances: [{ ...rackWith().instances[0]!, migrationId: 'm1' }] });
     expect(checkInventory([created(1, 'i1', 'd1')], migrating).map((v) => v.what)).toEqual([expect.stringMatching(/instance i1 is running \(migration m1\), not running/)]);
+  });
+});
+
+describe('what the chaos run rides out', () => {
+  const grpc = (code: number, message: string) => Object.assign(new Error(`${code} ${message}`), { code });
+
+  it("takes a server still loading its namespaces (either wording) as away, a missing workflow as an answer", () => {
+    expect(isUnreachable(grpc(5, 'NOT_FOUND: Namespace default is not found.'))).toBe(true);
+    expect(isUnreachable(new Error('Failed to list workflows', { cause: grpc(5, 'NOT_FOUND: Namespace default is not found.') }))).toBe(true);
+    expect(isUnreachable(grpc(5, 'NOT_FOUND: Namespace not found'))).toBe(true);
+    expect(isUnreachable(grpc(14, 'UNAVAILABLE: No connection established'))).toBe(true);
+    expect(isUnreachable(grpc(5, 'NOT_FOUND: workflow execution not found for ID: disk-create/x'))).toBe(false);
+    expect(isUnreachable(grpc(3, 'INVALID_ARGUMENT: bad query'))).toBe(false);
   });
 });

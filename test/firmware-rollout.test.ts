@@ -176,6 +176,8 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
     expect(stale).toMatch(/began in an earlier run of this saga/);
 
     // Once the mirror is repaired, the operator's retries (by wait id, as `unwind retry --wait-id` sends them) let the SSDs go.
+    // A retry finding another mirror still out for its own update is asked again: time moves on
+    // between rounds, so that update can finish (on a loaded machine some are still in flight).
     await bed.testRack.rack.ssds.update({ ssdId: degraded, health: 'healthy' }, 'test/repair');
     await vi.waitFor(
       async () => {
@@ -183,6 +185,7 @@ describe('ssdFirmwareRollout (time-skipping server, real rack)', () => {
         for (const { waitId } of open) {
           await handle.executeUpdate(retryUpdate, { args: [{ operator: 'ops', reason: 'mirror repaired', waitId }] }).catch(() => undefined);
         }
+        if (open.length > 0) await bed.env.sleep('1 minute');
         expect(open).toEqual([]);
       },
       { timeout: LOADED_MACHINE_MS, interval: 200 },

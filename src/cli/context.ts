@@ -86,8 +86,9 @@ export interface CliContext {
   temporal(): Promise<UnwindClient>;
   /**
    * A connection for reading visibility alone (`unwind list`), without Temporal's client: the
-   * same settings and checks as {@link temporal}, built once and closed with it. Nothing is
-   * sent until a page is fetched; a failure to connect rejects then, as the client's would.
+   * same settings and connection checks as {@link temporal} (not the encryption keys: search
+   * attributes never pass through the codec), built once and closed with it. Nothing is sent
+   * until a page is fetched; a failure to connect rejects then, as the client's would.
    */
   visibility(): Promise<VisibilityConnection>;
   /** Writes a line (or lines) of text to stdout. */

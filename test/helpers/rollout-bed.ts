@@ -3,6 +3,7 @@
  * integrity and redundancy-group invariants checked after every change the rack applies (a test
  * fails on any break, after it ends), and what each test starts from.
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterEach, expect } from 'vitest';
 import type { RackChange, RackDb } from '../../src/rack';
 import { type RolloutOptionsInput, rolloutWorkflowId } from '../../src/schemas/firmware';
@@ -21,6 +22,11 @@ export function useRolloutBed(taskQueue: string) {
     for (const g of groupViolations(db)) violations.push(`${change.operation} ${change.key}: ${g.out} SSDs of ${g.group} out of service`);
   };
   const bed = useRackTestBed({ server: 'time-skipping', taskQueue, seed: fleetSeed(8, 4), onRackChange: checkInvariants });
+  // A rollout a failed test left running would go on acting on the next test's rack: end it.
+  const started: WorkflowHandle[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((handle) => handle.terminate('the test ended').catch(() => undefined)));
+  });
   afterEach(() => {
     expect(violations, 'integrity or redundancy-group invariant broken').toEqual([]);
   });
@@ -56,13 +62,15 @@ export function useRolloutBed(taskQueue: string) {
       await bed.testRack.rack.firmware.setTarget({ model: MODEL, version: target }, `test/target-${target}`);
       return target;
     },
-    /** Starts the rollout to `target` (polling every 10 s unless told). */
-    startRollout(target: string, options: RolloutOptionsInput = {}) {
-      return bed.env.client.workflow.start(ssdFirmwareRollout, {
+    /** Starts the rollout to `target` (polling every 10 s unless told); it is ended with the test. */
+    async startRollout(target: string, options: RolloutOptionsInput = {}) {
+      const handle = await bed.env.client.workflow.start(ssdFirmwareRollout, {
         taskQueue,
         workflowId: rolloutWorkflowId(MODEL, target),
         args: [{ model: MODEL, version: target, options: { pollIntervalMs: 10_000, ...options } }],
       });
+      started.push(handle);
+      return handle;
     },
     /** Every SSD's firmware version, by id. */
     async versions(): Promise<Map<string, string>> {

@@ -102,11 +102,13 @@ async function persist<T>(fn: () => Promise<T>, deadline: number): Promise<T> {
 /** gRPC codes a server or database being restarted answers with: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL, UNAVAILABLE. */
 const RESTARTING_CODES = new Set([1, 4, 8, 13, 14]);
 
-function isUnreachable(error: unknown): boolean {
+/** Whether `error` says a server or database is away (restarting), rather than answering. */
+export function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; cause?: unknown; message?: string } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'number' && RESTARTING_CODES.has(e.code)) return true;
-    // A server just restarted answers "Namespace not found" until its namespace registry has loaded.
-    if (/ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|Failed to connect|Namespace not found/i.test(e.message ?? '')) return true;
+    // A server just restarted answers "Namespace not found" (or "Namespace default is not found")
+    // until its namespace registry has loaded.
+    if (/ECONNREFUSED|ECONNRESET|No connection established|Connection dropped|Failed to connect|Namespace (\S+ is )?not found/i.test(e.message ?? '')) return true;
   }
   return false;
 }
