@@ -8,6 +8,8 @@
  * (every SSD and region of the fleet): the workflow records only its small answer.
  */
 import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { summarize } from '../client/visibility';
 import type { RackClient } from '../rack/client';
 import type { Region, Ssd } from '../rack/schemas';
 import {
@@ -188,7 +190,41 @@ export function createFirmwareActivities(rack: RackClient, options: FirmwareActi
       });
       return workflowId;
     },
+
+    /**
+     * Which of `workflowIds` (the SSD updates of a wave that ended from outside, abandoned with
+     * it) still run, and whether each waits for an operator; an id never started is not running.
+     */
+    async firmwareUpdatesRunning(workflowIds: string[]): Promise<RunningUpdate[]> {
+      const client = Context.current().client;
+      if (client === undefined) {
+        throw classifiedError('unknown-state', "firmwareUpdatesRunning needs the worker's Temporal client: create the worker with a connection");
+      }
+      const running: RunningUpdate[] = [];
+      for (const workflowId of workflowIds) {
+        const description = await client.workflow
+          .getHandle(workflowId)
+          .describe()
+          .catch((error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) return undefined;
+            throw error;
+          });
+        if (description?.status.name !== 'RUNNING') continue;
+        const { state, step } = summarize(description.raw.workflowExecutionInfo ?? {});
+        running.push({ workflowId, paused: state === 'needs-operator' || state === 'stuck', step });
+      }
+      return running;
+    },
   };
+}
+
+/** An SSD update still running: see `firmwareUpdatesRunning`. */
+export interface RunningUpdate {
+  workflowId: string;
+  /** It waits for an operator (`needs-operator`, `stuck`), and ends only when one decides. */
+  paused: boolean;
+  /** The step it is at (`UnwindStep`). */
+  step: string | null;
 }
 
 /** The firmware activities, as workflows proxy them. */

@@ -30,15 +30,12 @@
  *   events, carrying the per-SSD progress, the open escalations and the saga's wait numbering.
  */
 import {
-  CancellationScope,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   executeChild,
-  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
-  TerminatedFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import { firmwareReport } from '../schemas/firmware-reports';
@@ -56,6 +53,7 @@ import {
 import type { OperatorNotification } from '../schemas/saga';
 import { parseWorkflowInput } from '../schemas/validation';
 import { firmwareRolloutStatusQuery, rescanSignal, ssdSettledSignal } from './firmware-messages';
+import { AWAIT_ABANDONED_UPDATES_PATCH, awaitAbandonedUpdates, endedFromOutside } from './firmware-ended-wave';
 import { SsdLedger } from './firmware-ssd-ledger';
 import { type OperatorQuestion, runSaga, type Saga } from './saga';
 import { rackLocalReliable } from './steps/firmware';
@@ -303,7 +301,18 @@ class Rollout {
         // effects an unwound update had undone; the next wave has new ones.
         const how = endedFromOutside(err);
         if (how === undefined) throw err;
-        return { index, outcomes: [], blocked: [], notStarted: ids, stopped: `its wave ${waveId} was ${how} from outside before it reported` };
+        // Its updates run on without it (abandoned): one it started just before it ended may not
+        // have taken its SSD out yet, and planned again that SSD would get a second update racing
+        // the first at the rack. So the rollout first waits for them to end; one paused for an
+        // operator is blocked, as the wave would have reported it.
+        const blocked = patched(AWAIT_ABANDONED_UPDATES_PATCH)
+          ? await awaitAbandonedUpdates(ssds, this.options.pollIntervalMs, (busy) => {
+              this.reason = `wave ${index} ended from outside: waiting for its updates still running (${busy.join(', ')})`;
+            })
+          : [];
+        const paused = new Set(blocked.map((b) => b.ssdId));
+        const notStarted = ids.filter((id) => !paused.has(id));
+        return { index, outcomes: [], blocked, notStarted, stopped: `its wave ${waveId} was ${how} from outside before it reported` };
       }
     });
     this.ssds.recordWave(result, summary);
@@ -354,17 +363,6 @@ class Rollout {
       updatedAt: new Date().toISOString(),
     };
   }
-}
-
-/**
- * How a wave child ended without a result when it was ended from outside (`cancelled`,
- * `terminated`), else `undefined`. The rollout's own cancellation is not from outside: it
- * propagates (the saga stops).
- */
-function endedFromOutside(err: unknown): string | undefined {
-  if (!(err instanceof ChildWorkflowFailure)) return undefined;
-  if (isCancellation(err)) return CancellationScope.current().consideredCancelled ? undefined : 'cancelled';
-  return err.cause instanceof TerminatedFailure ? 'terminated' : undefined;
 }
 
 /** Rolls firmware `version` out to every SSD of `model`; see the file header. */
