@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { InstanceCreateParams, InstanceCreateResult, InstanceMigrateParams } from '../src/schemas/instance';
 import type { SagaStatus } from '../src/schemas/saga';
 import { findOrphans, sagaUnwoundDetails } from '../src/testing';
@@ -174,6 +174,42 @@ describe('instanceDelete', () => {
     expect(after.total).toBe(before.total);
     expect(after.instances.map((i) => i.id)).not.toContain(vm.instanceId);
     expect(findOrphans(after)).toEqual([]);
+  });
+
+  it('refuses an instance a migration is moving, touching nothing; the migration ends as planned', async () => {
+    const vm = await create(newInstance());
+    // Hold the migration between marking the instance and its cutover.
+    await rack().faults.setRule({ operation: 'vmms.create', latencyMs: 1_500 });
+    try {
+      const migration = await bed.env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-then-delete-${vm.instanceId}`, args: [{ instanceId: vm.instanceId }] });
+      await waitForStep(migration.workflowId, 'create-target-vmm');
+      const deletion = bed.env.client.workflow.execute(instanceDelete, { taskQueue, workflowId: `delete-while-migrating-${vm.instanceId}`, args: [{ instanceId: vm.instanceId }] });
+      const details = sagaUnwoundDetails(await deletion.catch((err: unknown) => err));
+      expect(details?.failedStep).toBe('read-instance');
+      expect(details?.cause.message).toContain(`instance ${vm.instanceId} is being migrated by ${migration.workflowId}`);
+      const moved = await migration.result();
+      expect(await rack().get('instances', vm.instanceId)).toMatchObject({ state: 'running', sledId: moved.toSledId, migrationId: null });
+      expect(findOrphans(await rack().inventory())).toEqual([]);
+    } finally {
+      await rack().faults.clear();
+    }
+  });
+
+  it('unwinds when a migration marks the instance between its read and its stop: the stop is a compare-and-set', async () => {
+    const vm = await create(newInstance());
+    // The delete's first stop is turned away (transiently, not applied); before its retry a
+    // migration marks the instance, as one that read it at the same moment would.
+    await rack().faults.script({ operation: 'instances.update', kind: 'transient', count: 1 });
+    const deletion = bed.env.client.workflow.execute(instanceDelete, { taskQueue, workflowId: `delete-raced-${vm.instanceId}`, args: [{ instanceId: vm.instanceId }] });
+    await vi.waitFor(async () => expect((await rack().faults.get()).scripted).toEqual([]), { timeout: LOADED_MACHINE_MS, interval: 20 });
+    const marker = { instanceId: vm.instanceId, state: 'migrating', migrationId: 'migration-racing-the-delete', expect: { state: 'running', migrationId: null } } as const;
+    await rack().instances.update(marker, `test/mark/${vm.instanceId}`);
+    const details = sagaUnwoundDetails(await deletion.catch((err: unknown) => err));
+    expect(details?.failedStep).toBe('stop-instance');
+    expect(details?.cause.message).toMatch(/expected null: another change got there first/);
+    expect(await rack().get('instances', vm.instanceId)).toMatchObject({ state: 'migrating', migrationId: marker.migrationId });
+    expect(await rack().list('vmms', { instanceId: vm.instanceId })).toHaveLength(1);
+    await rack().instances.update({ instanceId: vm.instanceId, state: 'running', migrationId: null }, `test/unmark/${vm.instanceId}`);
   });
 });
 

@@ -86,9 +86,10 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
 
     /**
      * An instance with everything allocated to it. With `mustBe`, an instance in another state
-     * is refused (a migration moves only running instances).
+     * is refused (a migration moves only running instances); with `notMigrating`, an instance a
+     * migration holds is refused (a delete waits for the move to end).
      */
-    async readInstance(request: { instanceId: string; mustBe?: Instance['state'] }): Promise<InstanceParts> {
+    async readInstance(request: { instanceId: string; mustBe?: Instance['state']; notMigrating?: boolean }): Promise<InstanceParts> {
       const { instanceId } = request;
       const [instance, vmms, nics, reservations, disks, ips, v2p] = await Promise.all([
         rack.get('instances', instanceId),
@@ -101,6 +102,9 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
       ]);
       if (request.mustBe && instance.state !== request.mustBe) {
         throw classifiedError('refused', `instance ${instanceId} is ${instance.state}, not ${request.mustBe}`);
+      }
+      if (request.notMigrating && instance.migrationId !== null) {
+        throw classifiedError('refused', `instance ${instanceId} is being migrated by ${instance.migrationId}; try again once that migration has ended`);
       }
       const addresses = new Set(nics.map((n) => n.ip));
       const regions = (await Promise.all(disks.map((d) => rack.list('regions', { diskId: d.id })))).flat();

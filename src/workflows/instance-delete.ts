@@ -1,6 +1,8 @@
 /**
  * `instanceDelete`, the inverse of `instanceCreate`. Stopping the instance can be undone;
  * removing its parts cannot, so the saga pivots once it is stopped and then only goes forward.
+ * An instance a migration is moving is refused, before anything changes: the delete would pull
+ * the instance out from under the migration's cutover.
  * Cancelling it before that restarts the instance as it was; after it the request is recorded
  * and the delete finishes (terminate the workflow to stop it, leaving what is left for an operator).
  */
@@ -13,10 +15,13 @@ import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 export async function instanceDelete(params: InstanceDeleteParams): Promise<InstanceDeleteResult> {
   const input = parseWorkflowInput(InstanceDeleteParams, params, 'instanceDelete');
   return runSaga('instanceDelete', async (saga) => {
-    const parts = await saga.step('read-instance', { action: () => rackOneShot.readInstance({ instanceId: input.instanceId }) });
+    const parts = await saga.step('read-instance', {
+      action: () => rackOneShot.readInstance({ instanceId: input.instanceId, notMigrating: true }),
+    });
     const { instance } = parts;
+    // Compare-and-set: a migration that marked the instance after the read keeps it.
     await saga.step('stop-instance', {
-      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'stopped' }, ctx.key),
+      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'stopped', expect: { migrationId: null } }, ctx.key),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
 
