@@ -195,6 +195,27 @@ describe('instanceDelete', () => {
     }
   });
 
+  it('deletes an instance a terminated migration left marked, with what that migration made', async () => {
+    const before = await rack().inventory();
+    const vm = await create(newInstance());
+    // Hold the migration at pausing its source, once the target VMM runs; then terminate it.
+    await rack().faults.setRule({ operation: 'vmms.update', transientRate: 1, ambiguousRate: 0 });
+    try {
+      const migration = await bed.env.client.workflow.start(instanceMigrate, { taskQueue, workflowId: `migrate-terminated-${vm.instanceId}`, args: [{ instanceId: vm.instanceId }] });
+      await waitForStep(migration.workflowId, 'pause-source');
+      await migration.terminate('operator stops the migration');
+    } finally {
+      await rack().faults.clear();
+    }
+    expect(await rack().get('instances', vm.instanceId)).toMatchObject({ state: 'migrating', migrationId: `migrate-terminated-${vm.instanceId}` });
+    expect(await rack().list('vmms', { instanceId: vm.instanceId })).toHaveLength(2);
+    const result = await bed.env.client.workflow.execute(instanceDelete, { taskQueue, workflowId: `delete-after-terminated-${vm.instanceId}`, args: [{ instanceId: vm.instanceId }] });
+    expect(result.removed.filter((r) => r.startsWith('vmm '))).toHaveLength(2);
+    const after = await rack().inventory();
+    expect(after.total).toBe(before.total);
+    expect(findOrphans(after)).toEqual([]);
+  });
+
   it('unwinds when a migration marks the instance between its read and its stop: the stop is a compare-and-set', async () => {
     const vm = await create(newInstance());
     // The delete's first stop is turned away (transiently, not applied); before its retry a

@@ -8,8 +8,6 @@
  * (every SSD and region of the fleet): the workflow records only its small answer.
  */
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { summarize } from '../client/visibility';
 import type { RackClient } from '../rack/client';
 import type { Region, Ssd } from '../rack/schemas';
 import {
@@ -22,6 +20,7 @@ import {
   rolloutWorkflowId,
 } from '../schemas/firmware';
 import { classifiedError } from './boundary';
+import { runningWorkflow } from './workflow-lookup';
 
 /** Options of {@link createFirmwareActivities}. */
 export interface FirmwareActivityOptions {
@@ -196,22 +195,10 @@ export function createFirmwareActivities(rack: RackClient, options: FirmwareActi
      * it) still run, and whether each waits for an operator; an id never started is not running.
      */
     async firmwareUpdatesRunning(workflowIds: string[]): Promise<RunningUpdate[]> {
-      const client = Context.current().client;
-      if (client === undefined) {
-        throw classifiedError('unknown-state', "firmwareUpdatesRunning needs the worker's Temporal client: create the worker with a connection");
-      }
       const running: RunningUpdate[] = [];
       for (const workflowId of workflowIds) {
-        const description = await client.workflow
-          .getHandle(workflowId)
-          .describe()
-          .catch((error: unknown) => {
-            if (error instanceof WorkflowNotFoundError) return undefined;
-            throw error;
-          });
-        if (description?.status.name !== 'RUNNING') continue;
-        const { state, step } = summarize(description.raw.workflowExecutionInfo ?? {});
-        running.push({ workflowId, paused: state === 'needs-operator' || state === 'stuck', step });
+        const update = await runningWorkflow(workflowId, 'firmwareUpdatesRunning');
+        if (update) running.push({ workflowId, paused: update.state === 'needs-operator' || update.state === 'stuck', step: update.step });
       }
       return running;
     },

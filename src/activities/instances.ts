@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { RackClient } from '../rack/client';
 import type { Instance, IpAddress, Nic, Region, Reservation, Sled, V2pMapping, Vmm } from '../rack/schemas';
 import { classifiedError } from './boundary';
+import { runningWorkflow } from './workflow-lookup';
 
 /** An instance and everything allocated to it, as an undo or a migration needs it. */
 export interface InstanceParts {
@@ -86,8 +87,10 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
 
     /**
      * An instance with everything allocated to it. With `mustBe`, an instance in another state
-     * is refused (a migration moves only running instances); with `notMigrating`, an instance a
-     * migration holds is refused (a delete waits for the move to end).
+     * is refused (a migration moves only running instances); with `notMigrating`, an instance
+     * whose migration still runs is refused (a delete waits for the move to end). The marker of a
+     * migration that ended without clearing it (terminated) is stale and no refusal: the caller
+     * changes the instance by compare-and-set on the marker it read.
      */
     async readInstance(request: { instanceId: string; mustBe?: Instance['state']; notMigrating?: boolean }): Promise<InstanceParts> {
       const { instanceId } = request;
@@ -103,7 +106,7 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
       if (request.mustBe && instance.state !== request.mustBe) {
         throw classifiedError('refused', `instance ${instanceId} is ${instance.state}, not ${request.mustBe}`);
       }
-      if (request.notMigrating && instance.migrationId !== null) {
+      if (request.notMigrating && instance.migrationId !== null && (await runningWorkflow(instance.migrationId, 'readInstance'))) {
         throw classifiedError('refused', `instance ${instanceId} is being migrated by ${instance.migrationId}; try again once that migration has ended`);
       }
       const addresses = new Set(nics.map((n) => n.ip));

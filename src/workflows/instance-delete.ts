@@ -2,7 +2,8 @@
  * `instanceDelete`, the inverse of `instanceCreate`. Stopping the instance can be undone;
  * removing its parts cannot, so the saga pivots once it is stopped and then only goes forward.
  * An instance a migration is moving is refused, before anything changes: the delete would pull
- * the instance out from under the migration's cutover.
+ * the instance out from under the migration's cutover. One a terminated migration left marked
+ * is deleted, with whatever that migration left (a second VMM, a reservation on its target).
  * Cancelling it before that restarts the instance as it was; after it the request is recorded
  * and the delete finishes (terminate the workflow to stop it, leaving what is left for an operator).
  */
@@ -19,9 +20,11 @@ export async function instanceDelete(params: InstanceDeleteParams): Promise<Inst
       action: () => rackOneShot.readInstance({ instanceId: input.instanceId, notMigrating: true }),
     });
     const { instance } = parts;
-    // Compare-and-set: a migration that marked the instance after the read keeps it.
+    // Compare-and-set on the marker read (none, or one a terminated migration left): a migration
+    // that marked the instance after the read keeps it.
     await saga.step('stop-instance', {
-      action: (ctx) => rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'stopped', expect: { migrationId: null } }, ctx.key),
+      action: (ctx) =>
+        rackOneShot.instancesUpdate({ instanceId: instance.id, state: 'stopped', expect: { migrationId: instance.migrationId } }, ctx.key),
       undo: (ctx) => rackUndo.instancesRevert(...ctx.undoKey),
     });
 
