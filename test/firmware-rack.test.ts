@@ -101,7 +101,7 @@ describe('rack firmware maintenance', () => {
     expect(blocked.blocked.map((b) => b.ssdId)).toEqual(['sled-0-ssd-0', 'sled-2-ssd-0']);
   });
 
-  it('migrates a version-1 database to version 2', () => {
+  it('migrates a version-1 database to the current version', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'unwind-v1-')), 'rack.sqlite');
     const v1 = new Database(path);
     v1.exec(`CREATE TABLE sleds (id TEXT PRIMARY KEY, serial TEXT NOT NULL UNIQUE, cpus INTEGER NOT NULL, memory_gib INTEGER NOT NULL, state TEXT NOT NULL, provisionable INTEGER NOT NULL);
@@ -118,7 +118,8 @@ describe('rack firmware maintenance', () => {
     v1.close();
     const db = openRackDb(path);
     expect(db.prepare('SELECT state, stagedFirmware FROM ssds_v').get()).toEqual({ state: 'online', stagedFirmware: null });
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT provisionable, replacementId FROM sleds_v').get()).toEqual({ provisionable: 1, replacementId: null });
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
   });
 });

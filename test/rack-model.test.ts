@@ -182,14 +182,27 @@ describe('reverting updates', () => {
     expect(await t!.rack.get('sleds', 'sled-1')).toMatchObject({ provisionable: false, state: 'online' });
   });
 
-  it('a version-2 database from before reverts gets the table of replaced values when opened', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'unwind-v2-')), 'rack.sqlite');
+  it('a database from before reverts gets the table of replaced values when opened', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'unwind-v3-')), 'rack.sqlite');
     const old = openRackDb(path);
     old.exec('DROP TABLE field_writes');
     old.close();
     const db = openRackDb(path);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'field_writes'").get()).toEqual({ name: 'field_writes' });
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    db.close();
+  });
+
+  it('a version-2 database gets the sleds\' replacement marker (none) when opened, keeping its rows', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'unwind-v2-')), 'rack.sqlite');
+    const old = openRackDb(path);
+    old.exec(`INSERT INTO sleds (id, serial, cpus, memory_gib, state, provisionable) VALUES ('sled-9', 'S9', 8, 64, 'online', 0);
+      DROP VIEW sleds_v; DROP VIEW regions_v; ALTER TABLE sleds DROP COLUMN replacement_id; PRAGMA user_version = 2;`);
+    old.close();
+    const db = openRackDb(path);
+    expect(db.prepare("SELECT id, provisionable, replacementId FROM sleds_v WHERE id = 'sled-9'").get()).toEqual({ id: 'sled-9', provisionable: 0, replacementId: null });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM regions_v').get()).toEqual({ n: 0 });
+    expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
   });
 
@@ -251,5 +264,16 @@ describe('clean slate', () => {
     expect((await set('m1', 'mig-1')).migrationId).toBe('m1');
     expect(await failureOf(set('m2', 'mig-2'))).toMatchObject({ code: 'precondition-failed', field: 'expect.migrationId' });
     expect((await rack.get('instances', inst.id)).migrationId).toBe('m1');
+  });
+
+  it('compare-and-set on the replacement marker admits one replacement of a sled; its revert releases the sled', async () => {
+    const rack = await rackWith(smallRack(2));
+    const mark = (replacementId: string, key: string) =>
+      rack.sleds.update({ sledId: 'sled-1', provisionable: false, replacementId, expect: { replacementId: null } }, key);
+    expect(await mark('r1', 'r1/mark')).toMatchObject({ provisionable: false, replacementId: 'r1' });
+    expect(await failureOf(mark('r2', 'r2/mark'))).toMatchObject({ code: 'precondition-failed', field: 'expect.replacementId' });
+    expect(await rack.get('sleds', 'sled-1')).toMatchObject({ provisionable: false, replacementId: 'r1' });
+    await rack.sleds.revert({ actionKey: 'r1/mark' }, 'r1/mark/undo');
+    expect(await rack.get('sleds', 'sled-1')).toMatchObject({ provisionable: true, replacementId: null });
   });
 });

@@ -137,27 +137,21 @@ describe('sledReplace', () => {
     }
   });
 
-  it('does not re-open a sled another replacement is taking out of service, whichever unwinds first', async () => {
-    for (const order of [['a', 'b'], ['b', 'a']] as const) {
-      const before = await snapshot();
-      const handles = {
-        a: await start(sledReplace, `replace-${order.join('')}/a`, request('sled-6', 'a')),
-        b: undefined as WorkflowHandle | undefined,
-      };
-      await waitForStatus(handles.a, (s) => s.state === 'awaiting-approval');
-      handles.b = await start(sledReplace, `replace-${order.join('')}/b`, request('sled-6', 'b'));
-      await waitForStatus(handles.b, (s) => s.state === 'awaiting-approval');
-      expect((await rack().get('sleds', 'sled-6')).provisionable).toBe(false);
+  it('does not re-open a sled another replacement holds: the second is refused, and its unwind leaves the sled held', async () => {
+    const before = await snapshot();
+    const holder = await start(sledReplace, 'replace-held/a', request('sled-6', 'a'));
+    await waitForStatus(holder, (s) => s.state === 'awaiting-approval');
+    // Started past the client's check, as a start within visibility's lag would be.
+    const second = await start(sledReplace, 'replace-held/b', request('sled-6', 'b'));
+    expect(await unwound(second)).toMatchObject({ failedStep: 'mark-non-provisionable', undone: ['mark-non-provisionable'], skipped: [] });
+    expect(await rack().get('sleds', 'sled-6'), 'the second unwound while the first replaces').toMatchObject({
+      provisionable: false,
+      replacementId: 'replace-held/a',
+    });
 
-      const [first, second] = order.map((who) => handles[who]!);
-      await first!.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'not this one' }] });
-      expect(await unwound(first!)).toMatchObject({ failedStep: 'approve-power-off', skipped: [] });
-      expect((await rack().get('sleds', 'sled-6')).provisionable, `${order[0]} unwound while ${order[1]} replaces`).toBe(false);
-
-      await second!.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'nor this one' }] });
-      expect(await unwound(second!)).toMatchObject({ failedStep: 'approve-power-off', skipped: [] });
-      expect(await snapshot(), `both unwound, ${order[0]} first`).toEqual(before);
-    }
+    await holder.executeUpdate(rejectUpdate, { args: [{ approver: 'alice', comment: 'not this one' }] });
+    expect(await unwound(holder)).toMatchObject({ failedStep: 'approve-power-off', skipped: [] });
+    expect(await snapshot(), 'both unwound').toEqual(before);
   });
 });
 

@@ -5,10 +5,24 @@
  */
 import type { RackClient } from '../rack/client';
 import { classifiedError } from './boundary';
+import { runningWorkflow } from './workflow-lookup';
 
 /** Builds the sled activities over a rack client. */
 export function createSledActivities(rack: RackClient) {
   return {
+    /**
+     * The replacement marker a new replacement of the sled compares-and-sets on: null, or that
+     * of a replacement that ended without releasing the sled (terminated). Refused while the
+     * replacement that set it still runs: one sled, one replacement at a time.
+     */
+    async sledReplacementMarker(request: { sledId: string }): Promise<string | null> {
+      const { replacementId } = await rack.get('sleds', request.sledId);
+      if (replacementId !== null && (await runningWorkflow(replacementId, 'sledReplacementMarker'))) {
+        throw classifiedError('refused', `sled ${request.sledId} is being replaced by ${replacementId}: one replacement at a time; nothing was changed`);
+      }
+      return replacementId;
+    },
+
     /** Ids of the instances placed on the sled, in a stable order. */
     async instancesOnSled(request: { sledId: string }): Promise<string[]> {
       return (await rack.list('instances', { sledId: request.sledId })).map((i) => i.id).sort();

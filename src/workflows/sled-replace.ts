@@ -2,7 +2,8 @@
  * `sledReplace`: replacing a faulty server, automated where it can be and human-directed where
  * it must be, over days or weeks.
  *
- *  1. mark the sled non-provisionable (an unknown sled is refused here, before anything changes);
+ *  1. mark the sled non-provisionable and held by this replacement, by compare-and-set (an
+ *  unknown sled, or one another replacement still holds, is refused here, before anything changes);
  *  2. evacuate it (child `instanceMigrate`s, bounded concurrency);  3. move its region replicas
  *  elsewhere, never below two healthy replicas;  4. approval to power it off — the pivot;
  *  5. power off, and wait for a technician's report (the `hardwareReplaced` update), reminding
@@ -30,7 +31,7 @@
  * request is recorded and the replacement goes forward: the sled is already dark, and stopping
  * half-way would leave it neither in service nor replaced (terminate the workflow to stop it).
  */
-import { ApplicationFailure, condition, executeChild, ParentClosePolicy, setHandler, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ApplicationFailure, condition, executeChild, ParentClosePolicy, patched, setHandler, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import { FailureType, SagaFailureType } from '../schemas/failures';
 import { sagaIds } from '../schemas/instance';
 import type { ReportDefinition } from '../schemas/report';
@@ -54,6 +55,12 @@ import { rackOneShot, rackReliable, rackUndo } from './steps/rack-proxies';
 import { hardwareReplacedUpdate } from '../schemas/messages';
 export { hardwareReplacedUpdate };
 
+/**
+ * Runs that marked their sled before replacements held it by a marker replay without it; retire
+ * the patch with `deprecatePatch` once none of them is open.
+ */
+export const SLED_REPLACEMENT_MARKER_PATCH = 'sled-replacement-marker';
+
 /** Where the replacement stands for a technician's report. */
 type HardwarePhase = 'before-approval' | 'taking-reports' | 'verified';
 
@@ -66,10 +73,17 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
   return runSaga('sledReplace', async (saga) => {
     const { sledId } = input;
     hardware.saga = saga;
+    // The replacement holds the sled by compare-and-set on the marker it read (none, or one a
+    // terminated replacement left), read once: a second run of the action (an operator's retry)
+    // sends the same request under the same key, and finds its own marker as the rack's answer.
+    let read: { marker: string | null } | undefined;
     await saga.step('mark-non-provisionable', {
       action: async (ctx) => {
         await refuseUnknownSled(sledId);
-        return rackOneShot.sledsUpdate({ sledId, provisionable: false }, ctx.key);
+        if (!patched(SLED_REPLACEMENT_MARKER_PATCH)) return rackOneShot.sledsUpdate({ sledId, provisionable: false }, ctx.key);
+        read ??= { marker: await rackOneShot.sledReplacementMarker({ sledId }) };
+        const hold = { replacementId: saga.workflowId, expect: { replacementId: read.marker } };
+        return rackOneShot.sledsUpdate({ sledId, provisionable: false, ...hold }, ctx.key);
       },
       undo: (ctx) => rackUndo.sledsRevert(...ctx.undoKey),
     });
@@ -111,7 +125,8 @@ export async function sledReplace(params: SledReplaceParams): Promise<SledReplac
       },
     });
     hardware.phase = 'verified';
-    await saga.step('re-admit', { action: (ctx) => rackReliable.sledsUpdate({ sledId, provisionable: true }, ctx.key) });
+    // Re-admitted, the sled is no longer held: another replacement may start.
+    await saga.step('re-admit', { action: (ctx) => rackReliable.sledsUpdate({ sledId, provisionable: true, replacementId: null }, ctx.key) });
     let rebalances = 0;
     const rebalancing = input.rebalance ? newProgress(saga, rebalanceReport) : undefined;
     const rebalanced = rebalancing

@@ -23,6 +23,10 @@ export const SledUpdateInput = z.strictObject({
   provisionable: z.boolean().optional(),
   /** The serial new hardware reports after a technician replaced the sled. */
   serial: z.string().min(1).max(64).optional(),
+  /** The replacement that holds the sled, or null to release it. */
+  replacementId: Id.nullable().optional(),
+  /** Compare-and-set: the change applies only if the sled's marker is this, else `precondition-failed`. */
+  expect: z.strictObject({ replacementId: Id.nullable().optional() }).optional(),
 });
 /** Changes a sled's power state or whether new work may be placed on it. */
 export type SledUpdateInput = z.infer<typeof SledUpdateInput>;

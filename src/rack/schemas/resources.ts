@@ -11,6 +11,8 @@ export const Sled = z.object({
   memoryGiBUsed: z.int(),
   state: z.enum(['online', 'offline']),
   provisionable: z.boolean(),
+  /** The replacement that holds the sled (its workflow id), set and cleared by compare-and-set; null when none. */
+  replacementId: z.string().nullable(),
 });
 /** A server of the rack; `cpusUsed`/`memoryGiBUsed` are the sums of its reservations. */
 export type Sled = z.infer<typeof Sled>;

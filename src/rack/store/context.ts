@@ -79,3 +79,21 @@ export function refuseTakenName(ctx: Ctx, table: 'instances' | 'disks', what: st
   const holder = ctx.db.prepare(`SELECT id FROM ${table} WHERE name = ?`).get(name) as { id: string } | undefined;
   if (holder) throw refused('name-taken', `${what === 'instance' ? 'an instance' : 'a disk'} named ${name} exists (${holder.id}): pick another name, or delete it first`, 'name');
 }
+
+/**
+ * Compare-and-set: refuses (`precondition-failed`, naming `expect.<field>`) when a field `expect`
+ * names holds another value in `current`; fields `expect` leaves out are not compared.
+ */
+export function refuseUnexpected<T extends { id: string }>(what: string, current: T, expect: Partial<T> = {}): void {
+  for (const [field, wanted] of Object.entries(expect)) {
+    const actual = current[field as keyof T];
+    if (wanted !== undefined && wanted !== actual) {
+      throw refused(
+        'precondition-failed',
+        `${what} ${current.id} has ${field} ${JSON.stringify(actual)}, expected ${JSON.stringify(wanted)}: ` +
+          `another change got there first; re-read the ${what} and decide again`,
+        `expect.${field}`,
+      );
+    }
+  }
+}

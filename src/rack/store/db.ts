@@ -9,12 +9,12 @@ import { dirname } from 'node:path';
 /** An open rack database. */
 export type RackDb = Database.Database;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const TABLES_DDL = `
 CREATE TABLE sleds (
   id TEXT PRIMARY KEY, serial TEXT NOT NULL UNIQUE, cpus INTEGER NOT NULL, memory_gib INTEGER NOT NULL,
-  state TEXT NOT NULL, provisionable INTEGER NOT NULL);
+  state TEXT NOT NULL, provisionable INTEGER NOT NULL, replacement_id TEXT);
 CREATE TABLE ssds (
   id TEXT PRIMARY KEY, sled_id TEXT NOT NULL REFERENCES sleds(id), model TEXT NOT NULL,
   redundancy_group TEXT NOT NULL, firmware_version TEXT NOT NULL, health TEXT NOT NULL,
@@ -50,7 +50,8 @@ CREATE INDEX ledger_key ON ledger(key);
 `;
 
 // Schema version 2: SSD maintenance states, region resync, firmware targets. New databases get
-// the columns from TABLES_DDL; version-1 databases get them from MIGRATE_V1.
+// the columns from TABLES_DDL; version-1 databases get them from MIGRATE_V1 (and version 3's from
+// MIGRATE_V2).
 const V2_DDL = `
 CREATE TABLE firmware_targets (model TEXT PRIMARY KEY, version TEXT NOT NULL, set_at TEXT NOT NULL);
 CREATE INDEX regions_ssd ON regions(ssd_id);
@@ -64,8 +65,11 @@ ALTER TABLE ssds ADD COLUMN state TEXT NOT NULL DEFAULT 'online';
 ALTER TABLE ssds ADD COLUMN staged_firmware TEXT;
 ALTER TABLE ssds ADD COLUMN pending_firmware TEXT;
 ALTER TABLE regions ADD COLUMN resyncing INTEGER NOT NULL DEFAULT 0;
-DROP VIEW sleds_v; DROP VIEW ssds_v; DROP VIEW instances_v; DROP VIEW reservations_v; DROP VIEW vmms_v;
-DROP VIEW disks_v; DROP VIEW regions_v; DROP VIEW ips_v; DROP VIEW nics_v; DROP VIEW v2p_v;
+`;
+
+// Schema version 3: the replacement that holds a sled (its marker, set by compare-and-set).
+const MIGRATE_V2 = `
+ALTER TABLE sleds ADD COLUMN replacement_id TEXT;
 `;
 
 // What each revertible update replaced (see rememberWrites). Added within schema version 2: the
@@ -83,7 +87,7 @@ const VIEWS_DDL = `
 CREATE VIEW sleds_v AS SELECT s.rowid AS _order, s.id, s.serial, s.cpus, s.memory_gib AS memoryGiB,
   (SELECT COALESCE(SUM(r.cpus), 0) FROM reservations r WHERE r.sled_id = s.id) AS cpusUsed,
   (SELECT COALESCE(SUM(r.memory_gib), 0) FROM reservations r WHERE r.sled_id = s.id) AS memoryGiBUsed,
-  s.state, s.provisionable FROM sleds s;
+  s.state, s.provisionable, s.replacement_id AS replacementId FROM sleds s;
 CREATE VIEW ssds_v AS SELECT rowid AS _order, id, sled_id AS sledId, model, redundancy_group AS redundancyGroup,
   firmware_version AS firmwareVersion, health, state, staged_firmware AS stagedFirmware FROM ssds;
 CREATE VIEW instances_v AS SELECT rowid AS _order, id, name, state, sled_id AS sledId, cpus, memory_gib AS memoryGiB,
@@ -130,10 +134,15 @@ export function openRackDb(path: string): RackDb {
   // commits): right for a simulator, and it makes a fleet of 10,000 SSDs feasible on a laptop.
   db.pragma('synchronous = NORMAL');
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === 0 || version === 1) {
+  if (version < SCHEMA_VERSION) {
+    // Each older version takes the steps after it; the views are made anew over the new tables.
     db.transaction(() => {
-      db.exec(version === 0 ? TABLES_DDL : MIGRATE_V1);
-      db.exec(V2_DDL);
+      if (version === 0) db.exec(TABLES_DDL + V2_DDL);
+      if (version === 1) db.exec(MIGRATE_V1 + V2_DDL);
+      if (version === 1 || version === 2) db.exec(MIGRATE_V2);
+      for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'view'").all() as { name: string }[]) {
+        db.exec(`DROP VIEW "${name}"`);
+      }
       db.exec(VIEWS_DDL);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();

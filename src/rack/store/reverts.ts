@@ -12,7 +12,7 @@ import { findResource, getResource } from './reads';
  * The fields each revertible update may write: wire name → column. The table is the resource's.
  */
 const revertibleFields = {
-  sleds: { state: 'state', provisionable: 'provisionable', serial: 'serial' },
+  sleds: { state: 'state', provisionable: 'provisionable', serial: 'serial', replacementId: 'replacement_id' },
   ssds: { firmwareVersion: 'firmware_version', health: 'health', stagedFirmware: 'staged_firmware' },
   instances: { state: 'state', sledId: 'sled_id', migrationId: 'migration_id' },
   vmms: { state: 'state' },

@@ -65,8 +65,9 @@ export async function checkChaos(
   violations.push(...(await checkLedger(rack)));
   violations.push(...checkInventory(sagas, await rack.inventory()));
   for (const sled of await rack.list('sleds')) {
-    if (sled.state !== 'online' || !sled.provisionable) {
-      violations.push({ what: `sled ${sled.id} is ${sled.state}${sled.provisionable ? '' : ', not provisionable'} after the run` });
+    if (sled.state !== 'online' || !sled.provisionable || sled.replacementId !== null) {
+      const held = sled.replacementId === null ? '' : `, held by ${sled.replacementId}`;
+      violations.push({ what: `sled ${sled.id} is ${sled.state}${sled.provisionable ? '' : ', not provisionable'}${held} after the run` });
     }
   }
   return violations;

@@ -1,6 +1,5 @@
 /** Actions on instances and the VMMs that run them. */
-import { type Actions, insertRow, placeableSled, refuseTakenName, updateRow } from '../context';
-import { refused } from '../errors';
+import { type Actions, insertRow, placeableSled, refuseTakenName, refuseUnexpected, updateRow } from '../context';
 import { getResource } from '../reads';
 import { rememberWrites } from '../reverts';
 
@@ -16,17 +15,7 @@ export const instanceActions: Actions<'instances.create' | 'instances.update' | 
 
   'instances.update': (ctx, input) => {
     const instance = getResource(ctx.db, 'instances', input.instanceId, 'instanceId');
-    const expect = input.expect ?? {};
-    for (const field of ['state', 'migrationId'] as const) {
-      if (expect[field] !== undefined && expect[field] !== instance[field]) {
-        throw refused(
-          'precondition-failed',
-          `instance ${instance.id} has ${field} ${JSON.stringify(instance[field])}, expected ${JSON.stringify(expect[field])}: ` +
-            'another change got there first; re-read the instance and decide again',
-          `expect.${field}`,
-        );
-      }
-    }
+    refuseUnexpected('instance', instance, input.expect);
     if (input.sledId) getResource(ctx.db, 'sleds', input.sledId, 'sledId');
     rememberWrites(ctx, 'instances', instance, { state: input.state, sledId: input.sledId, migrationId: input.migrationId });
     updateRow(ctx, 'instances', 'instance', instance.id, {

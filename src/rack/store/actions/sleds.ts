@@ -1,5 +1,5 @@
 /** Actions on sleds and their SSDs as hardware: reservations, updates, installs, taking an SSD offline. */
-import { type Actions, countRows, insertRow, placeableSled, updateRow } from '../context';
+import { type Actions, countRows, insertRow, placeableSled, refuseUnexpected, updateRow } from '../context';
 import { busy, needsOperator, refused } from '../errors';
 import { findResource, getResource } from '../reads';
 import { rememberWrites } from '../reverts';
@@ -27,9 +27,10 @@ export const sledActions: Actions<'sleds.reserve' | 'sleds.update' | 'ssds.updat
 
   'sleds.update': (ctx, input) => {
     const sled = getResource(ctx.db, 'sleds', input.sledId, 'sledId');
-    rememberWrites(ctx, 'sleds', sled, { state: input.state, provisionable: input.provisionable, serial: input.serial });
+    refuseUnexpected('sled', sled, input.expect);
+    rememberWrites(ctx, 'sleds', sled, { state: input.state, provisionable: input.provisionable, serial: input.serial, replacementId: input.replacementId });
     const provisionable = input.provisionable === undefined ? undefined : input.provisionable ? 1 : 0;
-    updateRow(ctx, 'sleds', 'sled', sled.id, { state: input.state, provisionable, serial: input.serial });
+    updateRow(ctx, 'sleds', 'sled', sled.id, { state: input.state, provisionable, serial: input.serial, replacement_id: input.replacementId });
     return getResource(ctx.db, 'sleds', sled.id);
   },
 
