@@ -158,10 +158,12 @@ describe('rack inspection', () => {
   it('status shows every sled with used/total and the counts', async () => {
     await rack.sleds.reserve({ sledId: 'sled-1', cpus: 4, memoryGiB: 16 }, 'cli-test/reserve');
     await rack.sleds.update({ sledId: 'sled-2', state: 'offline' }, 'cli-test/offline');
+    await rack.sleds.update({ sledId: 'sled-4', provisionable: false, replacementId: 'sled-replace/sled-4/rma-7' }, 'cli-test/hold');
     const [table, json] = await Promise.all([unwind('rack', 'status'), unwind('rack', 'status', '--json')]);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/^SLED\s+SERIAL\s+STATE\s+PROVISIONABLE\s+CPUS USED\/TOTAL/m);
-    expect(table.stdout).toMatch(/^sled-1\s+\S+\s+online\s+yes\s+4\/64\s+16\/512$/m);
+    expect(table.stdout).toMatch(/^SLED\s+SERIAL\s+STATE\s+PROVISIONABLE\s+CPUS USED\/TOTAL\s+MEMORY GIB USED\/TOTAL\s+HELD BY$/m);
+    expect(table.stdout).toMatch(/^sled-1\s+\S+\s+online\s+yes\s+4\/64\s+16\/512\s+-$/m);
+    expect(table.stdout).toMatch(/^sled-4\s+\S+\s+online\s+no\s+0\/64\s+0\/512\s+sled-replace\/sled-4\/rma-7$/m);
     expect(table.stdout).toMatch(/^sled-2\s+\S+\s+offline\s/m);
     expect(table.stdout).toContain('instances: 0  disks: 0  regions: 0');
     const parsed = JSON.parse(json.stdout) as { sleds: unknown[]; counts: Record<string, number> };

@@ -41,7 +41,7 @@ export function register(program: Command, context: CliContext): void {
     .addHelpText('after', `\nThe rack is found at --rack-url, else UNWIND_RACK_URL, else http://127.0.0.1:7280.`);
 
   withJson(rack.command('status'))
-    .description('sleds with CPU and memory used/total, and counts of instances, disks and regions')
+    .description('sleds with CPU and memory used/total and the replacement holding each, and counts of instances, disks and regions')
     .action(async (opts: JsonOpts) => {
       const r = context.rack();
       const [sleds, instances, disks, regions] = await Promise.all([
@@ -54,8 +54,8 @@ export function register(program: Command, context: CliContext): void {
       context.emit(opts.json, { sleds, counts }, () =>
         [
           renderTable(
-            ['SLED', 'SERIAL', 'STATE', 'PROVISIONABLE', right('CPUS USED/TOTAL'), right('MEMORY GIB USED/TOTAL')],
-            sleds.map((s) => [s.id, s.serial, s.state, s.provisionable, `${s.cpusUsed}/${s.cpus}`, `${s.memoryGiBUsed}/${s.memoryGiB}`]),
+            ['SLED', 'SERIAL', 'STATE', 'PROVISIONABLE', right('CPUS USED/TOTAL'), right('MEMORY GIB USED/TOTAL'), 'HELD BY'],
+            sleds.map((s) => [s.id, s.serial, s.state, s.provisionable, `${s.cpusUsed}/${s.cpus}`, `${s.memoryGiBUsed}/${s.memoryGiB}`, s.replacementId ?? '-']),
             { color: context.color },
           ),
           '',

@@ -67,7 +67,9 @@ export function register(program: Command, context: CliContext): void {
 A replacement goes: mark the sled non-provisionable, migrate its instances off, move its
 region replicas elsewhere, ask to power it off (the pivot: a rejection before it unwinds),
 power off, wait for the technician, power on, verify the new serial, re-admit, optionally
-rebalance. Follow it with 'unwind show <id>'.
+rebalance. One replacement of a sled at a time: the replacement holds the sled (see
+'unwind rack status', HELD BY) until it re-admits it, and a second one is refused. Follow it
+with 'unwind show <id>'.
 
 Examples:
   $ unwind sled replace sled-3 --approver alice --approver bob --technician tom --escalate-to lead --request-id rma-1042
