@@ -19,8 +19,7 @@ import {
   type SsdObservation,
   rolloutWorkflowId,
 } from '../schemas/firmware';
-import { classifiedError } from './boundary';
-import { runningWorkflow } from './workflow-lookup';
+import { runningWorkflow, workerClient } from './workflow-lookup';
 
 /** Options of {@link createFirmwareActivities}. */
 export interface FirmwareActivityOptions {
@@ -173,16 +172,12 @@ export function createFirmwareActivities(rack: RackClient, options: FirmwareActi
      * @returns the rollout's workflow id.
      */
     async firmwareEnsureRollout(input: { model: string; version: string; reason: string }): Promise<string> {
-      const context = Context.current();
-      const client = context.client;
-      if (client === undefined) {
-        throw classifiedError('unknown-state', 'firmwareEnsureRollout needs the worker\'s Temporal client: create the worker with a connection');
-      }
+      const client = workerClient();
       const workflowId = rolloutWorkflowId(input.model, input.version);
       const request: RescanRequest = { reason: input.reason };
       await client.workflow.signalWithStart('ssdFirmwareRollout', {
         workflowId,
-        taskQueue: options.taskQueue ?? context.info.taskQueue,
+        taskQueue: options.taskQueue ?? Context.current().info.taskQueue,
         args: [{ model: input.model, version: input.version }],
         signal: 'rescan',
         signalArgs: [request],
@@ -197,7 +192,7 @@ export function createFirmwareActivities(rack: RackClient, options: FirmwareActi
     async firmwareUpdatesRunning(workflowIds: string[]): Promise<RunningUpdate[]> {
       const running: RunningUpdate[] = [];
       for (const workflowId of workflowIds) {
-        const update = await runningWorkflow(workflowId, 'firmwareUpdatesRunning');
+        const update = await runningWorkflow(workflowId);
         if (update) running.push({ workflowId, paused: update.state === 'needs-operator' || update.state === 'stuck', step: update.step });
       }
       return running;

@@ -106,7 +106,7 @@ export function createInstanceActivities(rack: RackClient, stream: StreamOptions
       if (request.mustBe && instance.state !== request.mustBe) {
         throw classifiedError('refused', `instance ${instanceId} is ${instance.state}, not ${request.mustBe}`);
       }
-      if (request.notMigrating && instance.migrationId !== null && (await runningWorkflow(instance.migrationId, 'readInstance'))) {
+      if (request.notMigrating && instance.migrationId !== null && (await runningWorkflow(instance.migrationId))) {
         throw classifiedError('refused', `instance ${instanceId} is being migrated by ${instance.migrationId}; try again once that migration has ended`);
       }
       const addresses = new Set(nics.map((n) => n.ip));

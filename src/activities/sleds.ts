@@ -17,7 +17,7 @@ export function createSledActivities(rack: RackClient) {
      */
     async sledReplacementMarker(request: { sledId: string }): Promise<string | null> {
       const { replacementId } = await rack.get('sleds', request.sledId);
-      if (replacementId !== null && (await runningWorkflow(replacementId, 'sledReplacementMarker'))) {
+      if (replacementId !== null && (await runningWorkflow(replacementId))) {
         throw classifiedError('refused', `sled ${request.sledId} is being replaced by ${replacementId}: one replacement at a time; nothing was changed`);
       }
       return replacementId;

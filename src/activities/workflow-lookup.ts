@@ -4,21 +4,26 @@
  * update a wave abandoned, the migration that marked an instance).
  */
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type SagaSummary, summarize } from '../client/visibility';
 import { classifiedError } from './boundary';
 
 /** A workflow that still runs, with the saga state and step it last reported. */
 export type RunningWorkflow = Pick<SagaSummary, 'workflowId' | 'state' | 'step'>;
 
-/** The workflow `workflowId` (its latest run) while it runs; undefined once it ended or if it never started. */
-export async function runningWorkflow(workflowId: string, activity: string): Promise<RunningWorkflow | undefined> {
-  const client = Context.current().client;
+/** The Temporal client of the worker running the current activity; refused (unknown-state) when it has none. */
+export function workerClient(): Client {
+  const { client, info } = Context.current();
   if (client === undefined) {
-    throw classifiedError('unknown-state', `${activity} needs the worker's Temporal client: create the worker with a connection`);
+    throw classifiedError('unknown-state', `${info.activityType} needs the worker's Temporal client: create the worker with a connection`);
   }
-  const description = await client.workflow
-    .getHandle(workflowId)
+  return client;
+}
+
+/** The workflow `workflowId` (its latest run) while it runs; undefined once it ended or if it never started. */
+export async function runningWorkflow(workflowId: string): Promise<RunningWorkflow | undefined> {
+  const description = await workerClient()
+    .workflow.getHandle(workflowId)
     .describe()
     .catch((error: unknown) => {
       if (error instanceof WorkflowNotFoundError) return undefined;

@@ -50,8 +50,7 @@ CREATE INDEX ledger_key ON ledger(key);
 `;
 
 // Schema version 2: SSD maintenance states, region resync, firmware targets. New databases get
-// the columns from TABLES_DDL; version-1 databases get them from MIGRATE_V1 (and version 3's from
-// MIGRATE_V2).
+// the columns from TABLES_DDL; version-1 databases get them from MIGRATE_V1.
 const V2_DDL = `
 CREATE TABLE firmware_targets (model TEXT PRIMARY KEY, version TEXT NOT NULL, set_at TEXT NOT NULL);
 CREATE INDEX regions_ssd ON regions(ssd_id);
